@@ -1,0 +1,19 @@
+"""One lookup helper for every registry (suites, agents, backends, profiles): unknown names suggest."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def lookup(registry: Mapping[str, T], name: str, *, kind: str) -> T:
+    """Return ``registry[name]`` or raise a KeyError that lists close matches and all options."""
+    if name in registry:
+        return registry[name]
+    close = difflib.get_close_matches(str(name), list(registry), n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    available = ", ".join(sorted(registry))
+    raise KeyError(f"unknown {kind} {name!r}.{hint} Available: {available}.")

@@ -1,0 +1,263 @@
+"""OSMCKP-v0: a whole multi-problem exam under one token budget, answered in one step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from osmckp_env.envs.spaces import UnicodeText
+from osmckp_env.grading import Grader
+from osmckp_env.levels import LevelBins
+from osmckp_env.prompts import SYSTEM_PROMPT, exam_user_prompt, problem_user_prompt
+from osmckp_env.scoring import score_completions
+from osmckp_env.suites import Exam, Suite, SuiteConfig, build_suite, get_suite
+from osmckp_env.tokenization import HFTokenCounter, TokenCounter, default_counter
+
+REWARDS = ("score", "rarl")
+MODES = ("exam", "sequential")
+MAX_TEXT = 1_000_000
+MAX_BUDGET = 2**31 - 1
+
+
+def resolve_suite(suite, budget: int | None = None, n_exams: int | None = None, suite_seed: int = 0) -> Suite:
+    """A ``Suite`` from a name, a ``SuiteConfig`` or a ``Suite``, with an optional budget override."""
+    if isinstance(suite, Suite):
+        s = suite
+    elif isinstance(suite, SuiteConfig):
+        s = build_suite(suite)
+    elif isinstance(suite, str):
+        s = get_suite(suite, seed=suite_seed)
+    else:
+        raise TypeError(f"suite must be a suite name, SuiteConfig or Suite, got {type(suite).__name__}")
+    if budget is not None:
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
+            raise ValueError(f"budget must be a positive int (tokens), got {budget!r}")
+        if budget != s.config.budget:
+            s = Suite(f"{s.config.order}-{budget}", s.config.replace(budget=budget),
+                      tuple(Exam(e.index, e.problems, budget, e.order) for e in s.exams))
+    if n_exams is not None:
+        if not isinstance(n_exams, int) or not 0 < n_exams <= len(s):
+            raise ValueError(f"n_exams must be in 1..{len(s)}, got {n_exams!r}")
+        s = Suite(s.name, s.config.replace(n_exams=n_exams), s.exams[:n_exams])
+    return s
+
+
+class ExamEnv(gym.Env):
+    """## Description
+    Budgeted multi-problem reasoning (OS-MCKP, ROI-Reasoning, arXiv 2601.03822). An episode is
+    one exam: several math problems in a fixed order under ONE token budget. The agent decides
+    which problems to solve and which to skip (``\\boxed{NA}``) so that the budget lasts.
+
+    ## Observation Space
+    ``Dict(prompt=UnicodeText, remaining_budget=Box(int64), position=Discrete(n+1))``.
+    ``prompt`` is the user message (the system message is ``osmckp_env.prompts.SYSTEM_PROMPT``;
+    ``info["messages"]`` holds both). In exam mode the prompt poses every problem.
+
+    ## Action Space
+    ``UnicodeText``: the model's completion (a ``str``). The env counts its tokens with its own
+    tokenizer and cuts it at the budget: the budget cannot be bypassed.
+
+    ## Rewards
+    ``reward="score"``: correct answers. ``reward="rarl"``: a problem counts only if correct
+    AND its ``<predicted_level>`` equals the level of the tokens it actually used.
+
+    ## Episode End
+    Exam mode: after one step. Sequential mode (``mode="sequential"`` or ``OSMCKP-Seq-v0``): one
+    problem per step; ends when all problems are answered or the budget is spent.
+
+    ## Arguments
+    ``suite`` (name / SuiteConfig / Suite, default ``medium-1024``), ``budget`` (override),
+    ``reward``, ``mode``, ``n_exams``, ``suite_seed``, ``counter`` (a TokenCounter or a
+    tokenizer), ``level_bins``, ``with_levels`` (ask for level tags in the prompt),
+    ``grader``, ``render_mode`` (``ansi`` or ``human``).
+
+    ## Version History
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 1}
+
+    def __init__(
+        self,
+        suite: str | Suite | SuiteConfig = "medium-1024",
+        *,
+        budget: int | None = None,
+        reward: str = "score",
+        mode: str = "exam",
+        n_exams: int | None = None,
+        suite_seed: int = 0,
+        counter: TokenCounter | Any | None = None,
+        level_bins: LevelBins | tuple[int, ...] | None = None,
+        with_levels: bool = False,
+        grader: Grader | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.suite = resolve_suite(suite, budget, n_exams, suite_seed)
+        self.reward_kind = reward
+        self.mode = mode
+        if counter is None:
+            self.counter = default_counter()
+        elif isinstance(counter, TokenCounter):
+            self.counter = counter
+        else:
+            self.counter = HFTokenCounter(counter, getattr(counter, "name_or_path", type(counter).__name__))
+        if isinstance(level_bins, tuple):
+            level_bins = LevelBins(edges=level_bins)
+        self.bins = level_bins or LevelBins()
+        self.with_levels = with_levels
+        self.grader = grader
+        self.render_mode = render_mode
+        n = max(e.n_problems for e in self.suite.exams)
+        self.observation_space = spaces.Dict({
+            "prompt": UnicodeText(MAX_TEXT),
+            "remaining_budget": spaces.Box(0, MAX_BUDGET, shape=(), dtype=np.int64),
+            "position": spaces.Discrete(n + 1),
+        })
+        self.action_space = UnicodeText(MAX_TEXT)
+        self._exam: Exam | None = None
+        self._transcript: list[str] = []
+
+    # -- episode state -------------------------------------------------------------------
+    def _obs(self) -> dict:
+        exam = self._exam
+        if self.mode == "exam":
+            prompt = exam_user_prompt(exam, with_levels=self.with_levels, bins=self.bins)
+        elif self._pos < exam.n_problems and self._remaining > 0:
+            prompt = problem_user_prompt(
+                exam.problems[self._pos], position=self._pos, n_problems=exam.n_problems,
+                remaining=self._remaining, history="\n".join(self._history),
+                with_levels=self.with_levels, bins=self.bins,
+            )
+        else:
+            prompt = ""
+        return {"prompt": prompt, "remaining_budget": np.array(self._remaining, dtype=np.int64), "position": self._pos}
+
+    def _info(self) -> dict:
+        obs_prompt = self._last_prompt
+        return {
+            "exam_index": self._exam.index,
+            "suite": self.suite.name,
+            "suite_hash": self.suite.hash,
+            "budget": self._exam.budget,
+            "order": self._exam.order,
+            "problem_ids": [p.id for p in self._exam.problems],
+            "tokenizer": self.counter.name,
+            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": obs_prompt}],
+        }
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an exam: ``options={"exam_index": i}`` picks one, else it is drawn from ``np_random``."""
+        super().reset(seed=seed)
+        options = options or {}
+        if "exam_index" in options:
+            i = options["exam_index"]
+            if not isinstance(i, (int, np.integer)) or not 0 <= int(i) < len(self.suite):
+                raise ValueError(f"options['exam_index'] must be an int in 0..{len(self.suite) - 1}, got {i!r}")
+            i = int(i)
+        else:
+            i = int(self.np_random.integers(len(self.suite)))
+        self._exam = self.suite[i]
+        self._pos = 0
+        self._remaining = self._exam.budget
+        self._history: list[str] = []
+        self._problem_records: list[dict] = []
+        self._tokens_used = 0
+        self._done = False
+        obs = self._obs()
+        self._last_prompt = obs["prompt"]
+        self._transcript = [f"=== exam {i} ({self.suite.name}, budget {self._exam.budget}) ===", obs["prompt"]]
+        return obs, self._info()
+
+    def step(self, action):
+        if self._exam is None:
+            raise RuntimeError("call reset() before step()")
+        if self._done:
+            raise RuntimeError("episode is over; call reset() to start a new exam")
+        if not isinstance(action, str):
+            hint = " (decode bytes with .decode('utf-8'))" if isinstance(action, (bytes, bytearray)) else ""
+            raise TypeError(f"action must be the completion text as a str, got {type(action).__name__}{hint}")
+        return self._step_exam(action) if self.mode == "exam" else self._step_sequential(action)
+
+    def _reward(self, problems: list[dict]) -> float:
+        key = "correct" if self.reward_kind == "score" else "rarl"
+        return float(sum(p[key] for p in problems))
+
+    def _step_exam(self, text: str):
+        rec = score_completions([self._exam], [text], counter=self.counter, bins=self.bins, grader=self.grader)[0]
+        self._done = True
+        self._record = rec
+        self._transcript.append(text)
+        self._transcript.extend(_problem_lines(rec["problems"]))
+        info = {**self._info(), "record": rec}
+        obs = {"prompt": "", "remaining_budget": np.array(self._exam.budget - rec["completion_tokens"], dtype=np.int64),
+               "position": self._exam.n_problems}
+        return obs, self._reward(rec["problems"]), True, False, info
+
+    def _step_sequential(self, text: str):
+        exam, pos = self._exam, self._pos
+        single = Exam(exam.index, (exam.problems[pos],), self._remaining, exam.order)
+        rec = score_completions([single], [text], counter=self.counter, bins=self.bins,
+                                grader=self.grader, budgets=[self._remaining])[0]
+        prob = {**rec["problems"][0], "position": pos}
+        # in sequential mode a problem's cost is everything it generated
+        prob["tokens"] = rec["completion_tokens"]
+        if prob["status"] != "skipped":
+            prob["actual_level"] = self.bins.level_of(prob["tokens"])
+            prob["rarl"] = prob["correct"] and prob["predicted_level"] == prob["actual_level"]
+        self._problem_records.append(prob)
+        self._remaining -= rec["completion_tokens"]
+        self._tokens_used += rec["completion_tokens"]
+        self._history.append(f"Problem {pos + 1}: {prob['status']}, answer {prob['answer']!r}, {prob['tokens']} tokens")
+        self._pos += 1
+        self._transcript.append(f"--- problem {pos + 1} ---\n{text}")
+        self._transcript.extend(_problem_lines([prob]))
+        terminated = self._pos >= exam.n_problems or self._remaining <= 0
+        info = {**self._info(), "problem": prob}
+        if terminated:
+            self._done = True
+            for k in range(self._pos, exam.n_problems):
+                p = exam.problems[k]
+                self._problem_records.append({
+                    "position": k, "id": p.id, "tier": p.difficulty, "gold": p.answer, "answer": None,
+                    "status": "missing", "predicted_level": None, "actual_level": 0, "tokens": 0,
+                    "correct": False, "rarl": False, "grade_status": "ok", "grade_detail": "budget spent",
+                })
+            self._record = {
+                **rec, "budget": exam.budget, "problem_ids": [p.id for p in exam.problems],
+                "problems": self._problem_records, "completion_tokens": self._tokens_used,
+                "raw_completion_tokens": self._tokens_used, "budget_exhausted": self._remaining <= 0,
+                "truncated": self._remaining <= 0,
+                "score": sum(p["correct"] for p in self._problem_records),
+                "rarl_reward": sum(p["rarl"] for p in self._problem_records),
+            }
+            info["record"] = self._record
+        obs = self._obs()
+        self._last_prompt = obs["prompt"]
+        return obs, self._reward([prob]), terminated, False, info
+
+    def render(self):
+        if self.render_mode is None:
+            return None
+        text = "\n".join(self._transcript)
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+
+def _problem_lines(problems: list[dict]) -> list[str]:
+    return [
+        f"[P{p['position'] + 1} {p['tier']:<6}] {p['status']:<8} answer={p['answer']!r} gold={p['gold']!r} "
+        f"correct={p['correct']} level(pred/actual)={p['predicted_level']}/{p['actual_level']} tokens={p['tokens']}"
+        + ("" if p["grade_status"] == "ok" else f" GRADER {p['grade_status'].upper()}")
+        for p in problems
+    ]

@@ -1,0 +1,232 @@
+"""Hang-proof grading: math-verify in killable worker processes with a hard wall-clock limit.
+
+Each worker runs ``verify_answer`` in its own main thread (so math-verify's signal timeouts
+work); the parent waits at most ``hard_timeout_s`` per answer and SIGKILLs and replaces a
+worker that overruns (a power tower like ``9^{9^{9^{9}}}`` ignores signals inside C code) or
+dies. It can be called from any thread or process. Timeouts and errors are reported as such,
+never folded into "wrong".
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass
+
+from osmckp_env.grading.verify import MAX_ANSWER_CHARS
+
+GRADE_STATUSES = ("ok", "timeout", "error")
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """Outcome of grading one answer: ``correct`` is only meaningful when ``status == 'ok'``."""
+
+    correct: bool
+    status: str = "ok"
+    detail: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class _Worker:
+    """One ``osmckp_env.grading.worker`` subprocess with a deadline-aware line reader."""
+
+    def __init__(self, timeout_s: int, startup_timeout_s: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "osmckp_env.grading.worker", str(timeout_s)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self._buf = b""
+        if self._read_line(startup_timeout_s) is None:
+            self.kill()
+            raise RuntimeError(
+                f"grading worker did not start within {startup_timeout_s}s; "
+                "check that `python -m osmckp_env.grading.worker` runs in this environment"
+            )
+
+    def _read_line(self, timeout_s: float) -> bytes | None:
+        deadline = time.monotonic() + timeout_s
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise EOFError("grading worker exited")
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line
+
+    def ask(self, pred: str, gold: str, timeout_s: float) -> GradeResult:
+        self.proc.stdin.write((json.dumps([pred, gold]) + "\n").encode())
+        self.proc.stdin.flush()
+        line = self._read_line(timeout_s)
+        if line is None:
+            raise TimeoutError(f"no answer within {timeout_s}s")
+        return GradeResult(**json.loads(line))
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class Grader:
+    """A pool of grading processes.
+
+    Args:
+        n_workers: worker processes (default: min(4, cpu count)).
+        timeout_s: math-verify's own per-call timeout inside the worker, in seconds.
+        hard_timeout_s: wall-clock limit per answer after which the worker is killed; the answer
+            is graded ``status='timeout'``. This is the documented bound on grading time.
+    """
+
+    def __init__(
+        self,
+        n_workers: int | None = None,
+        *,
+        timeout_s: int = 3,
+        hard_timeout_s: float = 10.0,
+        startup_timeout_s: float = 60.0,
+    ):
+        if hard_timeout_s <= 0 or timeout_s <= 0:
+            raise ValueError(f"timeouts must be positive, got timeout_s={timeout_s}, hard_timeout_s={hard_timeout_s}")
+        self.n_workers = n_workers or max(1, min(4, os.cpu_count() or 1))
+        self.timeout_s = int(timeout_s)
+        self.hard_timeout_s = float(hard_timeout_s)
+        self.startup_timeout_s = float(startup_timeout_s)
+        self._tasks: queue.Queue = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self.stats = {"graded": 0, "timeout": 0, "error": 0, "worker_restarts": 0}  # running counts
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("Grader is closed; create a new Grader()")
+            if self._threads:
+                return
+            for i in range(self.n_workers):
+                t = threading.Thread(target=self._dispatch, name=f"osmckp-grader-{i}", daemon=True)
+                t.start()
+                self._threads.append(t)
+
+    def _dispatch(self) -> None:
+        worker: _Worker | None = None
+        while True:
+            item = self._tasks.get()
+            if item is None:
+                if worker is not None:
+                    worker.kill()
+                return
+            fut, pred, gold = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            healthy = True
+            try:
+                if worker is None or worker.proc.poll() is not None:
+                    worker = _Worker(self.timeout_s, self.startup_timeout_s)
+                res = worker.ask(pred, gold, self.hard_timeout_s)
+            except TimeoutError:
+                healthy = False
+                res = GradeResult(False, "timeout", f"worker killed after {self.hard_timeout_s}s")
+            except (EOFError, OSError, ValueError, RuntimeError) as e:
+                healthy = False
+                res = GradeResult(False, "error", f"grader worker failed: {type(e).__name__}: {e}")
+            if not healthy and worker is not None:
+                worker.kill()
+                worker = None
+                with self._lock:
+                    self.stats["worker_restarts"] += 1
+            with self._lock:
+                self.stats["graded"] += 1
+                if res.status != "ok":
+                    self.stats[res.status] += 1
+            fut.set_result(res)
+
+    def submit(self, pred: str | None, gold: str) -> Future:
+        """Grade asynchronously; the future resolves to a ``GradeResult``."""
+        fut: Future = Future()
+        if pred is None:
+            fut.set_result(GradeResult(False, "ok", "no answer"))
+            return fut
+        if not isinstance(pred, str) or not isinstance(gold, str):
+            raise TypeError(f"pred and gold must be str, got {type(pred).__name__}, {type(gold).__name__}")
+        if pred.strip() == gold.strip() and pred.strip():
+            fut.set_result(GradeResult(True))
+            return fut
+        if len(pred) > MAX_ANSWER_CHARS:
+            fut.set_result(GradeResult(False, "ok", f"answer longer than {MAX_ANSWER_CHARS} chars: graded wrong"))
+            return fut
+        self._ensure_started()
+        self._tasks.put((fut, pred, gold))
+        return fut
+
+    def grade(self, pred: str | None, gold: str) -> GradeResult:
+        """Grade one answer (blocking, bounded by ``hard_timeout_s`` plus worker start-up)."""
+        return self.submit(pred, gold).result()
+
+    def grade_many(self, pairs) -> list[GradeResult]:
+        """Grade ``(pred, gold)`` pairs in parallel, results in input order."""
+        futures = [self.submit(p, g) for p, g in pairs]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            threads = list(self._threads)
+        for _ in threads:
+            self._tasks.put(None)
+        for t in threads:
+            t.join(timeout=10)
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_DEFAULT: Grader | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_grader() -> Grader:
+    """The process-wide shared ``Grader`` (created lazily, closed at exit)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None or _DEFAULT._closed:
+            _DEFAULT = Grader()
+            atexit.register(_DEFAULT.close)
+        return _DEFAULT
+
+
+def grade(pred: str | None, gold: str) -> GradeResult:
+    """Grade one answer with the shared grader."""
+    return default_grader().grade(pred, gold)
+
+
+def grade_many(pairs) -> list[GradeResult]:
+    """Grade many answers in parallel with the shared grader."""
+    return default_grader().grade_many(pairs)

@@ -1,0 +1,65 @@
+"""Cost levels: the bins that map tokens spent on a problem to Level-0/1/2 (Level-3 = skip)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SKIP_LEVEL = 3
+LEVEL_TAG_RE = re.compile(r"<predicted_level>\s*Level[-_ ]?(\d+)\s*</predicted_level>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LevelBins:
+    """Token edges between cost levels.
+
+    The default ``edges=(256, 512)`` follows the paper as summarised in PAPER.md:
+    Level-0 < 256 tokens, Level-1 in [256, 512), Level-2 >= 512, and Level-3 means "too costly:
+    answer ``\\boxed{NA}``". Pass ``edges=(256, 512, 1024)`` for the stricter reading in which
+    a solution of 1024 tokens or more is itself Level-3.
+
+    Args:
+        edges: strictly increasing positive token counts; level k covers [edges[k-1], edges[k]).
+        typical_costs: the cost a knapsack policy assumes for Level-0/1/2 (paper: 128/384/768).
+    """
+
+    edges: tuple[int, ...] = (256, 512)
+    typical_costs: tuple[int, ...] = (128, 384, 768)
+
+    def __post_init__(self) -> None:
+        edges = tuple(int(e) for e in self.edges)
+        object.__setattr__(self, "edges", edges)
+        object.__setattr__(self, "typical_costs", tuple(int(c) for c in self.typical_costs))
+        if not edges or any(e <= 0 for e in edges) or list(edges) != sorted(set(edges)):
+            raise ValueError(
+                f"LevelBins.edges must be strictly increasing positive token counts, got {self.edges}; "
+                "e.g. LevelBins(edges=(256, 512))"
+            )
+        if len(edges) > SKIP_LEVEL:
+            raise ValueError(f"at most {SKIP_LEVEL} edges (Level-3 is reserved for skips), got {edges}")
+        if len(self.typical_costs) != SKIP_LEVEL or any(c <= 0 for c in self.typical_costs):
+            raise ValueError(
+                f"LevelBins.typical_costs needs one positive cost per Level-0/1/2, got {self.typical_costs}"
+            )
+
+    def level_of(self, n_tokens: int) -> int:
+        """Level whose bin holds ``n_tokens`` (beyond the last edge: Level-2, or 3 with 3 edges)."""
+        for level, edge in enumerate(self.edges):
+            if n_tokens < edge:
+                return level
+        return len(self.edges)
+
+    def cost_of(self, level: int) -> int | None:
+        """Typical token cost of a level for knapsack planning; ``None`` for Level-3 (skip)."""
+        if level >= SKIP_LEVEL or level < 0:
+            return None
+        return self.typical_costs[level]
+
+
+def parse_level_tag(text: str) -> int | None:
+    """The level k of the first ``<predicted_level>Level-k</predicted_level>`` in ``text``."""
+    m = LEVEL_TAG_RE.search(text)
+    if m is None:
+        return None
+    level = int(m.group(1))
+    return level if 0 <= level <= SKIP_LEVEL else None

@@ -1,0 +1,122 @@
+"""Suite metrics as pure functions over exam records (see ``scoring.py`` for the record shape)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from osmckp_env.problems import TIERS
+
+
+def score(records: Sequence[dict]) -> float:
+    """Mean number of correct answers per exam."""
+    if not records:
+        return float("nan")
+    return sum(sum(p["correct"] for p in r["problems"]) for r in records) / len(records)
+
+
+def regret(score_given: float, score_easy: float) -> float:
+    """(Score_easy - Score) / Score_easy at suite level; may be negative.
+
+    0/0 (both orders score nothing) is defined as 0.0, no loss. A positive score when the easy
+    order scored 0 has no relative loss to report: NaN.
+    """
+    if score_easy == 0:
+        return 0.0 if score_given == 0 else float("nan")
+    return (score_easy - score_given) / score_easy
+
+
+def position_accuracy(records: Sequence[dict]) -> list[float]:
+    """Accuracy at each position P1..Pn."""
+    n = max((len(r["problems"]) for r in records), default=0)
+    out = []
+    for k in range(n):
+        at_k = [r["problems"][k]["correct"] for r in records if len(r["problems"]) > k]
+        out.append(sum(at_k) / len(at_k) if at_k else float("nan"))
+    return out
+
+
+def _problems(records):
+    return [p for r in records for p in r["problems"]]
+
+
+def tier_accuracy(records: Sequence[dict]) -> dict[str, float]:
+    out = {}
+    for tier in TIERS:
+        ps = [p["correct"] for p in _problems(records) if p["tier"] == tier]
+        if ps:
+            out[tier] = sum(ps) / len(ps)
+    return out
+
+
+def skip_rate(records: Sequence[dict]) -> float:
+    ps = _problems(records)
+    return sum(p["status"] == "skipped" for p in ps) / len(ps) if ps else float("nan")
+
+
+def missing_rate(records: Sequence[dict]) -> float:
+    """Share of problems with no complete final answer (often cut by the budget)."""
+    ps = _problems(records)
+    return sum(p["status"] == "missing" for p in ps) / len(ps) if ps else float("nan")
+
+
+def mean_tokens_per_problem(records: Sequence[dict]) -> float:
+    ps = _problems(records)
+    return sum(p["tokens"] for p in ps) / len(ps) if ps else float("nan")
+
+
+def budget_exhausted_rate(records: Sequence[dict]) -> float:
+    return sum(bool(r["budget_exhausted"]) for r in records) / len(records) if records else float("nan")
+
+
+def level_accuracy(records: Sequence[dict]) -> float:
+    """Share of problems whose predicted level equals the level of the tokens used (NaN if none predicted)."""
+    ps = [p for p in _problems(records) if p["predicted_level"] is not None]
+    return sum(p["predicted_level"] == p["actual_level"] for p in ps) / len(ps) if ps else float("nan")
+
+
+def level_confusion(records: Sequence[dict], n_levels: int = 4) -> list[list[int]]:
+    """Counts[predicted][actual] over problems that carry a predicted level."""
+    m = [[0] * n_levels for _ in range(n_levels)]
+    for p in _problems(records):
+        pl, al = p["predicted_level"], p["actual_level"]
+        if pl is not None and 0 <= pl < n_levels and 0 <= al < n_levels:
+            m[pl][al] += 1
+    return m
+
+
+def grader_failures(records: Sequence[dict]) -> dict[str, int]:
+    """Grades that timed out or errored: counted, never hidden as wrong answers."""
+    out = {"timeout": 0, "error": 0}
+    for p in _problems(records):
+        if p["grade_status"] in out:
+            out[p["grade_status"]] += 1
+    return out
+
+
+def rarl_reward(records: Sequence[dict]) -> float:
+    """Mean per-exam RARL reward (correct AND level predicted right)."""
+    return sum(r["rarl_reward"] for r in records) / len(records) if records else float("nan")
+
+
+def summarize(records: Sequence[dict], easy_records: Sequence[dict] | None = None) -> dict:
+    """Every headline metric of a suite; Regret needs the same exams in easy order."""
+    s = score(records)
+    out = {
+        "n_exams": len(records),
+        "score": s,
+        "position_accuracy": position_accuracy(records),
+        "tier_accuracy": tier_accuracy(records),
+        "skip_rate": skip_rate(records),
+        "missing_rate": missing_rate(records),
+        "tokens_per_problem": mean_tokens_per_problem(records),
+        "budget_exhausted_rate": budget_exhausted_rate(records),
+        "level_accuracy": level_accuracy(records),
+        "rarl_reward": rarl_reward(records),
+        "grader_failures": grader_failures(records),
+    }
+    if easy_records is not None:
+        se = score(easy_records)
+        out["score_easy"] = se
+        out["regret"] = regret(s, se) if not math.isnan(se) else float("nan")
+    return out

@@ -1,0 +1,135 @@
+"""Bundled problem pools (GSM8K, MATH, AIME), normalised to one ``Problem`` record each."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import resources
+
+from osmckp_env._lookup import lookup
+
+TIERS = ("easy", "medium", "hard")
+TIER_RANK = {t: i for i, t in enumerate(TIERS)}
+SPLITS = ("train", "eval")
+
+_GSM8K_ANSWER_RE = re.compile(r"####\s*(.+?)\s*$", re.S)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark problem.
+
+    ``difficulty`` is the tier (easy/medium/hard = GSM8K/MATH/AIME); ``level`` the MATH level
+    (1-5) where the source has one. ``id`` is stable and traceable to the source file.
+    """
+
+    id: str
+    source: str
+    problem: str
+    answer: str
+    difficulty: str
+    level: int | None = None
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Sort key from easiest to hardest: tier first, then MATH level."""
+        return (TIER_RANK[self.difficulty], self.level or 0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Problem":
+        missing = {"id", "source", "problem", "answer", "difficulty"} - set(d)
+        if missing:
+            raise ValueError(f"problem record lacks fields {sorted(missing)}: {str(d)[:200]}")
+        if d["difficulty"] not in TIER_RANK:
+            raise ValueError(f"problem {d['id']!r}: difficulty must be one of {TIERS}, got {d['difficulty']!r}")
+        level = d.get("level")
+        return cls(
+            id=str(d["id"]),
+            source=str(d["source"]),
+            problem=str(d["problem"]),
+            answer=str(d["answer"]),
+            difficulty=str(d["difficulty"]),
+            level=int(level) if isinstance(level, int) or (isinstance(level, str) and level.isdigit()) else None,
+        )
+
+
+def _read_jsonl_gz(relpath: str) -> list[dict]:
+    path = resources.files("osmckp_env") / "data" / relpath
+    with path.open("rb") as fh, gzip.open(fh, "rt", encoding="utf-8") as text:
+        return [json.loads(line) for line in text if line.strip()]
+
+
+def gsm8k_final_answer(solution: str) -> str:
+    """The final answer after ``####`` in a GSM8K worked solution (commas removed)."""
+    m = _GSM8K_ANSWER_RE.search(solution)
+    if m is None:
+        raise ValueError(f"GSM8K solution has no '#### answer' line: {solution[-120:]!r}")
+    return m.group(1).replace(",", "").strip()
+
+
+def _gsm8k(split: str) -> list[Problem]:
+    rows = _read_jsonl_gz(f"gsm8k/{split}.jsonl.gz")
+    return [
+        Problem(f"gsm8k-{split}-{i:05d}", "gsm8k", r["question"], gsm8k_final_answer(r["answer"]), "easy")
+        for i, r in enumerate(rows)
+    ]
+
+
+def _math(split: str) -> list[Problem]:
+    rows = _read_jsonl_gz(f"math/{split}.jsonl.gz")
+    name = "math500" if split == "test" else "math"
+    out = []
+    for r in rows:
+        if r.get("answer") is None:
+            continue  # 2 rebuilt MATH-train rows have no boxed answer (see SOURCES.md)
+        level = r.get("level")
+        out.append(
+            Problem(
+                f"{name}-{r['unique_id']}",
+                name,
+                r["problem"],
+                str(r["answer"]),
+                "medium",
+                level if isinstance(level, int) else None,
+            )
+        )
+    return out
+
+
+def _aime(years: tuple[int, ...]) -> list[Problem]:
+    out = []
+    for year in years:
+        for r in _read_jsonl_gz(f"aime/aime_{year}.jsonl.gz"):
+            out.append(Problem(r["id"], f"aime{year}", r["problem"], str(r["answer"]).strip(), "hard"))
+    return out
+
+
+_POOLS = {
+    ("train", "easy"): lambda: _gsm8k("train"),
+    ("train", "medium"): lambda: _math("train"),
+    ("train", "hard"): lambda: _aime((2022, 2023, 2024)),
+    ("eval", "easy"): lambda: _gsm8k("test"),
+    ("eval", "medium"): lambda: _math("test"),
+    ("eval", "hard"): lambda: _aime((2025,)),
+}
+
+
+@lru_cache(maxsize=None)
+def load_pool(split: str, tier: str) -> tuple[Problem, ...]:
+    """Problems of one tier: ``split='eval'`` is GSM8K test / MATH-500 / AIME 2025,
+    ``split='train'`` is GSM8K train / MATH train / AIME 2022-2024."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    loader = lookup({t: _POOLS[(split, t)] for t in TIERS}, tier, kind="tier")
+    return tuple(loader())
+
+
+def load_pools(split: str) -> dict[str, tuple[Problem, ...]]:
+    """All three tiers of a split."""
+    return {tier: load_pool(split, tier) for tier in TIERS}

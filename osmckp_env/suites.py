@@ -1,0 +1,299 @@
+"""Exam suites: deterministic lists of exams (ordered problems + one token budget).
+
+A suite is a pure function of (split, seed, n_exams, n_problems, tiers, order, budget); its
+content hash covers every problem id, answer and position, so a result file pins its exams.
+The same seed gives the same problems in every order, which is what Regret compares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from osmckp_env._lookup import lookup
+from osmckp_env.problems import SPLITS, TIER_RANK, TIERS, Problem, load_pools
+
+ORDERS = ("medium", "hard", "easy")
+SUITE_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """How to build a suite.
+
+    Args:
+        order: ``medium`` (shuffled per exam, seeded), ``hard`` (hardest first) or ``easy``
+            (easiest first, the Regret reference).
+        budget: the exam's total token budget.
+        n_exams: number of exams; ``None`` = one per problem of the medium tier (500 for MATH-500).
+        n_problems: problems per exam.
+        tiers: tier of each slot before ordering; default cycles easy, medium, hard.
+        split: ``eval`` (GSM8K test, MATH-500, AIME 2025) or ``train``.
+        seed: drives problem choice and the medium shuffle.
+    """
+
+    order: str = "medium"
+    budget: int = 1024
+    n_exams: int | None = None
+    n_problems: int = 3
+    tiers: tuple[str, ...] | None = None
+    split: str = "eval"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.order not in ORDERS:
+            raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
+        if not isinstance(self.budget, int) or isinstance(self.budget, bool) or self.budget <= 0:
+            raise ValueError(f"budget must be a positive int (tokens), got {self.budget!r}; e.g. budget=1024")
+        if not isinstance(self.n_problems, int) or self.n_problems <= 0:
+            raise ValueError(f"n_problems must be a positive int, got {self.n_problems!r}")
+        if self.n_exams is not None and (not isinstance(self.n_exams, int) or self.n_exams <= 0):
+            raise ValueError(f"n_exams must be a positive int or None, got {self.n_exams!r}")
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        if self.tiers is not None:
+            tiers = tuple(self.tiers)
+            object.__setattr__(self, "tiers", tiers)
+            bad = [t for t in tiers if t not in TIER_RANK]
+            if bad:
+                raise ValueError(f"unknown tiers {bad}; use {TIERS}")
+            if len(tiers) != self.n_problems:
+                raise ValueError(
+                    f"tiers has {len(tiers)} entries but n_problems={self.n_problems}; give one tier per slot"
+                )
+
+    @property
+    def slot_tiers(self) -> tuple[str, ...]:
+        return self.tiers or tuple(TIERS[i % len(TIERS)] for i in range(self.n_problems))
+
+    def replace(self, **changes) -> "SuiteConfig":
+        return SuiteConfig(**{**asdict(self), **changes})
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["tiers"] = list(self.slot_tiers)
+        return d
+
+
+@dataclass(frozen=True)
+class Exam:
+    """One exam: problems in the order they are posed, under one budget."""
+
+    index: int
+    problems: tuple[Problem, ...]
+    budget: int
+    order: str
+
+    @property
+    def n_problems(self) -> int:
+        return len(self.problems)
+
+    @property
+    def key(self) -> str:
+        """Order-independent identity of the exam's problem set (pairs an exam with its easy twin)."""
+        return "|".join(sorted(p.id for p in self.problems))
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "budget": self.budget,
+            "order": self.order,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Exam":
+        try:
+            return cls(int(d["index"]), tuple(Problem.from_dict(p) for p in d["problems"]), int(d["budget"]), str(d["order"]))
+        except KeyError as e:
+            raise ValueError(f"exam record lacks field {e}; expected index, budget, order, problems") from None
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A named list of exams with a content hash."""
+
+    name: str
+    config: SuiteConfig
+    exams: tuple[Exam, ...] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.exams)
+
+    def __iter__(self):
+        return iter(self.exams)
+
+    def __getitem__(self, i: int) -> Exam:
+        return self.exams[i]
+
+    @property
+    def hash(self) -> str:
+        return suite_hash(self.exams)
+
+    def with_order(self, order: str) -> "Suite":
+        """The same exams re-ordered (``easy`` gives the Regret reference)."""
+        exams = tuple(
+            Exam(e.index, _order_problems(e.problems, order, self.config.seed, e.index), e.budget, order)
+            for e in self.exams
+        )
+        base = self.name.rsplit("-", 1)
+        name = f"{order}-{base[1]}" if len(base) == 2 and base[0] in ORDERS else f"{self.name}@{order}"
+        return Suite(name, self.config.replace(order=order), exams)
+
+    def to_records(self) -> list[dict]:
+        return [{"suite": self.name, "suite_hash": self.hash, **e.to_dict()} for e in self.exams]
+
+    def to_jsonl(self, path: str | Path) -> Path:
+        path = Path(path)
+        header = {"osmckp_suite": SUITE_FORMAT_VERSION, "name": self.name, "config": self.config.to_dict(), "hash": self.hash}
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps(header, ensure_ascii=False) + "\n")
+            for e in self.exams:
+                fh.write(json.dumps(e.to_dict(), ensure_ascii=False) + "\n")
+        return path
+
+    @classmethod
+    def from_jsonl(cls, path: str | Path) -> "Suite":
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        if not lines:
+            raise ValueError(f"{path}: empty suite file")
+        header = json.loads(lines[0])
+        if header.get("osmckp_suite") != SUITE_FORMAT_VERSION:
+            raise ValueError(f"{path}: not an osmckp suite file (first line must be its header)")
+        cfg = header["config"]
+        cfg["tiers"] = tuple(cfg["tiers"]) if cfg.get("tiers") else None
+        suite = cls(header["name"], SuiteConfig(**cfg), tuple(Exam.from_dict(json.loads(x)) for x in lines[1:] if x.strip()))
+        if suite.hash != header["hash"]:
+            raise ValueError(f"{path}: content hash {suite.hash} != header hash {header['hash']}; the file was edited")
+        return suite
+
+    def to_dataset(self):
+        """As a ``datasets.Dataset``: one row per exam with ``prompt`` (chat messages) and gold answers."""
+        import datasets
+
+        from osmckp_env.prompts import exam_messages
+
+        rows = {
+            "exam_index": [], "suite": [], "suite_hash": [], "order": [], "budget": [],
+            "problem_ids": [], "problems": [], "answers": [], "tiers": [], "prompt": [],
+        }
+        for e in self.exams:
+            rows["exam_index"].append(e.index)
+            rows["suite"].append(self.name)
+            rows["suite_hash"].append(self.hash)
+            rows["order"].append(e.order)
+            rows["budget"].append(e.budget)
+            rows["problem_ids"].append([p.id for p in e.problems])
+            rows["problems"].append([p.problem for p in e.problems])
+            rows["answers"].append([p.answer for p in e.problems])
+            rows["tiers"].append([p.difficulty for p in e.problems])
+            rows["prompt"].append(exam_messages(e))
+        return datasets.Dataset.from_dict(rows)
+
+    @classmethod
+    def from_dataset(cls, ds, name: str, config: SuiteConfig | None = None) -> "Suite":
+        """Rebuild a suite from ``to_dataset()`` output (MATH levels are not carried)."""
+        exams = []
+        for row in ds:
+            probs = tuple(
+                Problem(pid, pid.split("-")[0], text, ans, tier)
+                for pid, text, ans, tier in zip(row["problem_ids"], row["problems"], row["answers"], row["tiers"])
+            )
+            exams.append(Exam(int(row["exam_index"]), probs, int(row["budget"]), str(row["order"])))
+        cfg = config or SuiteConfig(order=exams[0].order, budget=exams[0].budget, n_exams=len(exams), n_problems=exams[0].n_problems)
+        return cls(name, cfg, tuple(exams))
+
+
+def suite_hash(exams) -> str:
+    """sha256 (first 16 hex) of the canonical JSON of every exam's ordered problems and budget."""
+    blob = json.dumps(
+        [[e.budget, [[p.id, p.answer] for p in e.problems]] for e in exams], sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _order_problems(problems, order: str, seed: int, index: int) -> tuple[Problem, ...]:
+    if order == "easy":
+        return tuple(sorted(problems, key=lambda p: p.rank))
+    if order == "hard":
+        return tuple(sorted(problems, key=lambda p: p.rank, reverse=True))
+    rng = np.random.default_rng([seed, index, 1])
+    return tuple(problems[i] for i in rng.permutation(len(problems)))
+
+
+def _draw(pool: tuple[Problem, ...], count: int, rng: np.random.Generator) -> list[Problem]:
+    """``count`` problems: each pool problem once per pass, passes shuffled independently."""
+    out: list[Problem] = []
+    while len(out) < count:
+        out.extend(pool[i] for i in rng.permutation(len(pool)))
+    return out[:count]
+
+
+def build_suite(config: SuiteConfig, name: str | None = None) -> Suite:
+    """Build the suite ``config`` describes. Problems never repeat inside one exam."""
+    pools = load_pools(config.split)
+    slots = config.slot_tiers
+    n_exams = config.n_exams or len(pools["medium"])
+    need = {t: slots.count(t) * n_exams for t in set(slots)}
+    for tier in set(slots):
+        if slots.count(tier) > len(pools[tier]):
+            raise ValueError(
+                f"an exam needs {slots.count(tier)} distinct {tier!r} problems but the {config.split} pool has "
+                f"only {len(pools[tier])}; lower n_problems or change tiers"
+            )
+    drawn = {}
+    for tier in sorted(need):
+        rng = np.random.default_rng([config.seed, TIER_RANK[tier]])
+        drawn[tier] = _draw(pools[tier], need[tier], rng)
+    exams = []
+    for i in range(n_exams):
+        blocks = {}
+        for tier, total in need.items():
+            k = total // n_exams
+            block = drawn[tier][i * k : (i + 1) * k]
+            if len({p.id for p in block}) < k:
+                # a pass boundary of a small pool repeated a problem: redraw this block
+                rng = np.random.default_rng([config.seed, TIER_RANK[tier], i])
+                block = [pools[tier][j] for j in rng.choice(len(pools[tier]), size=k, replace=False)]
+            blocks[tier] = list(block)
+        slotted = tuple(blocks[t].pop(0) for t in slots)
+        exams.append(Exam(i, _order_problems(slotted, config.order, config.seed, i), config.budget, config.order))
+    return Suite(name or f"{config.order}-{config.budget}", config, tuple(exams))
+
+
+NAMED_SUITES: dict[str, SuiteConfig] = {
+    f"{order}-{budget}": SuiteConfig(order=order, budget=budget)
+    for order in ORDERS
+    for budget in (512, 1024)
+}
+MAIN_SETTINGS = ("medium-1024", "medium-512", "hard-1024", "hard-512")
+
+
+@lru_cache(maxsize=32)
+def get_suite(name: str, *, n_exams: int | None = None, seed: int = 0) -> Suite:
+    """A named suite (``medium-512``, ``medium-1024``, ``hard-512``, ``hard-1024``, ``easy-*``).
+
+    ``n_exams`` takes the first exams of the full suite (same exams, same hash prefix order);
+    ``seed`` other than 0 draws a different suite.
+    """
+    cfg = lookup(NAMED_SUITES, name, kind="suite")
+    full = build_suite(cfg.replace(seed=seed), name=name)
+    if n_exams is None:
+        return full
+    if n_exams <= 0 or n_exams > len(full):
+        raise ValueError(f"n_exams must be in 1..{len(full)} for suite {name!r}, got {n_exams}")
+    return Suite(name, cfg.replace(seed=seed, n_exams=n_exams), full.exams[:n_exams])
+
+
+def list_suites() -> list[dict]:
+    """Every named suite with its size and content hash."""
+    out = []
+    for name in NAMED_SUITES:
+        s = get_suite(name)
+        out.append({"name": name, "order": s.config.order, "budget": s.config.budget, "n_exams": len(s), "hash": s.hash})
+    return out

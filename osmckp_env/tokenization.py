@@ -1,0 +1,101 @@
+"""Token counting and hard budget truncation with a real tokenizer.
+
+The env's default counter is the bundled Qwen2.5 byte-level BPE (the paper's model family);
+an agent with its own tokenizer passes it in, and every result records which one counted.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Protocol, runtime_checkable
+
+DEFAULT_TOKENIZER = "qwen2.5"
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """Anything that can split text into tokens with character offsets."""
+
+    name: str
+
+    def offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character (start, end) of every token of ``text``, no special tokens added."""
+        ...
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """``text`` cut to at most ``budget`` tokens; ``n_tokens`` counted before the cut."""
+
+    text: str
+    n_tokens: int
+    truncated: bool
+    token_ends: tuple[int, ...]
+
+    def tokens_in(self, start: int, end: int) -> int:
+        """Tokens of the kept text whose end falls in the character span (start, end]."""
+        import bisect
+
+        return bisect.bisect_right(self.token_ends, end) - bisect.bisect_right(self.token_ends, start)
+
+
+class HFTokenCounter:
+    """Counter backed by a ``tokenizers.Tokenizer`` or a transformers fast tokenizer."""
+
+    def __init__(self, tokenizer, name: str) -> None:
+        self.name = name
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        self._tok = backend if backend is not None else tokenizer
+        if not hasattr(self._tok, "encode_batch"):
+            raise TypeError(
+                f"HFTokenCounter needs a tokenizers.Tokenizer or a fast transformers tokenizer, "
+                f"got {type(tokenizer).__name__}"
+            )
+
+    def offsets(self, text: str) -> list[tuple[int, int]]:
+        return list(self._tok.encode(text, add_special_tokens=False).offsets)
+
+    def count(self, text: str) -> int:
+        return len(self._tok.encode(text, add_special_tokens=False).ids)
+
+    def count_batch(self, texts: list[str]) -> list[int]:
+        return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+
+    def __repr__(self) -> str:
+        return f"HFTokenCounter({self.name!r})"
+
+
+@lru_cache(maxsize=None)
+def bundled_tokenizer(name: str = DEFAULT_TOKENIZER):
+    """The bundled ``tokenizers.Tokenizer`` (Qwen2.5 BPE), loaded once per process."""
+    from tokenizers import Tokenizer
+
+    from osmckp_env._lookup import lookup
+
+    lookup({DEFAULT_TOKENIZER: None}, name, kind="bundled tokenizer")
+    path = resources.files("osmckp_env") / "data" / "tokenizers" / name / "tokenizer.json.gz"
+    with path.open("rb") as fh:
+        return Tokenizer.from_str(gzip.decompress(fh.read()).decode("utf-8"))
+
+
+@lru_cache(maxsize=None)
+def default_counter() -> HFTokenCounter:
+    """The env's default token counter: the bundled Qwen2.5 tokenizer."""
+    return HFTokenCounter(bundled_tokenizer(), DEFAULT_TOKENIZER)
+
+
+def truncate(text: str, budget: int, counter: TokenCounter | None = None) -> Truncation:
+    """Keep the longest prefix of ``text`` that is at most ``budget`` tokens."""
+    if budget < 0:
+        raise ValueError(f"budget must be >= 0, got {budget}")
+    counter = counter or default_counter()
+    offs = counter.offsets(text)
+    n = len(offs)
+    if n <= budget:
+        return Truncation(text, n, False, tuple(e for _, e in offs))
+    cut = offs[budget - 1][1] if budget > 0 else 0
+    kept = tuple(e for _, e in offs[:budget])
+    return Truncation(text[:cut], n, True, kept)
