@@ -117,6 +117,7 @@ class Grader:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._live: dict[str, _Worker] = {}
         self.stats = {"graded": 0, "timeout": 0, "error": 0, "worker_restarts": 0}  # running counts
 
     def _ensure_started(self) -> None:
@@ -145,6 +146,7 @@ class Grader:
             try:
                 if worker is None or worker.proc.poll() is not None:
                     worker = _Worker(self.timeout_s, self.startup_timeout_s)
+                    self._live[threading.current_thread().name] = worker
                 res = worker.ask(pred, gold, self.hard_timeout_s)
             except TimeoutError:
                 healthy = False
@@ -162,6 +164,10 @@ class Grader:
                 if res.status != "ok":
                     self.stats[res.status] += 1
             fut.set_result(res)
+
+    def worker_pids(self) -> list[int]:
+        """PIDs of the live grading processes (for monitoring and fault-injection tests)."""
+        return [w.proc.pid for w in list(self._live.values()) if w.proc.poll() is None]
 
     def submit(self, pred: str | None, gold: str) -> Future:
         """Grade asynchronously; the future resolves to a ``GradeResult``."""

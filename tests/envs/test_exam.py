@@ -1,0 +1,116 @@
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from conftest import completion
+from gymnasium.utils.env_checker import check_env
+
+import osmckp_env  # noqa: F401  (registers the ids)
+
+
+@pytest.mark.parametrize("env_id", ["OSMCKP-v0", "OSMCKP-Seq-v0"])
+def test_check_env_no_warnings(env_id):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(gym.make(env_id, suite="medium-512", n_exams=8).unwrapped, skip_render_check=True)
+    assert [str(w.message) for w in caught] == []
+
+
+def test_both_spellings():
+    a = gym.make("osmckp_env:OSMCKP-v0", suite="hard-512")
+    b = gym.make("OSMCKP-v0", suite="hard-512")
+    oa, _ = a.reset(seed=1)
+    ob, _ = b.reset(seed=1)
+    assert oa["prompt"] == ob["prompt"] and int(oa["remaining_budget"]) == 512
+
+
+def test_observation_is_member_with_unicode():
+    env = gym.make("OSMCKP-v0")
+    for seed in range(20):
+        obs, _ = env.reset(seed=seed)
+        assert env.observation_space.contains(obs)
+    assert env.action_space.contains("π ≈ 3.14 \\boxed{中}")
+
+
+def test_scripted_episode_scores(grader):
+    env = gym.make("OSMCKP-v0", suite="medium-1024", grader=grader)
+    obs, info = env.reset(options={"exam_index": 7})
+    probs = env.unwrapped._exam.problems
+    answers = [p.answer for p in probs]
+    answers[1] = "NA"
+    _, r, term, trunc, info = env.step(completion(answers))
+    assert (r, term, trunc) == (2.0, True, False)
+    assert info["record"]["problems"][1]["status"] == "skipped"
+    assert info["suite_hash"] == env.unwrapped.suite.hash
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("again")
+
+
+def test_rarl_reward_and_budget_override(grader):
+    env = gym.make("OSMCKP-v0", suite="hard-512", reward="rarl", budget=2048, grader=grader)
+    obs, _ = env.reset(seed=0)
+    assert int(obs["remaining_budget"]) == 2048
+    probs = env.unwrapped._exam.problems
+    _, r, *_ = env.step(completion([p.answer for p in probs], levels=[0, 1, 0]))
+    assert r == 2.0
+
+
+def test_sequential_mode(grader):
+    env = gym.make("OSMCKP-Seq-v0", suite="easy-512", grader=grader)
+    obs, _ = env.reset(options={"exam_index": 3})
+    probs = env.unwrapped._exam.problems
+    total = 0.0
+    for k, p in enumerate(probs):
+        assert obs["position"] == k and "Remaining token budget" in obs["prompt"]
+        obs, r, term, trunc, info = env.step(f"short \\boxed{{{p.answer if k != 2 else 'NA'}}}")
+        total += r
+    assert term and total == 2.0
+    rec = info["record"]
+    assert [p["status"] for p in rec["problems"]] == ["answered", "answered", "skipped"]
+    assert rec["completion_tokens"] == sum(p["tokens"] for p in rec["problems"])
+
+
+def test_sequential_budget_runs_out(grader):
+    env = gym.make("OSMCKP-Seq-v0", suite="easy-512", budget=30, grader=grader)
+    env.reset(seed=0)
+    _, r, term, _, info = env.step("blah " * 100)
+    assert term and r == 0.0
+    assert [p["status"] for p in info["record"]["problems"]][1:] == ["missing", "missing"]
+
+
+@pytest.mark.parametrize("action", [b"bytes", 3, None, ["list"]])
+def test_wrong_action_type(action):
+    env = gym.make("OSMCKP-v0")
+    env.reset(seed=0)
+    with pytest.raises(TypeError, match="completion text as a str"):
+        env.step(action)
+
+
+@pytest.mark.parametrize("kwargs,err,match", [
+    ({"suite": "medium-5120"}, KeyError, "Did you mean"),
+    ({"budget": 0}, ValueError, "budget"),
+    ({"reward": "accuracy"}, ValueError, "reward"),
+    ({"mode": "batch"}, ValueError, "mode"),
+    ({"suite": 3}, TypeError, "suite"),
+])
+def test_bad_kwargs(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        gym.make("OSMCKP-v0", **kwargs)
+
+
+def test_seeding_is_deterministic():
+    env = gym.make("OSMCKP-v0")
+    a = [env.reset(seed=s)[1]["exam_index"] for s in (5, 5, 6)]
+    assert a[0] == a[1]
+    idx = env.reset(seed=5)[1]["exam_index"]
+    assert idx == a[0]
+    assert isinstance(env.reset()[0]["remaining_budget"], np.ndarray)
+
+
+def test_render_transcript(grader):
+    env = gym.make("OSMCKP-v0", render_mode="ansi", grader=grader)
+    env.reset(seed=0)
+    env.step("### Problem 1\n\\boxed{1}")
+    out = env.render()
+    assert "=== exam" in out and "[P1" in out and "[P3" in out

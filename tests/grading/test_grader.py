@@ -1,0 +1,106 @@
+import os
+import signal
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import pytest
+
+from osmckp_env.grading import Grader, grade
+
+
+@pytest.mark.parametrize(
+    "pred,gold,expected",
+    [
+        ("18", "18", True),
+        ("0.5", "\\frac{1}{2}", True),
+        ("(3,\\pi/2)", "\\left( 3, \\frac{\\pi}{2} \\right)", True),
+        ("\\dfrac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}", True),
+        ("19", "18", False),
+        ("hello", "18", False),
+        ("", "18", False),
+    ],
+)
+def test_equivalence(grader, pred, gold, expected):
+    res = grader.grade(pred, gold)
+    assert res.status == "ok"
+    assert res.correct is expected
+
+
+def test_none_answer_is_wrong_not_error(grader):
+    res = grader.grade(None, "5")
+    assert (res.correct, res.status) == (False, "ok")
+
+
+@pytest.mark.parametrize(
+    "pred",
+    [
+        "9^{9^{9^{9}}}",
+        "\\frac{" * 200 + "1" + "}" * 200,
+        "1" * 100_000,
+        "(((((((((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))))))))",
+        "\\sqrt{" * 300 + "2" + "}" * 300,
+    ],
+)
+def test_adversarial_is_bounded(grader, pred):
+    t = time.monotonic()
+    res = grader.grade(pred, "18")
+    assert time.monotonic() - t < grader.hard_timeout_s + 15  # + one worker restart
+    assert res.correct is False
+    assert res.status in {"ok", "timeout", "error"}
+
+
+def test_hard_timeout_kills_and_counts():
+    with Grader(n_workers=1, timeout_s=30, hard_timeout_s=1.5) as g:
+        assert g.grade("2", "2").correct  # fast path, no worker
+        assert g.grade("1+1", "2").correct  # warms the worker
+        res = g.grade("2^{2^{2^{2^{2^{2^{2}}}}}}", "3")
+        assert res.status == "timeout" and not res.correct
+        assert g.stats["timeout"] == 1 and g.stats["worker_restarts"] == 1
+        # the grader keeps working after killing a worker
+        assert g.grade("3/6", "\\frac{1}{2}").correct
+
+
+def test_worker_killed_externally_is_error_then_recovers():
+    with Grader(n_workers=1, hard_timeout_s=5) as g:
+        assert g.grade("1+1", "2").correct
+        pids = g.worker_pids()
+        assert len(pids) == 1
+        os.kill(pids[0], signal.SIGKILL)
+        time.sleep(0.2)
+        res = g.grade("2+2", "4")
+        # either the dead worker is noticed before sending (restart, ok) or while reading (error)
+        assert res.status in {"ok", "error"}
+        assert g.grade("2+3", "5").correct
+
+
+def test_from_worker_threads(grader):
+    with ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(lambda p: grader.grade(p, "\\frac{1}{2}"), ["0.5", "1/2", "2/4", "0.6"]))
+    assert [r.correct for r in results] == [True, True, True, False]
+    assert all(r.status == "ok" for r in results)
+
+
+def _grade_in_child(pred):
+    return grade(pred, "10").correct
+
+
+def test_from_worker_processes():
+    with ProcessPoolExecutor(2) as ex:
+        assert list(ex.map(_grade_in_child, ["10", "5+5", "11"])) == [True, True, False]
+
+
+def test_grade_many_keeps_order(grader):
+    pairs = [("1", "1"), ("2", "3"), ("\\frac{4}{2}", "2"), (None, "1")]
+    assert [r.correct for r in grader.grade_many(pairs)] == [True, False, True, False]
+
+
+def test_closed_grader_refuses():
+    g = Grader(n_workers=1)
+    g.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        g.grade("1+1", "2")
+
+
+def test_bad_types():
+    with Grader(n_workers=1) as g, pytest.raises(TypeError):
+        g.grade(3, "3")

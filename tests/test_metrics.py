@@ -1,0 +1,69 @@
+import math
+
+import pytest
+
+from osmckp_env import metrics as M
+
+
+def rec(correct, statuses=None, tokens=None, pred=None, actual=None, exhausted=False, grade=None):
+    n = len(correct)
+    statuses = statuses or ["answered"] * n
+    tokens = tokens or [100] * n
+    pred = pred or [None] * n
+    actual = actual or [0] * n
+    grade = grade or ["ok"] * n
+    tiers = ["easy", "medium", "hard"]
+    return {
+        "problems": [
+            {"correct": c, "status": s, "tokens": t, "predicted_level": p, "actual_level": a, "tier": tiers[i % 3],
+             "grade_status": g, "rarl": c and p == a}
+            for i, (c, s, t, p, a, g) in enumerate(zip(correct, statuses, tokens, pred, actual, grade))
+        ],
+        "budget_exhausted": exhausted,
+        "rarl_reward": sum(c and p == a for c, p, a in zip(correct, pred, actual)),
+    }
+
+
+def test_score_and_positions():
+    rs = [rec([True, False, False]), rec([True, True, False])]
+    assert M.score(rs) == 1.5
+    assert M.position_accuracy(rs) == [1.0, 0.5, 0.0]
+    assert M.tier_accuracy(rs) == {"easy": 1.0, "medium": 0.5, "hard": 0.0}
+
+
+@pytest.mark.parametrize("s,se,expected", [(1.5, 2.0, 0.25), (2.0, 2.0, 0.0), (2.5, 2.0, -0.25), (0.0, 0.0, 0.0)])
+def test_regret_formula(s, se, expected):
+    assert M.regret(s, se) == pytest.approx(expected)
+
+
+def test_regret_undefined_when_easy_scores_zero():
+    assert math.isnan(M.regret(1.0, 0.0))
+
+
+def test_rates_and_levels():
+    rs = [
+        rec([True, False, False], statuses=["answered", "skipped", "missing"], tokens=[100, 10, 400],
+            pred=[0, 3, 1], actual=[0, 3, 1], exhausted=True),
+        rec([False, False, True], pred=[1, None, 0], actual=[0, 0, 0]),
+    ]
+    assert M.skip_rate(rs) == pytest.approx(1 / 6)
+    assert M.missing_rate(rs) == pytest.approx(1 / 6)
+    assert M.budget_exhausted_rate(rs) == 0.5
+    assert M.mean_tokens_per_problem(rs) == pytest.approx((100 + 10 + 400 + 300) / 6)
+    assert M.level_accuracy(rs) == pytest.approx(4 / 5)
+    conf = M.level_confusion(rs)
+    assert conf[0][0] == 2 and conf[1][0] == 1 and conf[3][3] == 1 and conf[1][1] == 1
+
+
+def test_level_accuracy_nan_without_tags():
+    assert math.isnan(M.level_accuracy([rec([True])]))
+
+
+def test_grader_failures_counted():
+    rs = [rec([False, False, False], grade=["timeout", "error", "ok"])]
+    assert M.grader_failures(rs) == {"timeout": 1, "error": 1}
+
+
+def test_summarize_with_easy():
+    s = M.summarize([rec([True, False, False])], [rec([True, True, False])])
+    assert s["score"] == 1.0 and s["score_easy"] == 2.0 and s["regret"] == 0.5
