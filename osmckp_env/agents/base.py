@@ -1,0 +1,89 @@
+"""The Agent protocol and the prompt-based agent every model baseline builds on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, runtime_checkable
+
+from osmckp_env.backends.base import Backend, Completion, Messages, Sampling, prompt_hash
+from osmckp_env.levels import LevelBins
+from osmckp_env.prompts import SYSTEM_PROMPT, exam_user_prompt
+from osmckp_env.suites import Exam
+
+
+@dataclass
+class AgentOutput:
+    """An agent's answer to one exam: the completion the env scores, plus every model call made."""
+
+    text: str
+    calls: list[dict] = field(default_factory=list)
+    plan: dict | None = None
+
+    @property
+    def error(self) -> str | None:
+        errs = [c["error"] for c in self.calls if c.get("error")]
+        return "; ".join(errs) if errs else None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def call_record(messages: Messages, completion: Completion, max_tokens: int, purpose: str = "solve") -> dict:
+    return {
+        "purpose": purpose,
+        "prompt_hash": prompt_hash(messages),
+        "max_tokens": max_tokens,
+        "text": completion.text,
+        "n_tokens": completion.n_tokens,
+        "finish_reason": completion.finish_reason,
+        "error": completion.error,
+    }
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """Anything that answers exams. ``solve`` gets a batch so batching backends stay busy."""
+
+    name: str
+
+    def reset(self, seed: int | None = None) -> None: ...
+
+    def solve(self, exams: Sequence[Exam]) -> list[AgentOutput]: ...
+
+
+class PromptAgent:
+    """One generation per exam from a prompt template, capped at the exam budget.
+
+    Subclasses change ``instructions`` (extra guidance) and ``with_levels`` (ask for level tags).
+    """
+
+    name = "direct"
+    instructions = ""
+    with_levels = False
+
+    def __init__(self, backend: Backend, *, sampling: Sampling | None = None, bins: LevelBins | None = None) -> None:
+        self.backend = backend
+        self.sampling = sampling or Sampling()
+        self.bins = bins or LevelBins()
+
+    def reset(self, seed: int | None = None) -> None:
+        if seed is not None:
+            self.sampling = Sampling(self.sampling.temperature, self.sampling.top_p, seed)
+
+    def messages(self, exam: Exam) -> Messages:
+        user = exam_user_prompt(exam, with_levels=self.with_levels, bins=self.bins)
+        if self.instructions:
+            user = f"{user}\n{self.instructions}\n"
+        return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+    def solve(self, exams: Sequence[Exam]) -> list[AgentOutput]:
+        prompts = [self.messages(e) for e in exams]
+        comps = self.backend.generate(prompts, max_tokens=[e.budget for e in exams], sampling=self.sampling)
+        return [AgentOutput(c.text, [call_record(m, c, e.budget)]) for m, c, e in zip(prompts, comps, exams)]
+
+    def act(self, obs: dict) -> str:
+        """Gymnasium use: answer an ``OSMCKP-v0``/``OSMCKP-Seq-v0`` observation with one generation."""
+        messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": obs["prompt"]}]
+        cap = int(obs["remaining_budget"])
+        return self.backend.generate([messages], max_tokens=cap, sampling=self.sampling)[0].text

@@ -1,0 +1,81 @@
+"""The Backend protocol: chat prompts in, completions out, never more than ``max_tokens``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, runtime_checkable
+
+from osmckp_env.tokenization import TokenCounter
+
+Messages = list[dict]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One generation: ``n_tokens`` is the exact completion-token count under the backend's tokenizer.
+
+    ``finish_reason`` is ``stop``, ``length`` (hit ``max_tokens``) or ``error`` (with ``error`` set).
+    """
+
+    text: str
+    n_tokens: int
+    finish_reason: str = "stop"
+    error: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Decoding settings; ``temperature == 0`` means greedy."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Turns a batch of chat prompts into completions with a hard token cap.
+
+    ``counter`` counts tokens with the backend's own tokenizer, so the env can count the same way.
+    """
+
+    name: str
+    counter: TokenCounter
+
+    def generate(self, prompts: list[Messages], *, max_tokens: int | list[int], sampling: Sampling) -> list[Completion]:
+        ...
+
+
+def check_max_tokens(max_tokens, n: int) -> list[int]:
+    """One positive cap per prompt (a single int applies to all)."""
+    caps = [max_tokens] * n if isinstance(max_tokens, int) else list(max_tokens)
+    if len(caps) != n:
+        raise ValueError(f"got {len(caps)} max_tokens for {n} prompts")
+    for c in caps:
+        if not isinstance(c, int) or isinstance(c, bool) or c <= 0:
+            raise ValueError(f"max_tokens must be positive ints, got {c!r}")
+    return caps
+
+
+def prompt_hash(messages: Messages) -> str:
+    """Stable id of a chat prompt (used by records and the replay backend)."""
+    return hashlib.sha256(json.dumps(messages, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+CHATML_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""Qwen2.5-style ChatML, used when a tokenizer ships no chat template (e.g. the bundled one)."""

@@ -1,0 +1,48 @@
+"""Replay completions from a runner records file: re-score a past run without a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens, prompt_hash
+from osmckp_env.tokenization import TokenCounter, default_counter
+
+
+class ReplayBackend:
+    """Answers each prompt with the completion recorded for the same prompt hash.
+
+    Args:
+        path: a ``records.jsonl`` written by ``osmckp run`` (or a folder holding one).
+        strict: raise on a prompt that was never recorded (else return an error completion).
+    """
+
+    def __init__(self, path: str | Path, *, strict: bool = True, counter: TokenCounter | None = None) -> None:
+        from osmckp_env.runner.records import read_records
+
+        p = Path(path)
+        if p.is_dir():
+            p = p / "records.jsonl"
+        records, _ = read_records(p)
+        self.table: dict[str, dict] = {}
+        for r in records:
+            for call in r.get("calls", []):
+                self.table[call["prompt_hash"]] = call
+        if not self.table:
+            raise ValueError(f"{p}: no recorded completions to replay")
+        self.strict = strict
+        self.name = f"replay:{p}"
+        self.counter = counter or default_counter()
+
+    def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
+        caps = check_max_tokens(max_tokens, len(prompts))
+        out = []
+        for messages, cap in zip(prompts, caps):
+            h = prompt_hash(messages)
+            call = self.table.get(h)
+            if call is None:
+                if self.strict:
+                    raise KeyError(f"prompt {h} was not recorded; replay only re-scores the recorded run's exams")
+                out.append(Completion("", 0, "error", error="not recorded"))
+                continue
+            out.append(Completion(call["text"], min(int(call["n_tokens"]), cap), call.get("finish_reason", "stop")))
+        return out

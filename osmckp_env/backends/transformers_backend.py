@@ -1,0 +1,98 @@
+"""Local Hugging Face models through ``transformers`` (extra ``hf``): batched, left-padded, capped."""
+
+from __future__ import annotations
+
+from osmckp_env.backends.base import CHATML_TEMPLATE, Completion, Messages, Sampling, check_max_tokens
+from osmckp_env.tokenization import HFTokenCounter
+
+
+def _require():
+    try:
+        import torch
+        import transformers
+    except ImportError as e:  # pragma: no cover - exercised only without the extra
+        raise ImportError("the transformers backend needs torch and transformers: pip install 'osmckp[hf]'") from e
+    return torch, transformers
+
+
+class TransformersBackend:
+    """Generate with ``AutoModelForCausalLM.generate``.
+
+    Args:
+        model: a path or hub id, or an already loaded model.
+        tokenizer: a path / hub id / tokenizer; default: the model's.
+        device: ``cpu``, ``cuda``, ``auto`` (cuda if available).
+        dtype: ``auto``, ``bfloat16``, ``float16`` or ``float32``.
+        batch_size: prompts per ``generate`` call.
+    """
+
+    def __init__(self, model, tokenizer=None, *, device: str = "auto", dtype: str = "auto", batch_size: int = 8,
+                 trust_remote_code: bool = False) -> None:
+        torch, transformers = _require()
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        if isinstance(model, str):
+            torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(
+                model, dtype=torch_dtype, trust_remote_code=trust_remote_code)
+            name = model
+        else:
+            self.model = model
+            name = getattr(getattr(model, "config", None), "name_or_path", "") or type(model).__name__
+        self.model.to(self.device).eval()
+        if tokenizer is None or isinstance(tokenizer, str):
+            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer or name, trust_remote_code=trust_remote_code)
+        self.tokenizer = tokenizer
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.tokenizer.padding_side = "left"
+        if not getattr(self.tokenizer, "chat_template", None):
+            self.tokenizer.chat_template = CHATML_TEMPLATE
+        self.name = f"transformers:{name}"
+        self.counter = HFTokenCounter(self.tokenizer, getattr(self.tokenizer, "name_or_path", "") or name)
+        self.batch_size = batch_size
+
+    def render(self, messages: Messages) -> str:
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
+        torch, _ = _require()
+        sampling = sampling or Sampling()
+        caps = check_max_tokens(max_tokens, len(prompts))
+        out: list[Completion | None] = [None] * len(prompts)
+        # group equal caps so one generate call never exceeds any prompt's own cap
+        order = sorted(range(len(prompts)), key=lambda i: caps[i])
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            group_caps = {caps[i] for i in idx}
+            for cap in sorted(group_caps):
+                sub = [i for i in idx if caps[i] == cap]
+                for i, c in zip(sub, self._generate([prompts[i] for i in sub], cap, sampling, torch)):
+                    out[i] = c
+        return out  # type: ignore[return-value]
+
+    def _generate(self, batch: list[Messages], cap: int, sampling: Sampling, torch) -> list[Completion]:
+        texts = [self.render(m) for m in batch]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        gen_kwargs = {"max_new_tokens": cap, "pad_token_id": self.tokenizer.pad_token_id}
+        if sampling.temperature > 0:
+            gen_kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)
+            torch.manual_seed(sampling.seed)
+        else:
+            gen_kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        with torch.no_grad():
+            seqs = self.model.generate(**enc, **gen_kwargs)
+        new = seqs[:, enc["input_ids"].shape[1] :]
+        eos = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id} - {None}
+        out = []
+        for row in new.tolist():
+            n = len(row)
+            for j, t in enumerate(row):
+                if t in eos:
+                    n = j
+                    break
+            ids = row[:n]
+            finish = "stop" if n < len(row) or n < cap else "length"
+            out.append(Completion(self.tokenizer.decode(ids, skip_special_tokens=True), len(ids), finish))
+        return out

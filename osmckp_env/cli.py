@@ -1,0 +1,128 @@
+"""The ``osmckp`` command line: suites, run, leaderboard, validate, sim, train, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _cmd_suites(args) -> int:
+    from osmckp_env.suites import get_suite, list_suites
+
+    if args.export:
+        s = get_suite(args.export, n_exams=args.n_exams)
+        path = s.to_jsonl(args.out or f"{s.name}.jsonl")
+        print(f"wrote {path} ({len(s)} exams, hash {s.hash})")
+        return 0
+    print(f"{'suite':<14}{'order':<8}{'budget':>7}{'exams':>7}  hash")
+    for r in list_suites():
+        print(f"{r['name']:<14}{r['order']:<8}{r['budget']:>7}{r['n_exams']:>7}  {r['hash']}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from osmckp_env.runner.run import run_spec
+    from osmckp_env.runner.spec import load_spec
+    from osmckp_env.suites import NAMED_SUITES
+
+    spec = load_spec(args.spec)
+    for s in args.suite:
+        if s not in NAMED_SUITES:
+            from osmckp_env._lookup import lookup
+
+            lookup(NAMED_SUITES, s, kind="suite")
+    results = run_spec(spec, args.suite, args.out, n_exams=args.n_exams, overwrite=args.overwrite,
+                       progress=not args.quiet)
+    for r in results:
+        m = r["metrics"]
+        print(f"{spec.name} {r['suite']['name']}: Score {m['score']:.3f}  Regret {m.get('regret', float('nan')):.3f}  "
+              f"skip {m['skip_rate']:.2f}  tokens/problem {m['tokens_per_problem']:.0f}  "
+              f"grader failures {m['grader_failures']}")
+    return 0
+
+
+def _cmd_leaderboard(args) -> int:
+    from osmckp_env.leaderboard import build_leaderboard
+
+    out = build_leaderboard(args.runs, args.out, reported=args.reported, plots=not args.no_plots)
+    for setting, df in out["settings"].items():
+        print(f"{setting}: {len(df)} entr{'y' if len(df) == 1 else 'ies'}")
+    for p in out["skipped"]:
+        print(f"skipped: {p}", file=sys.stderr)
+    print(f"wrote {args.out}/README.md")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    path = Path(args.path)
+    if path.suffix in (".yaml", ".yml", ".toml"):
+        from osmckp_env.runner.spec import load_spec
+
+        spec = load_spec(path)
+        print(f"{path}: valid spec {spec.name!r} (agent {spec.agent}, backend {spec.backend}, config {spec.config_hash})")
+        return 0
+    from osmckp_env.runner.validate import validate_results
+
+    if path.is_dir():
+        path = path / "results.json"
+    issues = validate_results(path, regrade=not args.no_regrade)
+    if issues:
+        print(f"{path}: {len(issues)} disagreement(s)")
+        for i in issues[:50]:
+            print(f"  - {i}")
+        return 1
+    print(f"{path}: consistent (suite hash, records, metrics{', grades' if not args.no_regrade else ''})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="osmckp", description="Budgeted multi-problem reasoning benchmark (OS-MCKP).")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("suites", help="list the named suites with sizes and hashes, or export one")
+    s.add_argument("--export", metavar="SUITE", help="write this suite as JSONL")
+    s.add_argument("--n-exams", type=int)
+    s.add_argument("--out")
+    s.set_defaults(func=_cmd_suites)
+
+    r = sub.add_parser("run", help="evaluate an agent spec on suites (resumable)")
+    r.add_argument("spec", help="agent spec (.yaml/.toml)")
+    r.add_argument("--suite", nargs="+", default=["medium-1024", "medium-512", "hard-1024", "hard-512"])
+    r.add_argument("--n-exams", type=int, help="first N exams of each suite (smoke runs)")
+    r.add_argument("--out", default="runs", help="output root (default: runs/)")
+    r.add_argument("--overwrite", action="store_true", help="start over if the folder holds another config")
+    r.add_argument("--quiet", action="store_true")
+    r.set_defaults(func=_cmd_run)
+
+    lb = sub.add_parser("leaderboard", help="collect results into tables and plots")
+    lb.add_argument("--runs", default="runs")
+    lb.add_argument("--out", default="leaderboards")
+    lb.add_argument("--reported", default="baselines/reported.yaml")
+    lb.add_argument("--no-plots", action="store_true")
+    lb.set_defaults(func=_cmd_leaderboard)
+
+    v = sub.add_parser("validate", help="check a spec, or re-derive a results file from its records")
+    v.add_argument("path")
+    v.add_argument("--no-regrade", action="store_true")
+    v.set_defaults(func=_cmd_validate)
+
+    from osmckp_env.cli_extra import add_extra_commands
+
+    add_extra_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, KeyError, FileNotFoundError, ImportError, RuntimeError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"osmckp {args.cmd}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

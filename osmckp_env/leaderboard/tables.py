@@ -1,0 +1,118 @@
+"""Collect results.json files into one table per setting; reported numbers stay in a separate block."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from osmckp_env.runner.records import read_records
+from osmckp_env.runner.run import load_results
+from osmckp_env.suites import MAIN_SETTINGS
+
+COLUMNS = ["agent", "model", "score", "regret", "score_easy", "skip_rate", "tokens_per_problem", "level_accuracy",
+           "budget_exhausted_rate", "P1", "P2", "P3", "grader_failures", "n_exams", "suite_hash", "config_hash"]
+TITLES = {"medium-1024": "Medium-1024", "medium-512": "Medium-512", "hard-1024": "Hard-1024", "hard-512": "Hard-512"}
+
+
+def collect_results(root: str | Path) -> tuple[list[dict], list[str]]:
+    """Every readable results.json under ``root`` plus the problems met (corrupt files are reported, skipped)."""
+    found, problems = [], []
+    for path in sorted(Path(root).rglob("results.json")):
+        try:
+            r = load_results(path)
+        except ValueError as e:
+            problems.append(str(e))
+            continue
+        r["_path"] = str(path)
+        found.append(r)
+    return found, problems
+
+
+def _row(r: dict) -> dict:
+    m = r["metrics"]
+    pos = m.get("position_accuracy", [])
+    gf = m.get("grader_failures", {})
+    return {
+        "agent": r["spec"]["name"], "model": r["spec"].get("model") or "", "score": m["score"],
+        "regret": m.get("regret", float("nan")), "score_easy": m.get("score_easy", float("nan")),
+        "skip_rate": m["skip_rate"], "tokens_per_problem": m["tokens_per_problem"],
+        "level_accuracy": m["level_accuracy"], "budget_exhausted_rate": m["budget_exhausted_rate"],
+        "P1": pos[0] if len(pos) > 0 else float("nan"), "P2": pos[1] if len(pos) > 1 else float("nan"),
+        "P3": pos[2] if len(pos) > 2 else float("nan"),
+        "grader_failures": int(gf.get("timeout", 0)) + int(gf.get("error", 0)), "n_exams": m["n_exams"],
+        "suite_hash": r["suite"]["hash"], "config_hash": r["config_hash"],
+    }
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "—" if math.isnan(v) else f"{v:.3f}"
+    return str(v)
+
+
+def to_markdown(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in df.iterrows():
+        lines.append("| " + " | ".join(_fmt(row[c]) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def reported_block(path: str | Path) -> str:
+    """The "reported in the paper" block: numbers from ``baselines/reported.yaml`` only, never measured."""
+    path = Path(path)
+    if not path.exists():
+        return "_No reported numbers file._"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rows = data.get("results") or []
+    note = data.get("note", "")
+    if not rows:
+        return f"_Empty._ {note}".strip()
+    df = pd.DataFrame(rows)
+    return f"{note}\n\n{to_markdown(df)}".strip()
+
+
+def build_leaderboard(runs_root: str | Path, out_dir: str | Path, *, reported: str | Path | None = None,
+                      plots: bool = True, title: str = "osmckp leaderboard") -> dict:
+    """Write ``out_dir/<setting>.md`` and ``.csv`` per setting, ``out_dir/README.md`` and PNG plots."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results, problems = collect_results(runs_root)
+    by_setting: dict[str, list[dict]] = {}
+    for r in results:
+        by_setting.setdefault(r["suite"]["name"], []).append(r)
+    written = {}
+    index = [f"# {title}", "", "Numbers **measured by this project** with `osmckp run`; every row links back to a "
+             "results file with its suite hash and config hash. Score = correct answers per exam (max 3); "
+             "Regret = (Score_easy − Score) / Score_easy on the same exams in easy-to-hard order.", ""]
+    settings = [s for s in MAIN_SETTINGS if s in by_setting] + sorted(set(by_setting) - set(MAIN_SETTINGS))
+    for setting in settings:
+        rows = [_row(r) for r in by_setting[setting]]
+        df = pd.DataFrame(rows, columns=COLUMNS).sort_values(["score", "agent"], ascending=[False, True])
+        df.to_csv(out_dir / f"{setting}.csv", index=False)
+        md = to_markdown(df.drop(columns=["suite_hash", "config_hash"]))
+        (out_dir / f"{setting}.md").write_text(f"# {TITLES.get(setting, setting)}\n\n{md}\n", encoding="utf-8")
+        index += [f"## {TITLES.get(setting, setting)}", "", md, ""]
+        written[setting] = df
+    if not settings:
+        index += ["_No results yet: run `osmckp run SPEC` first._", ""]
+    if reported is not None:
+        index += ["## Reported in the paper (not measured here)", "", reported_block(reported), ""]
+    if problems:
+        index += ["## Skipped files", ""] + [f"- {p}" for p in problems] + [""]
+    if plots and results:
+        from osmckp_env.leaderboard.plots import plot_all
+
+        for name in plot_all(results, out_dir):
+            index.append(f"![{name}]({name})")
+    (out_dir / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
+    return {"settings": written, "skipped": problems}
+
+
+def load_run_records(result: dict) -> list[dict]:
+    """The exam records next to a results file (for plots that need per-problem data)."""
+    records, _ = read_records(Path(result["_path"]).parent / result.get("records_file", "records.jsonl"))
+    return records

@@ -1,0 +1,1 @@
+"""The benchmark runner: agent specs, resumable record files, results with hashes."""

@@ -1,0 +1,134 @@
+"""Append-only JSONL record files that survive crashes: fsync per batch, bad tails dropped, one writer."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+RECORDS_FORMAT = 1
+REQUIRED = ("key", "config_hash", "exam_index", "order", "problems", "score")
+
+
+class ConfigMismatch(RuntimeError):
+    """The records file belongs to another configuration."""
+
+
+class RunLocked(RuntimeError):
+    """Another process is writing the same output folder."""
+
+
+def read_records(path: str | Path) -> tuple[list[dict], dict]:
+    """Valid records of a file plus a report ``{"header", "bad_lines", "valid_bytes"}``.
+
+    Reading stops at the first line that is not a complete, well-formed record (a half-written
+    tail after a crash); everything after it is counted as bad and will be re-run.
+    """
+    path = Path(path)
+    report = {"header": None, "bad_lines": 0, "valid_bytes": 0}
+    if not path.exists():
+        return [], report
+    records, seen = [], set()
+    data = path.read_bytes()
+    pos = 0
+    lines = data.split(b"\n")
+    for i, raw in enumerate(lines):
+        is_last = i == len(lines) - 1
+        if is_last and raw == b"":
+            break
+        complete = not is_last  # a line without its newline was cut mid-write
+        try:
+            obj = json.loads(raw) if complete else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            obj = None
+        if i == 0 and isinstance(obj, dict) and obj.get("osmckp_records") == RECORDS_FORMAT:
+            report["header"] = obj
+        elif isinstance(obj, dict) and all(k in obj for k in REQUIRED) and obj["key"] not in seen:
+            records.append(obj)
+            seen.add(obj["key"])
+        else:
+            report["bad_lines"] = sum(1 for x in lines[i:] if x.strip())
+            break
+        pos += len(raw) + 1
+        report["valid_bytes"] = pos
+    return records, report
+
+
+class RecordWriter:
+    """Exclusive writer of one run folder's ``records.jsonl``.
+
+    On open it takes an ``flock`` on ``.lock`` (released by the OS even after ``kill -9``),
+    checks that the file's header has the same config hash (else ``ConfigMismatch`` unless
+    ``overwrite``), and cuts any bad tail so appends start on a clean line.
+    """
+
+    def __init__(self, folder: str | Path, header: dict, *, overwrite: bool = False) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path = self.folder / "records.jsonl"
+        self._lock_fh = open(self.folder / ".lock", "w")
+        try:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_fh.close()
+            raise RunLocked(f"{self.folder} is being written by another run (lock held on {self.folder / '.lock'}); "
+                            "wait for it to finish or use another --out folder") from None
+        self.header = {"osmckp_records": RECORDS_FORMAT, **header}
+        records, report = read_records(self.path)
+        old = report["header"]
+        if old is not None and old.get("config_hash") != header.get("config_hash") and not overwrite:
+            self.close()
+            raise ConfigMismatch(
+                f"{self.path} holds records of config {old.get('config_hash')}, not {header.get('config_hash')}; "
+                "pass --overwrite to start over, or use another --out folder")
+        if old is None and records:
+            report["bad_lines"] += len(records)
+            records = []
+        if overwrite and old is not None and old.get("config_hash") != header.get("config_hash"):
+            records, report = [], {"header": None, "bad_lines": 0, "valid_bytes": 0}
+        foreign = [r for r in records if r.get("config_hash") != header.get("config_hash")]
+        if foreign:
+            records = [r for r in records if r.get("config_hash") == header.get("config_hash")]
+        self.dropped = report["bad_lines"] + len(foreign)
+        self.records = records
+        if report["header"] is None or self.dropped or overwrite:
+            self._rewrite(records)
+        self._fh = open(self.path, "a", encoding="utf-8")
+
+    def _rewrite(self, records: list[dict]) -> None:
+        tmp = self.path.with_suffix(".jsonl.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(self.header, ensure_ascii=False) + "\n")
+            for r in records:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    @property
+    def done_keys(self) -> set[str]:
+        return {r["key"] for r in self.records}
+
+    def append(self, records: list[dict]) -> None:
+        """Write whole lines, then fsync: a crash leaves at most one partial line, which is dropped."""
+        if not records:
+            return
+        self._fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self.records.extend(records)
+
+    def close(self) -> None:
+        fh = getattr(self, "_fh", None)
+        if fh is not None and not fh.closed:
+            fh.close()
+        if not self._lock_fh.closed:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
+            self._lock_fh.close()
+
+    def __enter__(self) -> "RecordWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

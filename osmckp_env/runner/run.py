@@ -1,0 +1,172 @@
+"""Run one agent spec over suites: batched, resumable, with a progress bar and a results file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+import osmckp_env
+from osmckp_env.agents import make_agent
+from osmckp_env.backends import Sampling, make_backend
+from osmckp_env.grading import Grader, default_grader
+from osmckp_env.levels import LevelBins
+from osmckp_env.metrics import summarize
+from osmckp_env.runner.records import RecordWriter, read_records
+from osmckp_env.runner.spec import AgentSpec, config_hash
+from osmckp_env.scoring import score_completions
+from osmckp_env.suites import Suite, get_suite
+from osmckp_env.tokenization import default_counter
+
+RESULTS_FORMAT = 1
+ENV_ID = "OSMCKP-v0"
+
+
+def git_hash() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(osmckp_env.__file__).parent)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def build_agent(spec: AgentSpec, backend=None):
+    """Instantiate the spec's backend (unless given) and agent."""
+    if backend is None:
+        kwargs = dict(spec.backend_args)
+        if spec.model:
+            kwargs.setdefault("model" if spec.backend != "replay" else "path", spec.model)
+        backend = make_backend(spec.backend, **kwargs)
+    sampling = Sampling(spec.temperature, spec.top_p, spec.seed)
+    return make_agent(spec.agent, backend, sampling=sampling, bins=LevelBins(edges=spec.level_edges), **spec.agent_args)
+
+
+def run_config(spec: AgentSpec, suite: Suite) -> dict:
+    """What a records file is tied to: the spec (secrets redacted), the suite and its hash."""
+    d = {"spec": spec.to_dict(), "suite": suite.name, "suite_hash": suite.hash, "n_exams": len(suite),
+         "env_id": ENV_ID, "record_version": 1}
+    return {**d, "config_hash": config_hash(d)}
+
+
+def run_suite(spec: AgentSpec, suite: Suite, out_dir: str | Path, *, agent=None, grader: Grader | None = None,
+              overwrite: bool = False, progress: bool = True, max_batches: int | None = None) -> dict:
+    """Evaluate ``spec`` on ``suite`` in its own order and in easy order, resuming what exists.
+
+    Writes ``out_dir/records.jsonl`` (one record per exam and order, appended as each batch
+    finishes) and ``out_dir/results.json``. ``max_batches`` stops early (for tests and smoke runs)
+    and returns ``{}``.
+    """
+    cfg = run_config(spec, suite)
+    grader = grader or default_grader()
+    orders = [suite] if suite.config.order == "easy" else [suite, suite.with_order("easy")]
+    with RecordWriter(out_dir, cfg, overwrite=overwrite) as writer:
+        if writer.dropped:
+            tqdm.write(f"[osmckp] {writer.path}: dropped {writer.dropped} corrupt or foreign line(s); they will be re-run")
+        done = writer.done_keys
+        todo = [(s.name, e) for s in orders for e in s.exams if f"{e.order}:{e.index}" not in done]
+        if todo and agent is None:
+            agent = build_agent(spec)
+        if spec.counter == "qwen2.5":
+            counter = default_counter()
+        elif agent is not None:
+            counter = getattr(getattr(agent, "backend", None), "counter", None) or default_counter()
+        else:
+            counter = None  # nothing left to run: the records say who counted
+        bins = LevelBins(edges=spec.level_edges)
+        bar = tqdm(total=len(orders) * len(suite), initial=len(suite) * len(orders) - len(todo), disable=not progress,
+                   desc=f"{spec.name} {suite.name}", unit="exam", dynamic_ncols=True)
+        batches = 0
+        for start in range(0, len(todo), spec.batch_size):
+            if max_batches is not None and batches >= max_batches:
+                bar.close()
+                return {}
+            chunk = todo[start : start + spec.batch_size]
+            exams = [e for _, e in chunk]
+            t0 = time.perf_counter()
+            agent.reset(spec.seed)
+            outs = agent.solve(exams)
+            t1 = time.perf_counter()
+            scored = score_completions(exams, [o.text for o in outs], counter=counter, bins=bins, grader=grader)
+            t2 = time.perf_counter()
+            recs = []
+            for (sname, e), o, r in zip(chunk, outs, scored):
+                recs.append({
+                    "key": f"{e.order}:{e.index}", "config_hash": cfg["config_hash"], "suite": sname,
+                    "suite_hash": suite.hash if sname == suite.name else orders[-1].hash,
+                    "completion": o.text, "calls": o.calls, "plan": o.plan, "error": o.error,
+                    **r,
+                    "timings": {"agent_s": (t1 - t0) / len(chunk), "grade_s": (t2 - t1) / len(chunk)},
+                })
+            writer.append(recs)
+            batches += 1
+            bar.update(len(chunk))
+            given = [r for r in writer.records if r["order"] == suite.config.order]
+            if given:
+                bar.set_postfix(score=f"{sum(r['score'] for r in given) / len(given):.3f}")
+        bar.close()
+        records = list(writer.records)
+    tokenizer = counter.name if counter is not None else (records[0]["tokenizer"] if records else "unknown")
+    results = make_results(spec, suite, orders[-1], records, cfg, tokenizer, grader)
+    path = Path(out_dir) / "results.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False, allow_nan=True))
+    tmp.replace(path)
+    return results
+
+
+def make_results(spec: AgentSpec, suite: Suite, easy: Suite, records: list[dict], cfg: dict, tokenizer: str,
+                 grader: Grader | None = None) -> dict:
+    """The results document: metrics in the given and easy order, Regret, and full provenance."""
+    given = sorted((r for r in records if r["order"] == suite.config.order), key=lambda r: r["exam_index"])
+    easy_recs = sorted((r for r in records if r["order"] == "easy"), key=lambda r: r["exam_index"])
+    return {
+        "osmckp_results": RESULTS_FORMAT,
+        "osmckp_version": osmckp_env.__version__,
+        "git_hash": git_hash(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "env_id": ENV_ID,
+        "spec": spec.to_dict(),
+        "config_hash": cfg["config_hash"],
+        "suite": {"name": suite.name, "hash": suite.hash, "order": suite.config.order, "budget": suite.config.budget,
+                  "n_exams": len(suite), "config": suite.config.to_dict()},
+        "easy_suite_hash": easy.hash,
+        "tokenizer": tokenizer,
+        "level_edges": list(spec.level_edges),
+        "metrics": summarize(given, easy_recs),
+        "metrics_easy": summarize(easy_recs),
+        "backend_errors": sum(1 for r in records if r.get("error")),
+        "grader": dict(grader.stats) if grader is not None else {},
+        "records_file": "records.jsonl",
+    }
+
+
+def load_results(path: str | Path) -> dict:
+    """Read a results.json, with a clear error for a corrupt or foreign file."""
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: not a readable results file ({e})") from None
+    if not isinstance(d, dict) or d.get("osmckp_results") != RESULTS_FORMAT:
+        raise ValueError(f"{path}: not an osmckp results file (missing 'osmckp_results': {RESULTS_FORMAT})")
+    return d
+
+
+def run_spec(spec: AgentSpec, suites: list[str], out_root: str | Path, *, n_exams: int | None = None,
+             overwrite: bool = False, progress: bool = True) -> list[dict]:
+    """Run one spec over named suites; each gets ``out_root/<spec.name>/<suite>[-n<N>]/``."""
+    agent = None
+    out = []
+    for name in suites:
+        suite = get_suite(name, n_exams=n_exams)
+        folder = Path(out_root) / spec.name / (name if n_exams is None else f"{name}-n{n_exams}")
+        records, _ = read_records(folder / "records.jsonl")
+        if agent is None and len(records) < 2 * len(suite):
+            agent = build_agent(spec)
+        out.append(run_suite(spec, suite, folder, agent=agent, overwrite=overwrite, progress=progress))
+    return out

@@ -1,0 +1,138 @@
+"""Agent specs: small YAML/TOML files naming agent, backend, model and sampling, validated early."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+from osmckp_env.agents import AGENTS
+from osmckp_env.backends import BACKENDS
+from osmckp_env.levels import LevelBins
+
+SECRET_KEY_RE = re.compile(r"(api[_-]?key|token|secret|password|authorization|auth)", re.IGNORECASE)
+REDACTED = "***REDACTED***"
+NEEDS_MODEL = {"transformers", "openai", "vllm"}
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """What to run. Every field is JSON-able and lands (secrets redacted) in every results file.
+
+    Args:
+        name: the leaderboard name of this entry.
+        agent: a built-in agent (``direct``, ``plan-and-solve``, ``least-to-most``, ``mft``,
+            ``greedy-knapsack``) or a ``package.module:Class`` entry point.
+        backend: ``transformers``, ``openai``, ``vllm``, ``replay`` or ``scripted``.
+        model: path or hub id (transformers/vllm) or served model name (openai).
+        backend_args / agent_args: extra keyword arguments.
+        temperature, top_p, seed: sampling.
+        level_edges: the Level-0/1/2 token edges (default the paper's 256, 512).
+        counter: who counts tokens for the budget: ``backend`` (the agent's own tokenizer) or
+            ``qwen2.5`` (the bundled one).
+        batch_size: exams handed to the agent at once.
+        description: free text shown on the leaderboard.
+    """
+
+    name: str
+    agent: str
+    backend: str
+    model: str | None = None
+    backend_args: dict = field(default_factory=dict)
+    agent_args: dict = field(default_factory=dict)
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    level_edges: tuple[int, ...] = (256, 512)
+    counter: str = "backend"
+    batch_size: int = 64
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level_edges", tuple(self.level_edges))
+        if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z0-9._+-]+", self.name or ""):
+            raise ValueError(f"spec field 'name' must be letters, digits, '.', '_', '+', '-'; got {self.name!r}")
+        if ":" not in self.agent and self.agent not in AGENTS:
+            raise ValueError(f"spec field 'agent': unknown agent {self.agent!r}; use one of {sorted(AGENTS)} "
+                             "or a 'package.module:Class' entry point")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"spec field 'backend': unknown backend {self.backend!r}; use one of {sorted(BACKENDS)}")
+        if self.backend in NEEDS_MODEL and not self.model:
+            raise ValueError(f"spec field 'model' is required for backend {self.backend!r} (a path, hub id or served name)")
+        if not isinstance(self.backend_args, dict) or not isinstance(self.agent_args, dict):
+            raise ValueError("spec fields 'backend_args' and 'agent_args' must be mappings")
+        if not 0 <= float(self.temperature) <= 10:
+            raise ValueError(f"spec field 'temperature' must be in [0, 10], got {self.temperature}")
+        if not 0 < float(self.top_p) <= 1:
+            raise ValueError(f"spec field 'top_p' must be in (0, 1], got {self.top_p}")
+        if not isinstance(self.batch_size, int) or self.batch_size <= 0:
+            raise ValueError(f"spec field 'batch_size' must be a positive int, got {self.batch_size!r}")
+        if self.counter not in ("backend", "qwen2.5"):
+            raise ValueError(f"spec field 'counter' must be 'backend' or 'qwen2.5', got {self.counter!r}")
+        LevelBins(edges=self.level_edges)
+
+    def to_dict(self, redact: bool = True) -> dict:
+        d = asdict(self)
+        d["level_edges"] = list(self.level_edges)
+        return redact_secrets(d) if redact else d
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.to_dict())
+
+
+def redact_secrets(obj):
+    """Replace the value of every key that looks like a credential, at any depth."""
+    if isinstance(obj, dict):
+        return {k: (REDACTED if SECRET_KEY_RE.search(str(k)) and v not in (None, "") else redact_secrets(v))
+                for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [redact_secrets(v) for v in obj]
+    return obj
+
+
+def config_hash(d: dict) -> str:
+    return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
+
+
+def spec_from_dict(d: dict, source: str = "<dict>") -> AgentSpec:
+    if not isinstance(d, dict):
+        raise ValueError(f"{source}: a spec must be a mapping of fields, got {type(d).__name__}")
+    known = {f.name for f in fields(AgentSpec)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        import difflib
+
+        hints = [f"{u!r} (did you mean {difflib.get_close_matches(u, known, 1)[0]!r}?)"
+                 if difflib.get_close_matches(u, known, 1) else repr(u) for u in unknown]
+        raise ValueError(f"{source}: unknown spec field(s) {', '.join(hints)}; allowed: {sorted(known)}")
+    missing = [k for k in ("name", "agent", "backend") if k not in d]
+    if missing:
+        raise ValueError(f"{source}: missing required spec field(s) {missing}")
+    try:
+        return AgentSpec(**d)
+    except ValueError as e:
+        raise ValueError(f"{source}: {e}") from None
+
+
+def load_spec(path: str | Path) -> AgentSpec:
+    """Load and validate a ``.yaml``/``.yml``/``.toml`` spec (safe loaders only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"agent spec {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".toml":
+            d = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            d = yaml.safe_load(text)
+        else:
+            raise ValueError(f"{path}: spec files must end in .yaml, .yml or .toml")
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as e:
+        raise ValueError(f"{path}: not valid {path.suffix[1:].upper()}: {e}") from None
+    return spec_from_dict(d, str(path))

@@ -1,0 +1,89 @@
+"""Re-derive a results file from its records: suite hash, re-parse and re-grade, recompute metrics."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from osmckp_env.grading import Grader, default_grader
+from osmckp_env.levels import LevelBins
+from osmckp_env.metrics import summarize
+from osmckp_env.problems import Problem
+from osmckp_env.runner.records import read_records
+from osmckp_env.runner.run import load_results
+from osmckp_env.scoring import score_completions
+from osmckp_env.suites import Exam, SuiteConfig, build_suite
+from osmckp_env.tokenization import DEFAULT_TOKENIZER, default_counter
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= 1e-9
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    return a == b
+
+
+def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader | None = None) -> list[str]:
+    """Disagreements between a results file and what its records re-derive ([] = consistent)."""
+    path = Path(path)
+    res = load_results(path)
+    issues: list[str] = []
+    records, report = read_records(path.parent / res.get("records_file", "records.jsonl"))
+    if report["bad_lines"]:
+        issues.append(f"records file has {report['bad_lines']} corrupt line(s)")
+    foreign = [r["key"] for r in records if r.get("config_hash") != res["config_hash"]]
+    if foreign:
+        issues.append(f"{len(foreign)} record(s) from another config hash, e.g. {foreign[:3]}")
+    cfg = dict(res["suite"]["config"])
+    cfg["tiers"] = tuple(cfg["tiers"]) if cfg.get("tiers") else None
+    suite = build_suite(SuiteConfig(**cfg), name=res["suite"]["name"])
+    if suite.hash != res["suite"]["hash"]:
+        issues.append(f"suite hash {res['suite']['hash']} != bundled suite {suite.hash} (data or code changed)")
+    order = res["suite"]["order"]
+    expected = len(suite) * (1 if order == "easy" else 2)
+    if len(records) != expected:
+        issues.append(f"{len(records)} records, expected {expected} ({len(suite)} exams x orders)")
+    given = sorted((r for r in records if r["order"] == order), key=lambda r: r["exam_index"])
+    easy = sorted((r for r in records if r["order"] == "easy"), key=lambda r: r["exam_index"])
+    exams = {e.index: e for e in suite.exams}
+    for r in given:
+        e = exams.get(r["exam_index"])
+        if e is None or [p.id for p in e.problems] != r["problem_ids"]:
+            issues.append(f"record {r['key']}: problems differ from the bundled suite")
+            break
+    recomputed = summarize(given, easy)
+    for k, v in recomputed.items():
+        if not _close(v, res["metrics"].get(k)):
+            issues.append(f"metric {k}: stored {res['metrics'].get(k)!r} != recomputed {v!r}")
+    if regrade and records:
+        issues += _regrade(records, res, grader or default_grader())
+    return issues
+
+
+def _regrade(records: list[dict], res: dict, grader: Grader) -> list[str]:
+    issues = []
+    bins = LevelBins(edges=tuple(res.get("level_edges", (256, 512))))
+    if res.get("tokenizer") == DEFAULT_TOKENIZER:
+        exams = [Exam(r["exam_index"], tuple(Problem(p["id"], "", "", p["gold"], p["tier"]) for p in r["problems"]),
+                      r["budget"], r["order"]) for r in records]
+        fresh = score_completions(exams, [r["completion"] for r in records], counter=default_counter(), bins=bins,
+                                  grader=grader)
+        for r, f in zip(records, fresh):
+            for key in ("score", "rarl_reward", "completion_tokens"):
+                if r[key] != f[key]:
+                    issues.append(f"record {r['key']}: stored {key}={r[key]} but re-scoring gives {f[key]}")
+    else:
+        # the counting tokenizer is the agent's own: re-grade the stored answers only
+        pairs = [(p["answer"] if p["status"] == "answered" else None, p["gold"]) for r in records for p in r["problems"]]
+        grades = iter(grader.grade_many(pairs))
+        for r in records:
+            for p in r["problems"]:
+                g = next(grades)
+                if g.status == "ok" and bool(g.correct) != bool(p["correct"]):
+                    issues.append(f"record {r['key']} P{p['position'] + 1}: stored correct={p['correct']} but re-grading gives {g.correct}")
+    return issues
