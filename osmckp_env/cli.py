@@ -36,7 +36,7 @@ def _cmd_run(args) -> int:
     results = run_spec(spec, args.suite, args.out, n_exams=args.n_exams, overwrite=args.overwrite,
                        progress=not args.quiet)
     for r in results:
-        m = r["metrics"]
+        m = {k: (float("nan") if v is None else v) for k, v in r["metrics"].items()}
         print(f"{spec.name} {r['suite']['name']}: Score {m['score']:.3f}  Regret {m.get('regret', float('nan')):.3f}  "
               f"skip {m['skip_rate']:.2f}  tokens/problem {m['tokens_per_problem']:.0f}  "
               f"grader failures {m['grader_failures']}")

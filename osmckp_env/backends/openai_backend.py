@@ -8,6 +8,7 @@ error recorded, and the run goes on.
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens
@@ -27,7 +28,8 @@ class OpenAIBackend:
 
     def __init__(self, model: str, *, base_url: str = "http://localhost:8000/v1", api_key: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", endpoint: str = "chat", concurrency: int = 8,
-                 max_retries: int = 4, timeout_s: float = 120.0, counter: TokenCounter | None = None) -> None:
+                 max_retries: int = 4, timeout_s: float = 120.0, backoff_s: float = 0.5,
+                 counter: TokenCounter | None = None) -> None:
         try:
             import openai
         except ImportError as e:  # pragma: no cover
@@ -37,6 +39,9 @@ class OpenAIBackend:
         if concurrency <= 0:
             raise ValueError(f"concurrency must be positive, got {concurrency}")
         key = api_key if api_key is not None else os.environ.get(api_key_env, "EMPTY")
+        self._openai = openai
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
         self.client = openai.OpenAI(base_url=base_url, api_key=key, max_retries=max_retries, timeout=timeout_s)
         self.model = model
         self.endpoint = endpoint
@@ -45,6 +50,17 @@ class OpenAIBackend:
         self.counter = counter or default_counter()
 
     def _one(self, messages: Messages, cap: int, sampling: Sampling) -> Completion:
+        """One request; the client retries HTTP faults itself, we also retry malformed 200 replies."""
+        last = None
+        for attempt in range(self.max_retries + 1):
+            c = self._request(messages, cap, sampling)
+            if c.error is None or not c.meta.get("retryable"):
+                return c
+            last = c
+            time.sleep(min(8.0, self.backoff_s * 2**attempt))
+        return last
+
+    def _request(self, messages: Messages, cap: int, sampling: Sampling) -> Completion:
         kw = {"model": self.model, "max_tokens": cap, "temperature": sampling.temperature, "top_p": sampling.top_p,
               "seed": sampling.seed}
         try:
@@ -62,7 +78,9 @@ class OpenAIBackend:
                 n = len(self.counter.offsets(text))
             return Completion(text, int(n), "length" if finish == "length" else "stop")
         except Exception as e:  # noqa: BLE001 - recorded on the exam, the run continues
-            return Completion("", 0, "error", error=f"{type(e).__name__}: {str(e)[:300]}")
+            # the client already retried HTTP/timeouts; a malformed 200 body (truncated JSON) is ours to retry
+            retryable = isinstance(e, (ValueError, self._openai.APIResponseValidationError)) or "JSON" in type(e).__name__
+            return Completion("", 0, "error", error=f"{type(e).__name__}: {str(e)[:300]}", meta={"retryable": retryable})
 
     def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
         sampling = sampling or Sampling()

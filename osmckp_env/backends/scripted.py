@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import re
 from functools import lru_cache
 
 from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens
 from osmckp_env.tokenization import TokenCounter, default_counter, truncate
+
+
+PROMPT_HEADER_RE = re.compile(r"^### Problem \d+[ \t]*$", re.MULTILINE)
 
 
 @lru_cache(maxsize=1)
@@ -21,11 +25,9 @@ def gold_reply(messages: Messages, cap: int) -> str:
 
     For dry runs and tests of the pipeline (a perfect-accuracy upper bound), never a baseline.
     """
-    from osmckp_env.grading.parse import HEADER_RE
-
     user = messages[-1]["content"]
     table = _gold_answers()
-    heads = list(HEADER_RE.finditer(user))
+    heads = list(PROMPT_HEADER_RE.finditer(user))
     if not heads:
         ans = next((a for q, a in table.items() if q and q in user), "NA")
         return f"Short reasoning. \\boxed{{{ans}}}"

@@ -22,8 +22,8 @@ def _bars(results: list[dict], out: Path) -> str:
         names = [r["spec"]["name"] for r in rs]
         axes[0][j].bar(names, [r["metrics"]["score"] for r in rs], color="tab:blue")
         axes[0][j].set_title(f"{s}: Score")
-        reg = [r["metrics"].get("regret", float("nan")) for r in rs]
-        axes[1][j].bar(names, [0 if math.isnan(x) else x for x in reg], color="tab:red")
+        reg = [r["metrics"].get("regret") for r in rs]
+        axes[1][j].bar(names, [0 if x is None or math.isnan(x) else x for x in reg], color="tab:red")
         axes[1][j].set_title(f"{s}: Regret")
         for ax in (axes[0][j], axes[1][j]):
             ax.tick_params(axis="x", rotation=45, labelsize=7)
@@ -37,7 +37,7 @@ def _bars(results: list[dict], out: Path) -> str:
 def _positions(results: list[dict], out: Path) -> str:
     fig, ax = plt.subplots(figsize=(6, 4))
     for r in results:
-        pos = r["metrics"]["position_accuracy"]
+        pos = [float("nan") if x is None else x for x in r["metrics"]["position_accuracy"]]
         ax.plot(range(1, len(pos) + 1), pos, marker="o", label=f"{r['spec']['name']} {r['suite']['name']}")
     ax.set_xlabel("position in exam")
     ax.set_ylabel("accuracy")

@@ -31,9 +31,13 @@ def collect_results(root: str | Path) -> tuple[list[dict], list[str]]:
     return found, problems
 
 
+def _num(v) -> float:
+    return float("nan") if v is None else v
+
+
 def _row(r: dict) -> dict:
-    m = r["metrics"]
-    pos = m.get("position_accuracy", [])
+    m = {k: _num(v) if not isinstance(v, (list, dict)) else v for k, v in r["metrics"].items()}
+    pos = [_num(x) for x in m.get("position_accuracy", [])]
     gf = m.get("grader_failures", {})
     return {
         "agent": r["spec"]["name"], "model": r["spec"].get("model") or "", "score": m["score"],

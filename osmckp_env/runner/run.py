@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import subprocess
 import time
 from pathlib import Path
@@ -114,9 +115,20 @@ def run_suite(spec: AgentSpec, suite: Suite, out_dir: str | Path, *, agent=None,
     results = make_results(spec, suite, orders[-1], records, cfg, tokenizer, grader)
     path = Path(out_dir) / "results.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False, allow_nan=True))
+    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False))
     tmp.replace(path)
     return results
+
+
+def json_safe(obj):
+    """NaN/inf -> None, so results files are strict JSON (undefined metrics read as null)."""
+    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def make_results(spec: AgentSpec, suite: Suite, easy: Suite, records: list[dict], cfg: dict, tokenizer: str,
@@ -124,7 +136,7 @@ def make_results(spec: AgentSpec, suite: Suite, easy: Suite, records: list[dict]
     """The results document: metrics in the given and easy order, Regret, and full provenance."""
     given = sorted((r for r in records if r["order"] == suite.config.order), key=lambda r: r["exam_index"])
     easy_recs = sorted((r for r in records if r["order"] == "easy"), key=lambda r: r["exam_index"])
-    return {
+    return json_safe({
         "osmckp_results": RESULTS_FORMAT,
         "osmckp_version": osmckp_env.__version__,
         "git_hash": git_hash(),
@@ -142,7 +154,7 @@ def make_results(spec: AgentSpec, suite: Suite, easy: Suite, records: list[dict]
         "backend_errors": sum(1 for r in records if r.get("error")),
         "grader": dict(grader.stats) if grader is not None else {},
         "records_file": "records.jsonl",
-    }
+    })
 
 
 def load_results(path: str | Path) -> dict:

@@ -17,6 +17,8 @@ from osmckp_env.tokenization import DEFAULT_TOKENIZER, default_counter
 
 
 def _close(a, b) -> bool:
+    a = None if isinstance(a, float) and math.isnan(a) else a
+    b = None if isinstance(b, float) and math.isnan(b) else b
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):

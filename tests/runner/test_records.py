@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from osmckp_env.runner.records import ConfigMismatch, RecordWriter, RunLocked, read_records
+
+
+def rec(i, h="c1"):
+    return {"key": f"medium:{i}", "config_hash": h, "exam_index": i, "order": "medium", "problems": [], "score": 1}
+
+
+def test_append_and_resume(tmp_path):
+    with RecordWriter(tmp_path, {"config_hash": "c1"}) as w:
+        w.append([rec(0), rec(1)])
+    with RecordWriter(tmp_path, {"config_hash": "c1"}) as w:
+        assert w.done_keys == {"medium:0", "medium:1"} and w.dropped == 0
+
+
+def test_half_written_tail_dropped_and_rerun(tmp_path):
+    with RecordWriter(tmp_path, {"config_hash": "c1"}) as w:
+        w.append([rec(0), rec(1)])
+    with open(tmp_path / "records.jsonl", "a") as fh:
+        fh.write(json.dumps(rec(2))[:25])  # killed mid-write
+    with RecordWriter(tmp_path, {"config_hash": "c1"}) as w:
+        assert w.dropped == 1 and w.done_keys == {"medium:0", "medium:1"}
+        w.append([rec(2)])
+    records, report = read_records(tmp_path / "records.jsonl")
+    assert [r["key"] for r in records] == ["medium:0", "medium:1", "medium:2"] and report["bad_lines"] == 0
+
+
+def test_garbage_line_and_duplicates(tmp_path):
+    p = tmp_path / "records.jsonl"
+    p.write_text(json.dumps({"osmckp_records": 1, "config_hash": "c1"}) + "\n" + json.dumps(rec(0)) + "\n"
+                 + json.dumps(rec(0)) + "\n" + "{not json}\n")
+    records, report = read_records(p)
+    assert len(records) == 1 and report["bad_lines"] == 2
+
+
+def test_foreign_config_refused_unless_overwrite(tmp_path):
+    with RecordWriter(tmp_path, {"config_hash": "c1"}) as w:
+        w.append([rec(0)])
+    with pytest.raises(ConfigMismatch, match="--overwrite"):
+        RecordWriter(tmp_path, {"config_hash": "c2"})
+    with RecordWriter(tmp_path, {"config_hash": "c2"}, overwrite=True) as w:
+        assert w.done_keys == set()
+
+
+def test_second_writer_is_locked_out(tmp_path):
+    with RecordWriter(tmp_path, {"config_hash": "c1"}):
+        with pytest.raises(RunLocked, match="another run"):
+            RecordWriter(tmp_path, {"config_hash": "c1"})
+    with RecordWriter(tmp_path, {"config_hash": "c1"}):
+        pass

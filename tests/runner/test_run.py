@@ -1,0 +1,115 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from osmckp_env.runner.records import read_records
+from osmckp_env.runner.run import run_spec, run_suite
+from osmckp_env.runner.spec import AgentSpec
+from osmckp_env.runner.validate import validate_results
+from osmckp_env.suites import get_suite
+
+GOLD = AgentSpec(name="gold", agent="direct", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5",
+                 batch_size=4)
+
+
+def test_run_writes_records_and_results(tmp_path, grader):
+    suite = get_suite("medium-512", n_exams=6)
+    res = run_suite(GOLD, suite, tmp_path, grader=grader, progress=False)
+    assert res["metrics"]["score"] == 3.0 and res["metrics"]["regret"] == 0.0
+    assert res["suite"]["hash"] == suite.hash and res["tokenizer"] == "qwen2.5"
+    assert res["config_hash"] and res["osmckp_version"] and res["date"]
+    records, _ = read_records(tmp_path / "records.jsonl")
+    assert sorted(r["key"] for r in records) == sorted([f"medium:{i}" for i in range(6)] + [f"easy:{i}" for i in range(6)])
+    assert validate_results(tmp_path / "results.json", grader=grader) == []
+
+
+def test_tampered_results_fail_validation(tmp_path, grader):
+    run_suite(GOLD, get_suite("hard-512", n_exams=3), tmp_path, grader=grader, progress=False)
+    p = tmp_path / "results.json"
+    d = json.loads(p.read_text())
+    d["metrics"]["score"] = 2.5
+    p.write_text(json.dumps(d))
+    assert any("metric score" in i for i in validate_results(p, grader=grader))
+    lines = (tmp_path / "records.jsonl").read_text().splitlines()
+    r = json.loads(lines[1])
+    r["completion"] = "### Problem 1\n\\boxed{wrong}"
+    lines[1] = json.dumps(r)
+    (tmp_path / "records.jsonl").write_text("\n".join(lines) + "\n")
+    assert any("re-scoring" in i for i in validate_results(p, grader=grader))
+
+
+def test_resume_does_not_rerun(tmp_path, grader):
+    suite = get_suite("medium-512", n_exams=8)
+    assert run_suite(GOLD, suite, tmp_path, grader=grader, progress=False, max_batches=2) == {}
+    calls = []
+
+    class Counting:
+        name = "counting"
+
+        def reset(self, seed=None):
+            pass
+
+        def solve(self, exams):
+            from osmckp_env.agents.prompting import DirectAgent
+            from osmckp_env.backends.scripted import ScriptedBackend
+
+            calls.extend(e.index for e in exams)
+            return DirectAgent(ScriptedBackend("gold")).solve(exams)
+
+    res = run_suite(GOLD, suite, tmp_path, agent=Counting(), grader=grader, progress=False)
+    assert len(calls) == 16 - 8 and res["metrics"]["n_exams"] == 8
+
+
+SLOW_AGENT = '''
+import time
+from osmckp_env.agents.prompting import DirectAgent
+from osmckp_env.backends.scripted import ScriptedBackend
+
+class SlowGold:
+    name = "slow-gold"
+    def __init__(self, backend, **kw):
+        self.inner = DirectAgent(ScriptedBackend("gold"))
+    def reset(self, seed=None):
+        pass
+    def solve(self, exams):
+        time.sleep(0.15)
+        return self.inner.solve(exams)
+'''
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_then_resume_equals_clean_run(tmp_path, grader):
+    (tmp_path / "slow_agent.py").write_text(SLOW_AGENT)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: slow\nagent: slow_agent:SlowGold\nbackend: scripted\ncounter: qwen2.5\nbatch_size: 2\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    cmd = [sys.executable, "-m", "osmckp_env.cli", "run", str(spec), "--suite", "medium-512", "--n-exams", "12",
+           "--out", str(tmp_path / "runs"), "--quiet"]
+    rec_file = tmp_path / "runs" / "slow" / "medium-512-n12" / "records.jsonl"
+    for kill_after in (3, 9, 15):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            n = len(read_records(rec_file)[0]) if rec_file.exists() else 0
+            if n >= kill_after or proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    records, report = read_records(rec_file)
+    keys = [r["key"] for r in records]
+    assert len(keys) == len(set(keys)) == 24 and report["bad_lines"] == 0
+    clean = run_spec(AgentSpec(name="slow", agent="direct", backend="scripted", backend_args={"reply": "gold"},
+                               counter="qwen2.5"), ["medium-512"], tmp_path / "clean", n_exams=12, progress=False)[0]
+    resumed = json.loads((rec_file.parent / "results.json").read_text())
+    assert resumed["metrics"] == clean["metrics"]
+    by_key = {r["key"]: r["score"] for r in records}
+    clean_recs, _ = read_records(Path(tmp_path / "clean" / "slow" / "medium-512-n12" / "records.jsonl"))
+    assert by_key == {r["key"]: r["score"] for r in clean_recs}

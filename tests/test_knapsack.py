@@ -1,0 +1,40 @@
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from osmckp_env.knapsack import best_subset, greedy_by_levels, greedy_knapsack
+
+
+def test_paper_rule_examples():
+    # Level-0/1/2 -> 128/384/768; budget 512 keeps the two cheapest that fit
+    assert greedy_by_levels([2, 0, 1], 512) == [1, 2]
+    assert greedy_by_levels([2, 2, 2], 512) == []
+    assert greedy_by_levels([0, 3, 0], 1024) == [0, 2]
+    assert greedy_by_levels([2, 1, 0], 1024) == [1, 2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=6), st.integers(0, 2048))
+def test_equal_values_greedy_is_optimal(levels, budget):
+    costs = [None if lvl == 3 else (128, 384, 768)[lvl] for lvl in levels]
+    chosen = greedy_knapsack(costs, budget)
+    assert sum(costs[i] for i in chosen) <= budget
+    # with unit values, cheapest-first maximises the count: same as brute force
+    assert len(chosen) == best_subset(costs, budget)[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 500), st.floats(0.1, 5)), min_size=1, max_size=6), st.integers(0, 1500))
+def test_weighted_greedy_feasible_and_bounded(items, budget):
+    costs = [c for c, _ in items]
+    values = [v for _, v in items]
+    chosen = greedy_knapsack(costs, budget, values)
+    assert sum(costs[i] for i in chosen) <= budget
+    best = max(
+        (sum(values[i] for i in s) for r in range(len(items) + 1) for s in itertools.combinations(range(len(items)), r)
+         if sum(costs[i] for i in s) <= budget),
+        default=0,
+    )
+    assert sum(values[i] for i in chosen) <= best + 1e-9
+    assert abs(best_subset(costs, budget, values)[0] - best) < 1e-9
