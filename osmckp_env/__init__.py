@@ -13,6 +13,7 @@ import gymnasium as _gym
 for _id, _entry, _kwargs in (
     ("OSMCKP-v0", "osmckp_env.envs.exam:ExamEnv", {"mode": "exam"}),
     ("OSMCKP-Seq-v0", "osmckp_env.envs.exam:ExamEnv", {"mode": "sequential"}),
+    ("OSMCKP-Sim-v0", "osmckp_env.sim.env:SimEnv", {}),
 ):
     if _id not in _gym.registry:
         _gym.register(id=_id, entry_point=_entry, kwargs=_kwargs, disable_env_checker=False)

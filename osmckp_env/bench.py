@@ -1,0 +1,39 @@
+"""``osmckp bench``: the default benchmark on bundled data, no GPU, no download.
+
+Runs the sim leaderboard (reference policies, bundled PPO, exact oracle on Medium/Hard x
+512/1024) and rebuilds the text leaderboard from any runs present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _bench(args) -> int:
+    from osmckp_env.leaderboard import build_leaderboard
+    from osmckp_env.sim.leaderboard import sim_leaderboard
+    from osmckp_env.sim.profiles import get_profile
+
+    prof = get_profile(args.profile)
+    print(f"[osmckp bench] OSMCKP-Sim-v0 with profile {prof.label}: SIMULATOR results, not model results.")
+    tables = sim_leaderboard(Path(args.out) / "sim", profile=prof, n_exams=args.n_exams, progress=not args.quiet)
+    for setting, df in tables.items():
+        print(f"\n== {setting} (sim, {prof.name}) ==")
+        print(df[["policy", "expected_score", "oracle_regret", "regret", "mc_score"]].to_string(
+            index=False, float_format=lambda x: f"{x:.3f}"))
+    out = build_leaderboard(args.runs, args.out, reported=args.reported, plots=True)
+    n_text = sum(len(df) for df in out["settings"].values())
+    print(f"\nwrote {args.out}/sim/README.md (sim) and {args.out}/README.md ({n_text} measured text-env entries "
+          f"from {args.runs}/; add some with `osmckp run SPEC`)")
+    return 0
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("bench", help="the default benchmark: sim leaderboard (+ text leaderboard from runs/)")
+    p.add_argument("--profile", default="synthetic-v0")
+    p.add_argument("--out", default="leaderboards")
+    p.add_argument("--runs", default="runs")
+    p.add_argument("--reported", default="baselines/reported.yaml")
+    p.add_argument("--n-exams", type=int)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_bench)

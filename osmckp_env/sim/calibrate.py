@@ -1,0 +1,61 @@
+"""Build a response profile from the runner's records of a real model (text env runs)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from osmckp_env.runner.records import read_records
+from osmckp_env.sim.profiles import Atoms, Profile
+
+
+def calibrate(records: list[dict], name: str, *, min_per_key: int = 1, level_of: dict[str, int] | None = None) -> Profile:
+    """One atom per observed attempt (skips excluded: the model chose not to try).
+
+    A finished answer contributes (tokens, correct). An attempt with no final answer that ran
+    out of budget is censored: its natural length is only known to exceed what it got, so it
+    is recorded as ``budget + 1`` tokens (cut under any cap up to that budget) and wrong.
+    Keys: every problem id, plus ``tier/L<level>`` (where ``level_of`` gives MATH levels) and ``tier``.
+    """
+    level_of = level_of or {}
+    obs: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for r in records:
+        for p in r["problems"]:
+            if p["status"] == "skipped":
+                continue
+            if p["status"] == "missing" and r.get("budget_exhausted"):
+                item = (int(r["budget"]) + 1, 0.0)
+            else:
+                item = (max(1, int(p["tokens"])), 1.0 if p["correct"] else 0.0)
+            keys = [p["id"], p["tier"]]
+            if p["id"] in level_of:
+                keys.append(f"{p['tier']}/L{level_of[p['id']]}")
+            for k in keys:
+                obs[k].append(item)
+    keys = {}
+    for k, items in obs.items():
+        if len(items) < min_per_key:
+            continue
+        arr = np.array(items, dtype=np.float64)
+        keys[k] = Atoms(arr[:, 0].astype(np.int64), arr[:, 1], np.full(len(arr), 1.0 / len(arr)))
+    for tier in ("easy", "medium", "hard"):
+        if tier not in keys:
+            raise ValueError(f"the records have no attempted {tier!r} problem; a profile needs every tier")
+    return Profile(name, keys, False, f"Calibrated from {len(records)} exam records.",
+                   {"n_records": len(records), "censored_as": "budget+1"})
+
+
+def calibrate_file(path: str | Path, name: str | None = None) -> Profile:
+    """``calibrate`` over a runner ``records.jsonl`` (or its folder); MATH levels from the bundled pools."""
+    from osmckp_env.problems import SPLITS, load_pool
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "records.jsonl"
+    records, report = read_records(path)
+    if not records:
+        raise ValueError(f"{path}: no valid records to calibrate from")
+    levels = {p.id: p.level for s in SPLITS for p in load_pool(s, "medium") if p.level}
+    return calibrate(records, name or f"calibrated-{path.parent.name}", level_of=levels)

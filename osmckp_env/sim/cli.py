@@ -1,0 +1,61 @@
+"""``osmckp sim``: leaderboard, calibrate, train-ppo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _leaderboard(args) -> int:
+    from osmckp_env.sim.leaderboard import sim_leaderboard
+
+    tables = sim_leaderboard(args.out, profile=args.profile, n_exams=args.n_exams, seed=args.seed,
+                             reward=args.reward, progress=not args.quiet)
+    for setting, df in tables.items():
+        best = df.iloc[0]
+        print(f"{setting}: best {best['policy']} {best['expected_score']:.3f} (oracle {best['oracle_score']:.3f})")
+    print(f"wrote {args.out}/README.md")
+    return 0
+
+
+def _calibrate(args) -> int:
+    from osmckp_env.sim.calibrate import calibrate_file
+
+    prof = calibrate_file(args.records, args.name)
+    out = prof.save(args.out or f"{prof.name}.json")
+    print(f"wrote {out}: profile {prof.name!r} with {len(prof.keys)} keys, hash {prof.hash}")
+    return 0
+
+
+def _train_ppo(args) -> int:
+    from osmckp_env.sim.ppo import plot_learning_curve, train_ppo
+
+    meta = train_ppo(args.out, timesteps=args.timesteps, seed=args.seed, profile=args.profile, progress=not args.quiet)
+    plot_learning_curve(meta, Path(args.out).with_suffix(".png"))
+    last = meta["learning_curve"][-1][1] if meta["learning_curve"] else float("nan")
+    print(f"wrote {args.out} ({args.timesteps} steps, final mean score {last:.3f})")
+    return 0
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("sim", help="the numeric simulator: leaderboard, calibration, PPO")
+    s = p.add_subparsers(dest="sim_cmd", required=True)
+    lb = s.add_parser("leaderboard", help="policies + oracle on Medium/Hard x 512/1024")
+    lb.add_argument("--profile", default="synthetic-v0", help="bundled name or profile JSON")
+    lb.add_argument("--out", default="leaderboards/sim")
+    lb.add_argument("--n-exams", type=int)
+    lb.add_argument("--seed", type=int, default=0)
+    lb.add_argument("--reward", default="score", choices=["score", "rarl"])
+    lb.add_argument("--quiet", action="store_true")
+    lb.set_defaults(func=_leaderboard)
+    c = s.add_parser("calibrate", help="build a response profile from runner records")
+    c.add_argument("records", help="records.jsonl (or its run folder)")
+    c.add_argument("--name")
+    c.add_argument("--out")
+    c.set_defaults(func=_calibrate)
+    t = s.add_parser("train-ppo", help="train PPO (stable-baselines3) on the sim")
+    t.add_argument("--out", default="runs/ppo/ppo-synthetic-v0.zip")
+    t.add_argument("--timesteps", type=int, default=150_000)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--profile", default="synthetic-v0")
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(func=_train_ppo)

@@ -1,0 +1,188 @@
+"""OSMCKP-Sim-v0: the allocation problem alone, numeric and fast, outcomes drawn from a profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from osmckp_env.levels import SKIP_LEVEL, LevelBins
+from osmckp_env.problems import TIER_RANK
+from osmckp_env.sim.oracle import action_caps, claimed_level
+from osmckp_env.sim.profiles import Atoms, Profile, get_profile
+from osmckp_env.suites import Exam
+
+N_FEATURES = 12
+
+
+@dataclass(frozen=True)
+class ExamView:
+    """What a sim policy may know about an exam (plus the profile's atoms for the oracle)."""
+
+    exam: Exam
+    atoms: tuple[Atoms, ...]
+    predicted_levels: tuple[int, ...]
+    budget: int
+    bins: LevelBins
+
+    @property
+    def signature(self) -> tuple:
+        return (tuple(id(a) for a in self.atoms), self.predicted_levels, self.budget)
+
+
+def true_level(atoms: Atoms, budget: int, bins: LevelBins) -> int:
+    """A problem's level as a calibrated MFT model would predict it: the bin of its median length,
+    Level-3 if that exceeds the whole budget."""
+    m = atoms.median_length
+    return SKIP_LEVEL if m > budget else bins.level_of(m)
+
+
+class SimEnv(gym.Env):
+    """## Description
+    The OS-MCKP allocation problem without an LLM: an exam of N problems under budget B. At
+    each step the agent sees the current problem's features and skips or attempts it with a
+    token allowance; tokens spent and correctness are drawn from a response profile. An
+    attempt that needs more than its allowance is cut and scores 0, as in the text env.
+
+    ## Observation Space
+    ``Box(0, 1, (12,), float32)``: tier one-hot (3), MATH level / 5, position / N, remaining / B,
+    problems left / N, B / 4096, predicted level one-hot (4; noisy if ``level_noise > 0``).
+    ``info["view"]`` holds the raw ``ExamView`` for scripted policies.
+
+    ## Action Space
+    ``Discrete(len(edges) + 2)``: 0 = skip, i = attempt with a cap of ``edges[i-1]`` tokens,
+    last = attempt with all that is left.
+
+    ## Rewards
+    ``score``: 1 per correct answer. ``rarl``: 1 only if correct AND the action's level
+    (cap i -> Level-(i-1), all -> last level) equals the level of the tokens used.
+
+    ## Episode End
+    All problems answered or the budget spent.
+
+    ## Arguments
+    ``suite`` (name, SuiteConfig, Suite, or a list of them to sample from), ``budget``,
+    ``profile`` (bundled name, JSON path or ``Profile``), ``reward``, ``level_noise``,
+    ``n_exams``, ``suite_seed``, ``level_bins``.
+
+    ## Version History
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, suite="medium-1024", *, budget: int | None = None, profile="synthetic-v0",
+                 reward: str = "score", level_noise: float = 0.0, n_exams: int | None = None, suite_seed: int = 0,
+                 level_bins: LevelBins | tuple | None = None, render_mode: str | None = None) -> None:
+        from osmckp_env.envs.exam import REWARDS, resolve_suite
+
+        if reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
+        if not 0.0 <= float(level_noise) <= 1.0:
+            raise ValueError(f"level_noise must be in [0, 1], got {level_noise}")
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"render_mode must be 'ansi' or None, got {render_mode!r}")
+        suites = suite if isinstance(suite, (list, tuple)) else [suite]
+        self.suites = [resolve_suite(s, budget, n_exams, suite_seed) for s in suites]
+        self.profile: Profile = get_profile(profile)
+        if isinstance(level_bins, tuple):
+            level_bins = LevelBins(edges=level_bins)
+        self.bins = level_bins or LevelBins()
+        self.caps = action_caps(self.bins)
+        self.reward_kind = reward
+        self.level_noise = float(level_noise)
+        self.render_mode = render_mode
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(N_FEATURES,), dtype=np.float32)
+        self.action_space = spaces.Discrete(len(self.caps))
+        self._edges = np.asarray(self.bins.edges)
+        self._view: ExamView | None = None
+        self._profile_id = (self.profile.name, self.profile.hash)
+
+    def view_of(self, exam: Exam, rng: np.random.Generator | None = None) -> ExamView:
+        atoms = tuple(self.profile.atoms_for(p) for p in exam.problems)
+        levels = [true_level(a, exam.budget, self.bins) for a in atoms]
+        if self.level_noise and rng is not None:
+            flip = rng.random(len(levels)) < self.level_noise
+            noise = rng.integers(0, SKIP_LEVEL + 1, len(levels))
+            levels = [int(n) if f else lvl for lvl, f, n in zip(levels, flip, noise)]
+        return ExamView(exam, atoms, tuple(levels), exam.budget, self.bins)
+
+    @staticmethod
+    def features(v: ExamView, k: int, remaining: int) -> np.ndarray:
+        """The observation vector at position ``k`` with ``remaining`` tokens left."""
+        n = v.exam.n_problems
+        x = np.zeros(N_FEATURES, dtype=np.float32)
+        if k < n:
+            p = v.exam.problems[k]
+            x[TIER_RANK[p.difficulty]] = 1.0
+            x[3] = (p.level or 0) / 5.0
+            x[8 + v.predicted_levels[k]] = 1.0
+        x[4] = k / n
+        x[5] = remaining / v.budget
+        x[6] = (n - k) / n
+        x[7] = min(1.0, v.budget / 4096)
+        return x
+
+    def _obs(self) -> np.ndarray:
+        return self.features(self._view, self._pos, self._remaining)
+
+    def _info(self) -> dict:
+        return {"view": self._view, "position": self._pos, "remaining": self._remaining,
+                "exam_index": self._view.exam.index, "profile": self._profile_id[0], "profile_hash": self._profile_id[1]}
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        s = self.suites[int(options.get("suite_index", self.np_random.integers(len(self.suites))))]
+        i = options.get("exam_index")
+        if i is None:
+            i = int(self.np_random.integers(len(s)))
+        elif not isinstance(i, (int, np.integer)) or not 0 <= i < len(s):
+            raise ValueError(f"options['exam_index'] must be an int in 0..{len(s) - 1}, got {i!r}")
+        self._view = self.view_of(s[int(i)], self.np_random)
+        self._pos = 0
+        self._remaining = self._view.budget
+        self._log: list[str] = []
+        return self._obs(), self._info()
+
+    def step(self, action):
+        if self._view is None:
+            raise RuntimeError("call reset() before step()")
+        if self._pos >= self._view.exam.n_problems or self._remaining <= 0:
+            raise RuntimeError("episode is over; call reset()")
+        if isinstance(action, np.ndarray) and action.shape == ():
+            action = action.item()
+        if not isinstance(action, (int, np.integer)) or isinstance(action, bool):
+            raise TypeError(f"action must be an int in 0..{len(self.caps) - 1} (0 = skip), got {type(action).__name__}")
+        a = int(action)
+        if not 0 <= a < len(self.caps):
+            raise ValueError(f"action must be in 0..{len(self.caps) - 1} (0 = skip, last = all remaining), got {a}")
+        k = self._pos
+        tokens, correct = 0, False
+        if a != 0:
+            atoms = self._view.atoms[k]
+            cap = self._remaining if self.caps[a] is None else min(self.caps[a], self._remaining)
+            j = atoms.sample(self.np_random.random())
+            L = int(atoms.lengths[j])
+            if L <= cap:
+                tokens, correct = L, bool(self.np_random.random() < atoms.p_correct[j])
+            else:
+                tokens = cap
+        reward = float(correct)
+        actual = SKIP_LEVEL if a == 0 else int(np.searchsorted(self._edges, tokens, side="right"))
+        if self.reward_kind == "rarl":
+            reward = float(correct and actual == claimed_level(a, self.bins))
+        self._remaining -= tokens
+        self._pos += 1
+        self._log.append(f"P{k + 1} {self._view.exam.problems[k].difficulty:<6} action={a} tokens={tokens} "
+                         f"correct={correct} left={self._remaining}")
+        terminated = self._pos >= self._view.exam.n_problems or self._remaining <= 0
+        info = {**self._info(), "tokens": tokens, "correct": correct, "actual_level": actual}
+        return self._obs(), reward, terminated, False, info
+
+    def render(self):
+        if self.render_mode == "ansi":
+            return "\n".join(self._log)
+        return None

@@ -1,0 +1,152 @@
+"""The sim leaderboard: reference policies, PPO and the exact oracle on the four settings."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from osmckp_env.leaderboard.tables import to_markdown
+from osmckp_env.metrics import regret
+from osmckp_env.sim.env import SimEnv
+from osmckp_env.sim.policies import POLICIES, Oracle, SB3Policy, SimPolicy, make_policy
+from osmckp_env.sim.profiles import get_profile
+from osmckp_env.suites import MAIN_SETTINGS, get_suite
+
+COLUMNS = ["policy", "expected_score", "oracle_score", "oracle_regret", "regret", "expected_score_easy",
+           "mc_score", "mc_stderr", "skip_rate", "tokens_per_problem", "n_exams"]
+
+
+def _expected(policy: SimPolicy, env: SimEnv, suite, cache: dict) -> float:
+    vals = []
+    for e in suite.exams:
+        v = env.view_of(e)
+        key = (policy.name, v.signature)
+        if key not in cache:
+            cache[key] = policy.expected(v, env.reward_kind)
+        vals.append(cache[key])
+    return float(np.mean(vals))
+
+
+def _monte_carlo(policy: SimPolicy, env: SimEnv, suite, seed: int) -> dict:
+    scores, skips, tokens, n_prob = [], 0, 0, 0
+    rng = np.random.default_rng(seed)
+    for e in suite.exams:
+        obs, info = env.reset(seed=seed + e.index, options={"exam_index": e.index})
+        total, done = 0.0, False
+        while not done:
+            a = policy.act(info, rng)
+            obs, r, done, _, info = env.step(a)
+            total += r
+            skips += a == 0
+            tokens += info["tokens"]
+            n_prob += 1
+        scores.append(total)
+    s = np.asarray(scores)
+    n_all = sum(x.n_problems for x in suite.exams)
+    return {"mc_score": float(s.mean()), "mc_stderr": float(s.std(ddof=1) / math.sqrt(len(s))) if len(s) > 1 else 0.0,
+            "skip_rate": (skips + n_all - n_prob) / n_all, "tokens_per_problem": tokens / n_all}
+
+
+def default_policies(include_ppo: bool = True) -> list[SimPolicy]:
+    out = [make_policy(n) for n in POLICIES if n != "oracle"]
+    if include_ppo:
+        from osmckp_env.sim.ppo import bundled_ppo_path
+
+        path = bundled_ppo_path()
+        if path is not None:
+            try:
+                from osmckp_env.sim.ppo import load_ppo
+
+                out.append(SB3Policy(load_ppo(path), "ppo"))
+            except ImportError:
+                pass
+    out.append(Oracle())
+    return out
+
+
+def sim_leaderboard(out_dir: str | Path, *, profile="synthetic-v0", settings=MAIN_SETTINGS, n_exams: int | None = None,
+                    policies: list[SimPolicy] | None = None, seed: int = 0, reward: str = "score",
+                    progress: bool = True, plots: bool = True) -> dict[str, pd.DataFrame]:
+    """Evaluate every policy on every setting; write Markdown/CSV/PNG under ``out_dir``."""
+    prof = get_profile(profile)
+    policies = policies or default_policies()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = {}
+    bar = tqdm(total=len(settings) * len(policies), disable=not progress, desc="sim leaderboard", unit="policy")
+    for setting in settings:
+        suite = get_suite(setting, n_exams=n_exams)
+        easy = suite.with_order("easy")
+        env, env_easy = SimEnv(suite, profile=prof, reward=reward), SimEnv(easy, profile=prof, reward=reward)
+        cache: dict = {}
+        oracle = next((p for p in policies if isinstance(p, Oracle)), Oracle(reward))
+        oracle_score = _expected(oracle, env, suite, cache)
+        rows = []
+        for pol in policies:
+            bar.set_postfix(setting=setting, policy=pol.name)
+            exp = _expected(pol, env, suite, cache)
+            exp_easy = _expected(pol, env_easy, easy, cache)
+            mc = _monte_carlo(pol, env, suite, seed)
+            rows.append({"policy": pol.name, "expected_score": exp, "oracle_score": oracle_score,
+                         "oracle_regret": oracle_score - exp, "regret": regret(exp, exp_easy),
+                         "expected_score_easy": exp_easy, **mc, "n_exams": len(suite)})
+            bar.update(1)
+        df = pd.DataFrame(rows, columns=COLUMNS).sort_values("expected_score", ascending=False)
+        df.to_csv(out_dir / f"{setting}.csv", index=False)
+        (out_dir / f"{setting}.md").write_text(f"# Sim {setting} ({prof.label})\n\n{to_markdown(df)}\n")
+        tables[setting] = df
+    bar.close()
+    _write_index(out_dir, tables, prof, reward, plots)
+    return tables
+
+
+def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool) -> None:
+    lines = [
+        "# osmckp sim leaderboard (OSMCKP-Sim-v0)",
+        "",
+        f"**Simulator results, not model results.** Outcomes are drawn from the response profile "
+        f"`{prof.name}` (hash `{prof.hash}`){' — a SYNTHETIC profile, not measured on any model' if prof.synthetic else ''}. "
+        f"Reward: `{reward}`.",
+        "",
+        "- `expected_score`: exact expected correct answers per exam (dynamic programming over the profile).",
+        "- `oracle_score`: the exact optimum for the same exams; `oracle_regret` = oracle − policy.",
+        "- `regret`: the paper's Regret, (Score_easy − Score) / Score_easy, from expected scores.",
+        "- `mc_score` ± `mc_stderr`: one simulated episode per exam through the env.",
+        "",
+    ]
+    for setting, df in tables.items():
+        lines += [f"## {setting}", "", to_markdown(df), ""]
+    if plots and tables:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(tables), figsize=(4 * len(tables), 3.8), squeeze=False)
+        for ax, (setting, df) in zip(axes[0], tables.items()):
+            ax.bar(df["policy"], df["expected_score"], color="tab:blue", label="policy")
+            ax.axhline(float(df["oracle_score"].iloc[0]), color="k", ls="--", label="oracle")
+            ax.set_title(setting)
+            ax.tick_params(axis="x", rotation=45, labelsize=7)
+        axes[0][0].set_ylabel("expected score")
+        axes[0][0].legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out_dir / "sim_scores.png", dpi=100)
+        plt.close(fig)
+        lines.append("![sim scores](sim_scores.png)")
+        from osmckp_env.sim.ppo import bundled_ppo_path
+
+        ppo = bundled_ppo_path()
+        meta = ppo.with_suffix(".json") if ppo is not None else None
+        if meta is not None and meta.is_file():
+            import json
+
+            from osmckp_env.sim.ppo import plot_learning_curve
+
+            plot_learning_curve(json.loads(meta.read_text()), out_dir / "ppo_learning_curve.png")
+            lines.append("![PPO learning curve](ppo_learning_curve.png)")
+    (out_dir / "README.md").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,155 @@
+"""Reference policies for the sim, each a function of (exam view, position, remaining budget)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from osmckp_env._lookup import lookup
+from osmckp_env.knapsack import greedy_by_levels
+from osmckp_env.sim.env import ExamView
+from osmckp_env.sim.oracle import action_caps, evaluate_table, solve_exam
+
+
+class SimPolicy:
+    """Base: ``decide(view, k, b)`` returns an action or a probability vector over actions."""
+
+    name = "policy"
+    stochastic = False
+
+    def decide(self, view: ExamView, k: int, b: int):
+        raise NotImplementedError
+
+    def table(self, view: ExamView) -> np.ndarray:
+        """Decisions for every (position, remaining budget): (N, B+1) ints or (N, B+1, A) probabilities."""
+        n, B = view.exam.n_problems, view.budget
+        if self.stochastic:
+            A = len(action_caps(view.bins))
+            return np.array([[self.decide(view, k, b) for b in range(B + 1)] for k in range(n)]).reshape(n, B + 1, A)
+        return np.array([[self.decide(view, k, b) for b in range(B + 1)] for k in range(n)], dtype=np.int64)
+
+    def expected(self, view: ExamView, reward: str = "score") -> float:
+        return evaluate_table(view.atoms, view.budget, self.table(view), view.bins, reward)
+
+    def act(self, info: dict, rng: np.random.Generator):
+        d = self.decide(info["view"], info["position"], info["remaining"])
+        if self.stochastic:
+            return int(rng.choice(len(d), p=d))
+        return int(d)
+
+
+class AlwaysAttempt(SimPolicy):
+    """Attempt every problem with all the budget that is left."""
+
+    name = "always-attempt"
+
+    def decide(self, view, k, b):
+        return len(action_caps(view.bins)) - 1
+
+
+class SkipHardestTier(SimPolicy):
+    """Skip every problem of the hardest tier (AIME); attempt the rest with all that is left."""
+
+    name = "skip-hardest-tier"
+
+    def decide(self, view, k, b):
+        return 0 if view.exam.problems[k].difficulty == "hard" else len(action_caps(view.bins)) - 1
+
+
+class GreedyKnapsack(SimPolicy):
+    """The paper's greedy knapsack on the predicted levels of the problems still ahead, re-planned
+    at each step; a chosen problem gets the largest cap that leaves the typical cost of the chosen
+    problems after it (the same pure ``greedy_by_levels`` the LLM agent uses)."""
+
+    name = "greedy-knapsack"
+
+    def decide(self, view, k, b):
+        levels = list(view.predicted_levels[k:])
+        chosen = greedy_by_levels(levels, b, view.bins)
+        if 0 not in chosen:
+            return 0
+        reserve = sum(view.bins.cost_of(levels[j]) for j in chosen if j > 0)
+        caps = action_caps(view.bins)
+        room = b - reserve
+        best = 1
+        for a in range(1, len(caps)):
+            c = b if caps[a] is None else caps[a]
+            if c <= room:
+                best = a
+        return best
+
+
+class RandomPolicy(SimPolicy):
+    """Uniformly random actions."""
+
+    name = "random"
+    stochastic = True
+
+    def decide(self, view, k, b):
+        A = len(action_caps(view.bins))
+        return np.full(A, 1.0 / A)
+
+
+class Oracle(SimPolicy):
+    """The exact optimum by dynamic programming over (position, remaining budget)."""
+
+    name = "oracle"
+
+    def __init__(self, reward: str = "score") -> None:
+        self.reward = reward
+        self._cache: dict = {}
+
+    def _solve(self, view):
+        key = (view.signature, self.reward)
+        if key not in self._cache:
+            self._cache[key] = solve_exam(view.atoms, view.budget, view.bins, self.reward)
+        return self._cache[key]
+
+    def decide(self, view, k, b):
+        return int(self._solve(view)[1][k, b])
+
+    def table(self, view):
+        return self._solve(view)[1]
+
+    def expected(self, view, reward: str = "score") -> float:
+        if reward == self.reward:
+            return self._solve(view)[0]
+        return super().expected(view, reward)
+
+
+class SB3Policy(SimPolicy):
+    """A stable-baselines3 model acting on the env's observation (deterministic)."""
+
+    name = "ppo"
+
+    def __init__(self, model, name: str = "ppo") -> None:
+        self.model = model
+        self.name = name
+
+    def decide(self, view, k, b):
+        from osmckp_env.sim.env import SimEnv
+
+        obs = SimEnv.features(view, k, b)
+        return int(self.model.predict(obs, deterministic=True)[0])
+
+    def table(self, view):
+        from osmckp_env.sim.env import SimEnv
+
+        n, B = view.exam.n_problems, view.budget
+        obs = np.stack([SimEnv.features(view, k, b) for k in range(n) for b in range(B + 1)])
+        acts = self.model.predict(obs, deterministic=True)[0]
+        return np.asarray(acts, dtype=np.int64).reshape(n, B + 1)
+
+
+POLICIES: dict[str, Callable[[], SimPolicy]] = {
+    "always-attempt": AlwaysAttempt,
+    "skip-hardest-tier": SkipHardestTier,
+    "greedy-knapsack": GreedyKnapsack,
+    "random": RandomPolicy,
+    "oracle": Oracle,
+}
+
+
+def make_policy(name: str) -> SimPolicy:
+    return lookup(POLICIES, name, kind="sim policy")()

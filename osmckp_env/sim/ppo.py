@@ -1,0 +1,90 @@
+"""PPO (stable-baselines3, extra ``sim``) on the sim env: reproducible by seed, minutes on a CPU."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from osmckp_env.suites import SuiteConfig
+
+TRAIN_SUITES = [SuiteConfig(order=o, budget=b, split="train", n_exams=2000, seed=1)
+                for o in ("medium", "hard") for b in (512, 1024)]
+
+
+def _require():
+    try:
+        import stable_baselines3
+    except ImportError as e:
+        raise ImportError("PPO needs stable-baselines3: pip install 'osmckp[sim]'") from e
+    return stable_baselines3
+
+
+def train_ppo(out: str | Path, *, timesteps: int = 150_000, seed: int = 0, profile: str = "synthetic-v0",
+              n_envs: int = 8, progress: bool = False) -> dict:
+    """Train PPO on training-split exams of all four settings; write ``out`` (.zip) and its learning curve."""
+    sb3 = _require()
+    import numpy as np
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
+
+    from osmckp_env.sim.env import SimEnv
+
+    vec = VecMonitor(DummyVecEnv([lambda: SimEnv(TRAIN_SUITES, profile=profile) for _ in range(n_envs)]))
+    vec.seed(seed)
+    curve: list[tuple[int, float]] = []
+
+    class Curve(BaseCallback):
+        def _on_step(self) -> bool:
+            for info in self.locals.get("infos", []):
+                if "episode" in info:
+                    self._buf.append(info["episode"]["r"])
+            if self.num_timesteps % 5000 < self.training_env.num_envs and self._buf:
+                curve.append((int(self.num_timesteps), float(np.mean(self._buf[-500:]))))
+            return True
+
+        def _on_training_start(self) -> None:
+            self._buf = []
+
+    model = sb3.PPO("MlpPolicy", vec, seed=seed, n_steps=256, batch_size=256, learning_rate=3e-4, gamma=1.0,
+                    ent_coef=0.01, verbose=0, device="cpu")
+    model.learn(total_timesteps=timesteps, callback=Curve(), progress_bar=progress)
+    model.save(out)
+    meta = {"timesteps": timesteps, "seed": seed, "profile": profile, "n_envs": n_envs,
+            "train_suites": [c.to_dict() for c in TRAIN_SUITES], "learning_curve": curve,
+            "sb3_version": sb3.__version__}
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+    vec.close()
+    return meta
+
+
+def load_ppo(path: str | Path):
+    sb3 = _require()
+    return sb3.PPO.load(str(path), device="cpu")
+
+
+def bundled_ppo_path() -> Path | None:
+    from importlib import resources
+
+    p = resources.files("osmckp_env") / "data" / "policies" / "ppo-synthetic-v0.zip"
+    return Path(str(p)) if p.is_file() else None
+
+
+def plot_learning_curve(meta: dict, out: str | Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps, rew = zip(*meta["learning_curve"]) if meta["learning_curve"] else ((), ())
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, rew)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("mean episode score (last 500)")
+    ax.set_title(f"PPO on OSMCKP-Sim-v0 ({meta['profile']}, seed {meta['seed']})")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return Path(out)

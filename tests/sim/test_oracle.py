@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from osmckp_env.levels import LevelBins
+from osmckp_env.sim.oracle import brute_force, evaluate_table, solve_exam
+from osmckp_env.sim.profiles import Atoms
+
+BINS = LevelBins(edges=(40, 90))
+
+atoms_st = st.lists(st.tuples(st.integers(1, 150), st.floats(0, 1), st.floats(0.05, 1)), min_size=1, max_size=3).map(
+    lambda xs: Atoms(np.array([x[0] for x in xs]), np.array([x[1] for x in xs]),
+                     np.array([x[2] for x in xs]) / sum(x[2] for x in xs)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(atoms_st, min_size=1, max_size=3), st.integers(1, 160), st.sampled_from(["score", "rarl"]))
+def test_dp_equals_brute_force(atoms, budget, reward):
+    assert solve_exam(atoms, budget, BINS, reward)[0] == pytest.approx(brute_force(atoms, budget, BINS, reward))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(atoms_st, min_size=1, max_size=3), st.integers(1, 160), st.integers(0, 3))
+def test_oracle_beats_every_constant_policy(atoms, budget, action):
+    best = solve_exam(atoms, budget, BINS)[0]
+    table = np.full((len(atoms), budget + 1), action)
+    assert evaluate_table(atoms, budget, table, BINS) <= best + 1e-9
+
+
+def test_optimal_table_evaluates_to_its_value():
+    a = [Atoms(np.array([30, 80]), np.array([0.9, 0.5]), np.array([0.5, 0.5]))] * 3
+    v, pi, _ = solve_exam(a, 120, BINS)
+    assert evaluate_table(a, 120, pi, BINS) == pytest.approx(v)
+
+
+def test_known_answer_skip_the_impossible():
+    easy = Atoms(np.array([50]), np.array([1.0]), np.array([1.0]))
+    impossible = Atoms(np.array([500]), np.array([1.0]), np.array([1.0]))
+    v, pi, _ = solve_exam([impossible, easy, easy], 100, BINS)
+    assert v == 2.0 and pi[0, 100] == 0

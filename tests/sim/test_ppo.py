@@ -1,0 +1,34 @@
+import pytest
+
+pytest.importorskip("stable_baselines3")
+
+
+def test_ppo_smoke_and_reproducible(tmp_path):
+    from osmckp_env.sim.ppo import load_ppo, train_ppo
+
+    m1 = train_ppo(tmp_path / "a.zip", timesteps=512, seed=3, n_envs=2)
+    m2 = train_ppo(tmp_path / "b.zip", timesteps=512, seed=3, n_envs=2)
+    assert m1["learning_curve"] == m2["learning_curve"]
+    model = load_ppo(tmp_path / "a.zip")
+    import numpy as np
+
+    from osmckp_env.sim.env import SimEnv
+
+    obs, _ = SimEnv().reset(seed=0)
+    assert 0 <= int(model.predict(obs, deterministic=True)[0]) < 4
+    assert np.isfinite(obs).all()
+
+
+def test_bundled_ppo_beats_always_attempt():
+    from osmckp_env.sim.leaderboard import default_policies, sim_leaderboard
+    from osmckp_env.sim.ppo import bundled_ppo_path
+
+    assert bundled_ppo_path() is not None
+    pols = [p for p in default_policies() if p.name in ("ppo", "always-attempt", "oracle")]
+    assert [p.name for p in pols] == ["always-attempt", "ppo", "oracle"]
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        df = sim_leaderboard(d, settings=("hard-1024",), n_exams=50, policies=pols, progress=False, plots=False)["hard-1024"]
+    by = dict(zip(df["policy"], df["expected_score"]))
+    assert by["ppo"] > by["always-attempt"] and by["ppo"] <= by["oracle"] + 1e-9

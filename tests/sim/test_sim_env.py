@@ -1,0 +1,99 @@
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import osmckp_env  # noqa: F401
+from osmckp_env.sim.env import SimEnv
+from osmckp_env.sim.leaderboard import sim_leaderboard
+from osmckp_env.sim.policies import POLICIES, Oracle, make_policy
+from osmckp_env.suites import get_suite
+
+
+def test_check_env_clean():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(gym.make("OSMCKP-Sim-v0").unwrapped)
+    assert [str(w.message) for w in caught] == []
+
+
+def _rollout(env, seed, actions):
+    obs, _ = env.reset(seed=seed)
+    out = [obs]
+    for a in actions:
+        obs, r, term, trunc, info = env.step(a)
+        out.append((obs, r, info["tokens"]))
+        if term:
+            break
+    return out
+
+
+def test_determinism():
+    a = _rollout(SimEnv("hard-512"), 3, [3, 3, 3])
+    b = _rollout(SimEnv("hard-512"), 3, [3, 3, 3])
+    assert np.array_equal(a[0], b[0]) and [x[1:] for x in a[1:]] == [x[1:] for x in b[1:]]
+
+
+def test_budget_is_hard_limit():
+    env = SimEnv("hard-512")
+    for seed in range(50):
+        env.reset(seed=seed)
+        spent, done = 0, False
+        while not done:
+            _, _, done, _, info = env.step(env.action_space.n - 1)
+            spent += info["tokens"]
+        assert spent <= 512
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_vector_env_matches_single(mode):
+    n = 3
+    venv = gym.make_vec("OSMCKP-Sim-v0", num_envs=n, vectorization_mode=mode, suite="medium-512")
+    obs, _ = venv.reset(seed=[10, 11, 12])
+    singles = [gym.make("OSMCKP-Sim-v0", suite="medium-512") for _ in range(n)]
+    sobs = [e.reset(seed=s)[0] for e, s in zip(singles, [10, 11, 12])]
+    assert np.allclose(obs, np.stack(sobs))
+    actions = np.array([3, 1, 0])
+    vobs, vr, vterm, _, _ = venv.step(actions)
+    for i, e in enumerate(singles):
+        o, r, t, _, _ = e.step(int(actions[i]))
+        assert np.allclose(vobs[i], o) and vr[i] == r and vterm[i] == t
+    venv.close()
+
+
+@pytest.mark.parametrize("action,err", [("1", TypeError), (1.5, TypeError), (9, ValueError), (-1, ValueError)])
+def test_bad_actions(action, err):
+    env = SimEnv()
+    env.reset(seed=0)
+    with pytest.raises(err, match="0 = skip"):
+        env.step(action)
+
+
+def test_oracle_at_least_every_reference_policy():
+    env = SimEnv(get_suite("medium-512", n_exams=30))
+    oracle = Oracle()
+    for e in env.suites[0].exams:
+        view = env.view_of(e)
+        best = oracle.expected(view)
+        for name in POLICIES:
+            assert make_policy(name).expected(view) <= best + 1e-9
+
+
+def test_level_noise_changes_predictions_only():
+    clean, noisy = SimEnv(level_noise=0.0), SimEnv(level_noise=1.0)
+    _, i1 = clean.reset(seed=0)
+    _, i2 = noisy.reset(seed=0)
+    assert i1["exam_index"] == i2["exam_index"]
+
+
+def test_sim_leaderboard_small(tmp_path):
+    tables = sim_leaderboard(tmp_path, settings=("medium-512", "hard-512"), n_exams=20, progress=False)
+    df = tables["hard-512"]
+    by = dict(zip(df["policy"], df["expected_score"]))
+    assert max(by.values()) == pytest.approx(by["oracle"])
+    assert by["greedy-knapsack"] > by["always-attempt"]
+    assert (df["oracle_regret"] >= -1e-9).all()
+    text = (tmp_path / "README.md").read_text()
+    assert "SYNTHETIC" in text and "not model results" in text
