@@ -19,7 +19,7 @@ class RunLocked(RuntimeError):
     """Another process is writing the same output folder."""
 
 
-def read_records(path: str | Path) -> tuple[list[dict], dict]:
+def read_records(path: str | Path, required: tuple[str, ...] = REQUIRED) -> tuple[list[dict], dict]:
     """Valid records of a file plus a report ``{"header", "bad_lines", "valid_bytes"}``.
 
     Reading stops at the first line that is not a complete, well-formed record (a half-written
@@ -44,7 +44,7 @@ def read_records(path: str | Path) -> tuple[list[dict], dict]:
             obj = None
         if i == 0 and isinstance(obj, dict) and obj.get("osmckp_records") == RECORDS_FORMAT:
             report["header"] = obj
-        elif isinstance(obj, dict) and all(k in obj for k in REQUIRED) and obj["key"] not in seen:
+        elif isinstance(obj, dict) and all(k in obj for k in required) and obj["key"] not in seen:
             records.append(obj)
             seen.add(obj["key"])
         else:
@@ -63,10 +63,11 @@ class RecordWriter:
     ``overwrite``), and cuts any bad tail so appends start on a clean line.
     """
 
-    def __init__(self, folder: str | Path, header: dict, *, overwrite: bool = False) -> None:
+    def __init__(self, folder: str | Path, header: dict, *, overwrite: bool = False, filename: str = "records.jsonl",
+                 required: tuple[str, ...] = REQUIRED) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.path = self.folder / "records.jsonl"
+        self.path = self.folder / filename
         self._lock_fh = open(self.folder / ".lock", "w")
         try:
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -75,7 +76,7 @@ class RecordWriter:
             raise RunLocked(f"{self.folder} is being written by another run (lock held on {self.folder / '.lock'}); "
                             "wait for it to finish or use another --out folder") from None
         self.header = {"osmckp_records": RECORDS_FORMAT, **header}
-        records, report = read_records(self.path)
+        records, report = read_records(self.path, required)
         old = report["header"]
         if old is not None and old.get("config_hash") != header.get("config_hash") and not overwrite:
             self.close()

@@ -1,0 +1,179 @@
+"""MFT data by rejection sampling: sample k solutions per training problem, keep correct ones,
+label each with the level of the tokens it used; never-solved problems teach the skip."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from osmckp_env.backends import Sampling
+from osmckp_env.backends.base import prompt_hash
+from osmckp_env.grading import Grader, default_grader, parse_single
+from osmckp_env.levels import SKIP_LEVEL, LevelBins
+from osmckp_env.problems import Problem, load_pool
+from osmckp_env.prompts import SYSTEM_PROMPT, exam_user_prompt, level_rule
+from osmckp_env.runner.records import RecordWriter
+from osmckp_env.suites import Exam
+from osmckp_env.training.config import MFTDataConfig
+
+SAMPLE_FIELDS = ("key", "config_hash", "problem_id", "samples")
+
+
+def single_problem_messages(problem: Problem, bins: LevelBins) -> list[dict]:
+    """The single-problem MFT prompt: predict the level first, then solve or skip."""
+    user = (f"First predict the cost of this problem as {level_rule(bins).rstrip(', ')}; then solve it and give "
+            f"the final answer in \\boxed{{...}}, or write \\boxed{{NA}} if it is not worth solving.\n\n{problem.problem}")
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def target_text(level: int, solution: str | None) -> str:
+    if level == SKIP_LEVEL or solution is None:
+        return f"<predicted_level>Level-{SKIP_LEVEL}</predicted_level>\n\\boxed{{NA}}"
+    return f"<predicted_level>Level-{level}</predicted_level>\n{solution.strip()}"
+
+
+def training_problems(cfg: MFTDataConfig) -> list[Problem]:
+    out = []
+    for tier in cfg.tiers:
+        pool = load_pool("train", tier)
+        if cfg.limit_per_tier is not None:
+            rng = np.random.default_rng([cfg.seed, ord(tier[0])])
+            pool = tuple(pool[i] for i in sorted(rng.permutation(len(pool))[: cfg.limit_per_tier]))
+        out.extend(pool)
+    return out
+
+
+def sample_problems(cfg: MFTDataConfig, backend, problems: list[Problem], *, grader: Grader | None = None,
+                    progress: bool = True) -> list[dict]:
+    """Sample and grade (resumable: ``samples.jsonl`` keeps finished problems)."""
+    grader = grader or default_grader()
+    bins = LevelBins(edges=cfg.level_edges)
+    header = {"config_hash": cfg.config_hash, "config": cfg.to_dict()}
+    with RecordWriter(cfg.out_dir, header, filename="samples.jsonl", required=SAMPLE_FIELDS) as w:
+        done = w.done_keys
+        todo = [p for p in problems if p.id not in done]
+        bar = tqdm(total=len(problems), initial=len(problems) - len(todo), disable=not progress, desc="mft-data")
+        for start in range(0, len(todo), cfg.batch_size):
+            chunk = todo[start : start + cfg.batch_size]
+            prompts, owners = [], []
+            for p in chunk:
+                for j in range(cfg.k):
+                    prompts.append(single_problem_messages(p, bins))
+                    owners.append((p, j))
+            comps = []
+            # one call per sample index so every sample gets its own seed
+            for j in range(cfg.k):
+                idx = [i for i, (_, jj) in enumerate(owners) if jj == j]
+                out = backend.generate([prompts[i] for i in idx], max_tokens=cfg.max_tokens,
+                                       sampling=Sampling(cfg.temperature, 1.0, cfg.seed * 1000 + j))
+                comps.extend(zip(idx, out))
+            comps = [c for _, c in sorted(comps, key=lambda x: x[0])]
+            parsed = [parse_single(c.text) for c in comps]
+            futs = [grader.submit(pp.answer if pp.status == "answered" else None, p.answer)
+                    for pp, (p, _) in zip(parsed, owners)]
+            by_problem: dict[str, list[dict]] = defaultdict(list)
+            for (p, j), c, pp, f, m in zip(owners, comps, parsed, futs, prompts):
+                g = f.result()
+                n = len(backend.counter.offsets(c.text))
+                by_problem[p.id].append({
+                    "text": c.text, "n_tokens": n, "level": bins.level_of(n), "answer": pp.answer,
+                    "correct": bool(g.correct) and g.status == "ok" and pp.status == "answered" and c.finish_reason != "length",
+                    "grade_status": g.status, "prompt_hash": prompt_hash(m), "finish_reason": c.finish_reason,
+                })
+            w.append([{"key": p.id, "config_hash": cfg.config_hash, "problem_id": p.id, "tier": p.difficulty,
+                       "samples": by_problem[p.id]} for p in chunk])
+            bar.update(len(chunk))
+        bar.close()
+        return list(w.records)
+
+
+def build_examples(cfg: MFTDataConfig, problems: list[Problem], sample_records: list[dict]) -> list[dict]:
+    """Chat examples: correct samples with their level tag; unsolved problems -> Level-3 skip."""
+    bins = LevelBins(edges=cfg.level_edges)
+    by_id = {r["problem_id"]: r for r in sample_records}
+    examples = []
+    for p in problems:
+        rec = by_id.get(p.id)
+        if rec is None:
+            continue
+        correct = sorted((s for s in rec["samples"] if s["correct"]), key=lambda s: s["n_tokens"])
+        chosen = correct[:1] if cfg.keep == "shortest" else correct
+        if not chosen:
+            targets = [(SKIP_LEVEL, None, 0)]
+        else:
+            targets = [(s["level"], s["text"], s["n_tokens"]) for s in chosen]
+        for level, text, n in targets:
+            examples.append({"messages": single_problem_messages(p, bins) + [
+                {"role": "assistant", "content": target_text(level, text)}],
+                "problem_id": p.id, "tier": p.difficulty, "level": level, "n_tokens": n, "kind": "single"})
+    return examples
+
+
+def compose_exam_examples(cfg: MFTDataConfig, problems: list[Problem], singles: list[dict]) -> list[dict]:
+    """Multi-problem examples in the exam format, from single examples of different tiers."""
+    if cfg.n_exam_examples <= 0:
+        return []
+    bins = LevelBins(edges=cfg.level_edges)
+    by_tier: dict[str, list[dict]] = defaultdict(list)
+    for ex in singles:
+        by_tier[ex["tier"]].append(ex)
+    tiers = [t for t in ("easy", "medium", "hard") if by_tier[t]]
+    if not tiers:
+        return []
+    rng = np.random.default_rng([cfg.seed, 7])
+    pmap = {p.id: p for p in problems}
+    out = []
+    for i in range(cfg.n_exam_examples):
+        picks = [by_tier[t][int(rng.integers(len(by_tier[t])))] for t in tiers]
+        picks = [picks[j] for j in rng.permutation(len(picks))]
+        total = sum(x["n_tokens"] for x in picks)
+        budget = 512 if total <= 512 else 1024
+        exam = Exam(i, tuple(pmap[x["problem_id"]] for x in picks), budget, "medium")
+        target = "".join(f"### Problem {k + 1}\n{x['messages'][-1]['content']}\n" for k, x in enumerate(picks))
+        out.append({"messages": [{"role": "system", "content": SYSTEM_PROMPT},
+                                 {"role": "user", "content": exam_user_prompt(exam, with_levels=True, bins=bins)},
+                                 {"role": "assistant", "content": target}],
+                    "problem_id": "|".join(x["problem_id"] for x in picks), "tier": "exam", "level": -1,
+                    "n_tokens": total, "kind": "exam"})
+    return out
+
+
+def stats(sample_records: list[dict], examples: list[dict]) -> dict:
+    """Level histogram per tier and solve rate (any correct sample) per tier."""
+    hist: dict[str, Counter] = defaultdict(Counter)
+    for ex in examples:
+        if ex["kind"] == "single":
+            hist[ex["tier"]][f"Level-{ex['level']}"] += 1
+    solved: dict[str, list[bool]] = defaultdict(list)
+    for r in sample_records:
+        solved[r["tier"]].append(any(s["correct"] for s in r["samples"]))
+    return {"level_histogram": {t: dict(c) for t, c in hist.items()},
+            "solve_rate": {t: sum(v) / len(v) for t, v in solved.items()},
+            "n_problems": len(sample_records), "n_examples": len(examples),
+            "grader_failures": sum(s["grade_status"] != "ok" for r in sample_records for s in r["samples"])}
+
+
+def make_mft_data(cfg: MFTDataConfig, backend=None, *, grader: Grader | None = None, progress: bool = True) -> dict:
+    """The whole pipeline; writes ``dataset/`` (``datasets.Dataset``), ``stats.json``."""
+    import datasets
+
+    if backend is None:
+        from osmckp_env.runner.run import build_agent
+        from osmckp_env.runner.spec import load_spec
+
+        backend = build_agent(load_spec(cfg.spec)).backend
+    problems = training_problems(cfg)
+    samples = sample_problems(cfg, backend, problems, grader=grader, progress=progress)
+    singles = build_examples(cfg, problems, samples)
+    examples = singles + compose_exam_examples(cfg, problems, singles)
+    ds = datasets.Dataset.from_list(examples)
+    out = Path(cfg.out_dir)
+    ds.save_to_disk(str(out / "dataset"))
+    st = {**stats(samples, examples), "config": cfg.to_dict(), "config_hash": cfg.config_hash,
+          "dataset_fingerprint": ds._fingerprint}
+    (out / "stats.json").write_text(json.dumps(st, indent=1))
+    return st
