@@ -34,7 +34,7 @@ def _cmd_run(args) -> int:
 
             lookup(NAMED_SUITES, s, kind="suite")
     results = run_spec(spec, args.suite, args.out, n_exams=args.n_exams, overwrite=args.overwrite,
-                       progress=not args.quiet)
+                       progress=not args.quiet, retry_errors=args.retry_errors)
     for r in results:
         m = {k: (float("nan") if v is None else v) for k, v in r["metrics"].items()}
         print(f"{spec.name} {r['suite']['name']}: Score {m['score']:.3f}  Regret {m.get('regret', float('nan')):.3f}  "
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--n-exams", type=int, help="first N exams of each suite (smoke runs)")
     r.add_argument("--out", default="runs", help="output root (default: runs/)")
     r.add_argument("--overwrite", action="store_true", help="start over if the folder holds another config")
+    r.add_argument("--retry-errors", action="store_true", help="re-run exams whose backend call failed")
     r.add_argument("--quiet", action="store_true")
     r.set_defaults(func=_cmd_run)
 

@@ -69,6 +69,12 @@ def budget_exhausted_rate(records: Sequence[dict]) -> float:
     return sum(bool(r["budget_exhausted"]) for r in records) / len(records) if records else float("nan")
 
 
+def budget_overrun_rate(records: Sequence[dict]) -> float:
+    """Share of exams whose completion was longer than the budget and was cut by the env's own count."""
+    return sum(r.get("raw_completion_tokens", 0) > r.get("budget", float("inf")) for r in records) / len(records) \
+        if records else float("nan")
+
+
 def level_accuracy(records: Sequence[dict]) -> float:
     """Share of problems whose predicted level equals the level of the tokens used (NaN if none predicted)."""
     ps = [p for p in _problems(records) if p["predicted_level"] is not None]
@@ -94,6 +100,15 @@ def grader_failures(records: Sequence[dict]) -> dict[str, int]:
     return out
 
 
+def grader_failures_by_problem(records: Sequence[dict]) -> dict[str, int]:
+    """Problem id -> number of its grades that timed out or errored (only problems with any)."""
+    out: dict[str, int] = {}
+    for p in _problems(records):
+        if p["grade_status"] in ("timeout", "error"):
+            out[p["id"]] = out.get(p["id"], 0) + 1
+    return out
+
+
 def rarl_reward(records: Sequence[dict]) -> float:
     """Mean per-exam RARL reward (correct AND level predicted right)."""
     return sum(r["rarl_reward"] for r in records) / len(records) if records else float("nan")
@@ -114,6 +129,8 @@ def summarize(records: Sequence[dict], easy_records: Sequence[dict] | None = Non
         "level_accuracy": level_accuracy(records),
         "rarl_reward": rarl_reward(records),
         "grader_failures": grader_failures(records),
+        "grader_failures_by_problem": grader_failures_by_problem(records),
+        "budget_overrun_rate": budget_overrun_rate(records),
     }
     if easy_records is not None:
         se = score(easy_records)

@@ -87,6 +87,7 @@ def _record(exam, budget, cut, parsed, grades, counter, bins) -> dict:
         "raw_completion_tokens": cut.n_tokens,
         "budget_exhausted": cut.truncated or cut.n_tokens >= budget,
         "truncated": cut.truncated,
+        "budget_overrun": cut.n_tokens > budget,
         "score": sum(p["correct"] for p in problems),
         "rarl_reward": sum(p["rarl"] for p in problems),
         "tokenizer": counter.name,

@@ -107,6 +107,17 @@ class RecordWriter:
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
 
+    def drop(self, predicate) -> int:
+        """Remove records matching ``predicate`` (atomically rewritten); returns how many."""
+        keep = [r for r in self.records if not predicate(r)]
+        n = len(self.records) - len(keep)
+        if n:
+            self._fh.close()
+            self._rewrite(keep)
+            self.records = keep
+            self._fh = open(self.path, "a", encoding="utf-8")
+        return n
+
     @property
     def done_keys(self) -> set[str]:
         return {r["key"] for r in self.records}

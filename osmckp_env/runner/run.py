@@ -55,12 +55,13 @@ def run_config(spec: AgentSpec, suite: Suite) -> dict:
 
 
 def run_suite(spec: AgentSpec, suite: Suite, out_dir: str | Path, *, agent=None, grader: Grader | None = None,
-              overwrite: bool = False, progress: bool = True, max_batches: int | None = None) -> dict:
+              overwrite: bool = False, progress: bool = True, max_batches: int | None = None,
+              retry_errors: bool = False) -> dict:
     """Evaluate ``spec`` on ``suite`` in its own order and in easy order, resuming what exists.
 
     Writes ``out_dir/records.jsonl`` (one record per exam and order, appended as each batch
     finishes) and ``out_dir/results.json``. ``max_batches`` stops early (for tests and smoke runs)
-    and returns ``{}``.
+    and returns ``{}``. ``retry_errors`` re-runs exams whose backend call failed in an earlier run.
     """
     cfg = run_config(spec, suite)
     grader = grader or default_grader()
@@ -68,6 +69,10 @@ def run_suite(spec: AgentSpec, suite: Suite, out_dir: str | Path, *, agent=None,
     with RecordWriter(out_dir, cfg, overwrite=overwrite) as writer:
         if writer.dropped:
             tqdm.write(f"[osmckp] {writer.path}: dropped {writer.dropped} corrupt or foreign line(s); they will be re-run")
+        if retry_errors:
+            n = writer.drop(lambda r: bool(r.get("error")))
+            if n:
+                tqdm.write(f"[osmckp] re-running {n} exam(s) whose backend call failed before")
         done = writer.done_keys
         todo = [(s.name, e) for s in orders for e in s.exams if f"{e.order}:{e.index}" not in done]
         if todo and agent is None:
@@ -170,7 +175,7 @@ def load_results(path: str | Path) -> dict:
 
 
 def run_spec(spec: AgentSpec, suites: list[str], out_root: str | Path, *, n_exams: int | None = None,
-             overwrite: bool = False, progress: bool = True) -> list[dict]:
+             overwrite: bool = False, progress: bool = True, retry_errors: bool = False) -> list[dict]:
     """Run one spec over named suites; each gets ``out_root/<spec.name>/<suite>[-n<N>]/``."""
     agent = None
     out = []
@@ -180,5 +185,6 @@ def run_spec(spec: AgentSpec, suites: list[str], out_root: str | Path, *, n_exam
         records, _ = read_records(folder / "records.jsonl")
         if agent is None and len(records) < 2 * len(suite):
             agent = build_agent(spec)
-        out.append(run_suite(spec, suite, folder, agent=agent, overwrite=overwrite, progress=progress))
+        out.append(run_suite(spec, suite, folder, agent=agent, overwrite=overwrite, progress=progress,
+                             retry_errors=retry_errors))
     return out
