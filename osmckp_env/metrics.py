@@ -92,8 +92,9 @@ def level_confusion(records: Sequence[dict], n_levels: int = 4) -> list[list[int
 
 
 def grader_failures(records: Sequence[dict]) -> dict[str, int]:
-    """Grades that timed out or errored: counted, never hidden as wrong answers."""
-    out = {"timeout": 0, "error": 0}
+    """Grades that timed out or errored (failures), and answers rejected unparsed (graded wrong):
+    counted, never hidden among wrong answers."""
+    out = {"timeout": 0, "error": 0, "rejected": 0}
     for p in _problems(records):
         if p["grade_status"] in out:
             out[p["grade_status"]] += 1

@@ -61,7 +61,7 @@ def test_level_accuracy_nan_without_tags():
 
 def test_grader_failures_counted():
     rs = [rec([False, False, False], grade=["timeout", "error", "ok"])]
-    assert M.grader_failures(rs) == {"timeout": 1, "error": 1}
+    assert M.grader_failures(rs) == {"timeout": 1, "error": 1, "rejected": 0}
 
 
 def test_summarize_with_easy():

@@ -21,14 +21,18 @@ import time
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 
-from osmckp_env.grading.verify import MAX_ANSWER_CHARS
+from osmckp_env.grading.verify import reject_reason
 
-GRADE_STATUSES = ("ok", "timeout", "error")
+GRADE_STATUSES = ("ok", "rejected", "timeout", "error")
 
 
 @dataclass(frozen=True)
 class GradeResult:
-    """Outcome of grading one answer: ``correct`` is only meaningful when ``status == 'ok'``."""
+    """Outcome of grading one answer.
+
+    ``status``: ``ok`` (math-verify decided), ``rejected`` (too large or deeply nested to parse:
+    graded wrong, see ``verify.reject_reason``), ``timeout`` or ``error`` (grader failures).
+    """
 
     correct: bool
     status: str = "ok"
@@ -118,7 +122,7 @@ class Grader:
         self._lock = threading.Lock()
         self._closed = False
         self._live: dict[str, _Worker] = {}
-        self.stats = {"graded": 0, "timeout": 0, "error": 0, "worker_restarts": 0}  # running counts
+        self.stats = {"graded": 0, "rejected": 0, "timeout": 0, "error": 0, "worker_restarts": 0}  # running counts
 
     def _ensure_started(self) -> None:
         with self._lock:
@@ -180,8 +184,11 @@ class Grader:
         if pred.strip() == gold.strip() and pred.strip():
             fut.set_result(GradeResult(True))
             return fut
-        if len(pred) > MAX_ANSWER_CHARS:
-            fut.set_result(GradeResult(False, "ok", f"answer longer than {MAX_ANSWER_CHARS} chars: graded wrong"))
+        reason = reject_reason(pred)
+        if reason is not None:
+            with self._lock:
+                self.stats["rejected"] += 1
+            fut.set_result(GradeResult(False, "rejected", f"not parsed ({reason}): graded wrong"))
             return fut
         self._ensure_started()
         self._tasks.put((fut, pred, gold))

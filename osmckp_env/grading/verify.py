@@ -6,13 +6,73 @@ Use ``Grader`` (grader.py) to call this safely: math-verify's own timeouts rely 
 
 from __future__ import annotations
 
+import math
+import re
 import threading
 
 MAX_ANSWER_CHARS = 2_000
+MAX_NESTING = 8
+MAX_EXPONENT_NESTING = 2
+_INT_TOWER_RE = re.compile(r"^[\s\d{}^()]*\d\s*\^\s*\{?[\s\d]*\^")
 
 
-class AnswerTooLong(ValueError):
-    """The predicted answer exceeds ``MAX_ANSWER_CHARS`` and is not sent to sympy."""
+MAX_DIGITS = 100_000
+_INT_POW_RE = re.compile(r"(\d+)\s*\^\s*\{?\s*(\d+)")
+_FACTORIAL_RE = re.compile(r"(\d+)\s*!")
+
+
+class AnswerRejected(ValueError):
+    """The predicted answer is too large or too deeply nested to send to sympy (graded wrong)."""
+
+
+def reject_reason(answer: str) -> str | None:
+    """Why ``answer`` is not worth parsing, or ``None``.
+
+    Limits (no gold answer in the bundled pools comes near them: their deepest braces are 2
+    levels, parentheses 2, exponents 1): at most ``MAX_ANSWER_CHARS`` characters, brace or
+    parenthesis nesting ``MAX_NESTING``, exponent nesting ``MAX_EXPONENT_NESTING``, and no
+    integer power tower (``9^{9^{9}}``: its value cannot be computed, only timed out on), and no
+    integer power or factorial with more than ``MAX_DIGITS`` digits.
+    """
+    if len(answer) > MAX_ANSWER_CHARS:
+        return f"longer than {MAX_ANSWER_CHARS} chars"
+    braces = parens = exp = max_b = max_p = max_e = 0
+    stack: list[bool] = []
+    prev = ""
+    for c in answer:
+        if c == "{":
+            is_exp = prev == "^"
+            stack.append(is_exp)
+            braces += 1
+            exp += is_exp
+            max_b, max_e = max(max_b, braces), max(max_e, exp)
+        elif c == "}" and stack:
+            exp -= stack.pop()
+            braces -= 1
+        elif c == "(":
+            parens += 1
+            max_p = max(max_p, parens)
+        elif c == ")" and parens:
+            parens -= 1
+        elif c == "^" and exp:
+            max_e = max(max_e, exp + 1)
+        if not c.isspace():
+            prev = c
+    if max_b > MAX_NESTING or max_p > MAX_NESTING:
+        return f"nested deeper than {MAX_NESTING} levels"
+    if max_e > MAX_EXPONENT_NESTING:
+        return f"exponents nested deeper than {MAX_EXPONENT_NESTING} levels"
+    if max_e >= 2 and _INT_TOWER_RE.match(answer):
+        return "integer power tower"
+    for base, power in _INT_POW_RE.findall(answer):
+        if int(base) > 1 and len(power) < 12 and int(power) * math.log10(int(base)) > MAX_DIGITS:
+            return f"integer power with more than {MAX_DIGITS} digits"
+        if len(power) >= 12 and int(base) > 1:
+            return f"integer power with more than {MAX_DIGITS} digits"
+    for n in _FACTORIAL_RE.findall(answer):
+        if len(n) > 5 or int(n) > 25_000:
+            return f"factorial with more than {MAX_DIGITS} digits"
+    return None
 
 
 def _wrap(answer: str) -> str:
@@ -27,8 +87,9 @@ def verify_answer(pred: str, gold: str, *, timeout_s: int = 5) -> bool:
     """
     from math_verify import parse, verify
 
-    if len(pred) > MAX_ANSWER_CHARS:
-        raise AnswerTooLong(f"answer of {len(pred)} chars > {MAX_ANSWER_CHARS}")
+    reason = reject_reason(pred)
+    if reason is not None:
+        raise AnswerRejected(reason)
     if pred.strip() == gold.strip():
         return True
     on_main = threading.current_thread() is threading.main_thread()

@@ -26,7 +26,7 @@ def main(timeout_s: int) -> None:
             res = {"correct": bool(verify_answer(pred, gold, timeout_s=timeout_s)), "status": "ok", "detail": ""}
         except BaseException as e:  # noqa: BLE001 - every failure is reported, none hidden
             name = type(e).__name__
-            status = "timeout" if "Timeout" in name else "error"
+            status = "timeout" if "Timeout" in name else "rejected" if name == "AnswerRejected" else "error"
             res = {"correct": False, "status": status, "detail": f"{name}: {str(e)[:200]}"}
         proto.write(json.dumps(res) + "\n")
         proto.flush()

@@ -70,7 +70,7 @@ def test_grader_bounded_on_adversarial_answers(fuzz_grader, pred, gold):
     t = time.perf_counter()
     res = fuzz_grader.grade(pred, gold)
     elapsed = time.perf_counter() - t
-    assert res.status in {"ok", "timeout", "error"}
+    assert res.status in {"ok", "rejected", "timeout", "error"}
     assert elapsed < fuzz_grader.hard_timeout_s + 10  # + one worker restart
     if res.status != "ok":
         assert res.correct is False
@@ -82,12 +82,12 @@ def test_failures_are_counted_per_problem_not_hidden(grader):
     slow = Grader(n_workers=1, timeout_s=30, hard_timeout_s=1.0)
     try:
         exam = make_exam(answers=("4", "5", "6"))
-        text = "### Problem 1\n\\boxed{4}\n### Problem 2\n\\boxed{2^{2^{2^{2^{2^{2^{2}}}}}}}\n### Problem 3\n\\boxed{7}"
+        text = "### Problem 1\n\\boxed{4}\n### Problem 2\n\\boxed{\\left(9^{9999}\\right)^{9999}}\n### Problem 3\n\\boxed{7}"
         rec = score_completion(exam, text, grader=slow)
     finally:
         slow.close()
     statuses = [p["grade_status"] for p in rec["problems"]]
-    assert statuses[0] == "ok" and statuses[1] in {"timeout", "error"} and statuses[2] == "ok"
+    assert statuses[0] == "ok" and statuses[1] == "timeout" and statuses[2] == "ok"
     from osmckp_env.metrics import grader_failures, grader_failures_by_problem
 
     assert sum(grader_failures([rec]).values()) == 1

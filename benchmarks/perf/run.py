@@ -1,0 +1,267 @@
+"""osmckp perf suite: every number is a ratio measured side by side in this one run.
+
+    python benchmarks/perf/run.py [--quick] [--out benchmarks/perf/RESULTS.md]
+
+Sections: grading (parallel hang-proof grader vs serial math-verify), runner (concurrent vs
+serial OpenAI-compatible backend, runner overhead), token counting (bundled tokenizer vs
+transformers.AutoTokenizer), sim env (vs CartPole-v1) and oracle scaling, RARL reward vs a
+generation step. Designed to finish in under 5 minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def row(section: str, what: str, value: str, ratio: str = "") -> None:
+    ROWS.append((section, what, value, ratio))
+    print(f"{section:<14} {what:<58} {value:>16} {ratio:>14}", flush=True)
+
+
+def timed(fn, *a, **k):
+    t = time.perf_counter()
+    out = fn(*a, **k)
+    return time.perf_counter() - t, out
+
+
+# -- grading -------------------------------------------------------------------------------
+def grading_pairs(n: int, adversarial_share: float, seed: int = 0) -> list[tuple[str, str]]:
+    from osmckp_env.problems import load_pool
+
+    rng = np.random.default_rng(seed)
+    golds = [p.answer for p in load_pool("eval", "medium")] + [p.answer for p in load_pool("eval", "easy")]
+    adversarial = ["9^{9^{9^{9}}}", "\\frac{1}{" * 60 + "2" + "}" * 60, "(" * 200 + "1" + ")" * 200,
+                   "10^{10^{10^{10}}}", "\\sqrt{" * 40 + "2" + "}" * 40, "9^{99999999}", "100000!",
+                   "1" * 5000, "\\frac{" * 6 + "x^{y^{z}}" + "}{2}" * 6]
+    pairs = []
+    for i in range(n):
+        gold = golds[int(rng.integers(len(golds)))]
+        r = rng.random()
+        if r < adversarial_share:
+            pred = adversarial[int(rng.integers(len(adversarial)))]
+        elif r < 0.5:
+            pred = " " + gold.replace("\\frac", "\\dfrac") + " "  # equal, but not string-identical
+        else:
+            pred = golds[int(rng.integers(len(golds)))]
+        pairs.append((pred, gold))
+    return pairs
+
+
+def bench_grading(n: int) -> None:
+    from osmckp_env.grading import Grader
+    from osmckp_env.grading.verify import verify_answer
+
+    clean = grading_pairs(n, 0.0)
+    mixed = grading_pairs(n, 0.01, seed=1)
+
+    def serial(pairs):
+        for p, g in pairs:
+            try:
+                verify_answer(p, g, timeout_s=1)
+            except Exception:  # noqa: BLE001
+                pass
+
+    t_serial, _ = timed(serial, clean)
+    with Grader(n_workers=os.cpu_count() or 2, timeout_s=1, hard_timeout_s=3) as g:
+        g.grade("1+1", "2")  # start the workers outside the timing
+        for _ in range(g.n_workers):
+            g.grade("2+2", "4")
+        t_par, _ = timed(g.grade_many, clean)
+        t_mix, res = timed(g.grade_many, mixed)
+    rejected = sum(r.status == "rejected" for r in res)
+    fails = sum(r.status in ("timeout", "error") for r in res)
+    row("grading", f"serial math-verify, {n} real answers (main thread)", f"{n / t_serial:.0f}/s")
+    row("grading", f"parallel hang-proof Grader, same answers", f"{n / t_par:.0f}/s", f"x{t_serial / t_par:.2f}")
+    row("grading", f"parallel, 1% adversarial ({rejected} rejected, {fails} timeouts/errors)", f"{n / t_mix:.0f}/s",
+        f"{t_par / t_mix:.2f} of clean")
+
+
+# -- runner --------------------------------------------------------------------------------
+def bench_runner(n_exams: int) -> None:
+    from osmckp_env.backends import Sampling, make_backend
+    from osmckp_env.grading import Grader
+    from osmckp_env.runner.run import run_suite
+    from osmckp_env.runner.spec import AgentSpec
+    from osmckp_env.suites import get_suite
+    from osmckp_env.testing.fake_openai_server import FakeOpenAIServer
+
+    delay = 0.05
+    msgs = [[{"role": "user", "content": f"q{i}"}] for i in range(n_exams)]
+    with FakeOpenAIServer(lambda p, cap: "### Problem 1\n\\boxed{1}", delay_s=delay) as srv:
+        serial = make_backend("openai", model="m", base_url=srv.base_url, api_key="x", concurrency=1)
+        conc = make_backend("openai", model="m", base_url=srv.base_url, api_key="x", concurrency=16)
+        conc.generate(msgs[:4], max_tokens=8, sampling=Sampling())
+        t1, _ = timed(serial.generate, msgs, max_tokens=8, sampling=Sampling())
+        t16, _ = timed(conc.generate, msgs, max_tokens=8, sampling=Sampling())
+    row("runner", f"OpenAI backend, {delay * 1000:.0f} ms server delay, concurrency 1", f"{n_exams / t1:.1f} exam/s")
+    row("runner", "same, concurrency 16 (ideal ratio 16)", f"{n_exams / t16:.1f} exam/s", f"x{t1 / t16:.1f}")
+    spec = AgentSpec(name="gold", agent="direct", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5")
+    with tempfile.TemporaryDirectory() as d, Grader(n_workers=2) as g:
+        g.grade("1+1", "2")
+        suite = get_suite("medium-1024", n_exams=n_exams)
+        t_run, _ = timed(run_suite, spec, suite, d, grader=g, progress=False)
+    per_exam = t_run / (2 * n_exams)
+    row("runner", "runner overhead per exam (scripted backend: parse, grade, fsync)", f"{per_exam * 1000:.2f} ms",
+        f"{per_exam / delay:.2f} of 1 call")
+
+
+# -- tokens --------------------------------------------------------------------------------
+def bench_tokens() -> None:
+    import gzip
+    import shutil
+    from importlib import resources
+
+    from transformers import AutoTokenizer
+
+    from osmckp_env.problems import load_pool
+    from osmckp_env.tokenization import default_counter
+
+    texts = [p.problem + " " + p.answer for p in load_pool("eval", "medium")] * 4
+    c = default_counter()
+    with tempfile.TemporaryDirectory() as d:
+        src = resources.files("osmckp_env") / "data" / "tokenizers" / "qwen2.5"
+        (Path(d) / "tokenizer.json").write_bytes(gzip.decompress((src / "tokenizer.json.gz").read_bytes()))
+        with (src / "tokenizer_config.json").open("rb") as fh, open(Path(d) / "tokenizer_config.json", "wb") as out:
+            shutil.copyfileobj(fh, out)
+        auto = AutoTokenizer.from_pretrained(d)
+    n_tok = sum(c.count_batch(texts))
+    t_b, a = timed(c.count_batch, texts)
+    t_a, enc = timed(auto, texts, add_special_tokens=False)
+    assert a == [len(x) for x in enc["input_ids"]], "the two tokenizers disagree"
+    row("tokens", f"bundled tokenizers.Tokenizer.encode_batch ({n_tok} tokens)", f"{n_tok / t_b / 1e6:.2f} M tok/s")
+    row("tokens", "transformers.AutoTokenizer, same text, same counts", f"{n_tok / t_a / 1e6:.2f} M tok/s",
+        f"x{t_a / t_b:.2f}")
+
+
+# -- sim -----------------------------------------------------------------------------------
+def _steps_per_s(env, n: int, action) -> float:
+    env.reset(seed=0)
+    t = time.perf_counter()
+    for _ in range(n):
+        _, _, term, trunc, _ = env.step(action)
+        if term or trunc:
+            env.reset()
+    return n / (time.perf_counter() - t)
+
+
+def _vec_steps_per_s(venv, n: int, action) -> float:
+    venv.reset(seed=0)
+    acts = np.full(venv.num_envs, action)
+    t = time.perf_counter()
+    for _ in range(n):
+        venv.step(acts)
+    return n * venv.num_envs / (time.perf_counter() - t)
+
+
+def bench_sim(n: int) -> None:
+    import gymnasium as gym
+
+    import osmckp_env  # noqa: F401
+    from osmckp_env.sim.env import SimEnv
+    from osmckp_env.sim.oracle import solve_exam
+
+    cp = _steps_per_s(gym.make("CartPole-v1"), n, 1)
+    sim = _steps_per_s(gym.make("OSMCKP-Sim-v0"), n, 3)
+    row("sim", "CartPole-v1 single env (gym.make)", f"{cp:.0f} steps/s")
+    row("sim", "OSMCKP-Sim-v0 single env (gym.make)", f"{sim:.0f} steps/s", f"x{sim / cp:.2f} of CartPole")
+    vcp = _vec_steps_per_s(gym.make_vec("CartPole-v1", num_envs=8, vectorization_mode="sync"), n // 8, 1)
+    vsim = _vec_steps_per_s(gym.make_vec("OSMCKP-Sim-v0", num_envs=8, vectorization_mode="sync"), n // 8, 3)
+    row("sim", "CartPole-v1 sync vector env x8", f"{vcp:.0f} steps/s")
+    row("sim", "OSMCKP-Sim-v0 sync vector env x8", f"{vsim:.0f} steps/s", f"x{vsim / vcp:.2f} of CartPole")
+    env = SimEnv()
+    _, info = env.reset(seed=0)
+    atoms = info["view"].atoms
+    base = None
+    for B in (256, 512, 1024, 2048, 4096, 8192):
+        t, _ = timed(solve_exam, atoms, B)
+        base = base or t / B
+        row("oracle", f"exact DP, N=3, budget {B}", f"{t * 1000:.1f} ms", f"{t / B / base:.2f} x linear")
+
+
+# -- rarl reward ----------------------------------------------------------------------------
+def bench_reward() -> None:
+    import torch
+
+    from osmckp_env.grading import Grader
+    from osmckp_env.suites import get_suite
+    from osmckp_env.testing.tiny_model import build_tiny_model, train_tiny_tokenizer
+    from osmckp_env.training.rarl import ExamRewards
+
+    tok = train_tiny_tokenizer()
+    model = build_tiny_model(tok).eval()
+    G, budget = 8, 512
+    suite = get_suite("medium-512", n_exams=G)
+    gold = [[p.answer for p in e.problems] for e in suite]
+    # answers in other forms or wrong, so every one goes through math-verify (no string fast path)
+    completions = [[{"role": "assistant", "content": "".join(
+        f"### Problem {k + 1}\n<predicted_level>Level-0</predicted_level>\n" + "reason " * 40
+        + f"\\boxed{{ {a if (i + k) % 2 else a + '+1'} }}\n" for k, a in enumerate(gold[i]))}] for i in range(G)]
+    cols = {"problem_ids": [[p.id for p in e.problems] for e in suite], "answers": gold,
+            "tiers": [[p.difficulty for p in e.problems] for e in suite], "budget": [budget] * G}
+    with Grader(n_workers=2) as g:
+        g.grade("1+1", "2")
+        rw = ExamRewards(tok, grader=g)
+        fn = rw.function("rarl")
+        fn([""] * G, completions, **cols)
+        completions = [[dict(c[0])] for c in completions]  # new batch object: no cache hit
+        t_r, _ = timed(fn, [""] * G, completions, **cols)
+    ids = tok(["hello"] * G, return_tensors="pt")
+    with torch.no_grad():
+        t_g, _ = timed(model.generate, **ids, max_new_tokens=budget, min_new_tokens=budget, do_sample=True,
+                       pad_token_id=tok.pad_token_id)
+    row("rarl reward", f"reward per GRPO batch ({G} exams, {budget}-token budget)", f"{t_r * 1000:.0f} ms")
+    row("rarl reward", f"generation step, tiny model, {G} x {budget} tokens", f"{t_g * 1000:.0f} ms",
+        f"reward = {t_r / t_g:.2f} of gen")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import gymnasium
+    import math_verify  # noqa: F401
+    import tokenizers
+    import torch
+
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}, "
+            f"gymnasium {gymnasium.__version__}, tokenizers {tokenizers.__version__}, torch {torch.__version__}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    ap.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    print(f"{'section':<14} {'what':<58} {'value':>16} {'ratio':>14}")
+    bench_grading(200 if a.quick else 2000)
+    bench_runner(16 if a.quick else 64)
+    bench_tokens()
+    bench_sim(5000 if a.quick else 40000)
+    bench_reward()
+    total = time.perf_counter() - t0
+    lines = ["# osmckp perf results", "", f"Machine: {machine()}.", "",
+             f"Measured by `python benchmarks/perf/run.py{' --quick' if a.quick else ''}` in one run "
+             f"({total:.0f} s). Ratios compare numbers measured side by side in that run.", "",
+             "| section | what | value | ratio |", "|---|---|---|---|"]
+    lines += [f"| {s} | {w} | {v} | {r} |" for s, w, v, r in ROWS]
+    Path(a.out).write_text("\n".join(lines) + "\n")
+    print(f"\nwrote {a.out} ({total:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
