@@ -19,12 +19,17 @@ def _bench(args) -> int:
     tables = sim_leaderboard(Path(args.out) / "sim", profile=prof, n_exams=args.n_exams, progress=not args.quiet)
     for setting, df in tables.items():
         print(f"\n== {setting} (sim, {prof.name}) ==")
-        print(df[["policy", "expected_score", "oracle_regret", "regret", "mc_score"]].to_string(
-            index=False, float_format=lambda x: f"{x:.3f}"))
+        print(
+            df[["policy", "expected_score", "oracle_regret", "regret", "mc_score"]].to_string(
+                index=False, float_format=lambda x: f"{x:.3f}"
+            )
+        )
     out = build_leaderboard(args.runs, args.out, reported=args.reported, plots=True)
     n_text = sum(len(df) for df in out["settings"].values())
-    print(f"\nwrote {args.out}/sim/README.md (sim) and {args.out}/README.md ({n_text} measured text-env entries "
-          f"from {args.runs}/; add some with `osmckp run SPEC`)")
+    print(
+        f"\nwrote {args.out}/sim/README.md (sim) and {args.out}/README.md ({n_text} measured text-env entries "
+        f"from {args.runs}/; add some with `osmckp run SPEC`)"
+    )
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -33,13 +32,22 @@ def _cmd_run(args) -> int:
             from osmckp_env._lookup import lookup
 
             lookup(NAMED_SUITES, s, kind="suite")
-    results = run_spec(spec, args.suite, args.out, n_exams=args.n_exams, overwrite=args.overwrite,
-                       progress=not args.quiet, retry_errors=args.retry_errors)
+    results = run_spec(
+        spec,
+        args.suite,
+        args.out,
+        n_exams=args.n_exams,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        retry_errors=args.retry_errors,
+    )
     for r in results:
         m = {k: (float("nan") if v is None else v) for k, v in r["metrics"].items()}
-        print(f"{spec.name} {r['suite']['name']}: Score {m['score']:.3f}  Regret {m.get('regret', float('nan')):.3f}  "
-              f"skip {m['skip_rate']:.2f}  tokens/problem {m['tokens_per_problem']:.0f}  "
-              f"grader failures {m['grader_failures']}")
+        print(
+            f"{spec.name} {r['suite']['name']}: Score {m['score']:.3f}  Regret {m.get('regret', float('nan')):.3f}  "
+            f"skip {m['skip_rate']:.2f}  tokens/problem {m['tokens_per_problem']:.0f}  "
+            f"grader failures {m['grader_failures']}"
+        )
     return 0
 
 
@@ -61,7 +69,9 @@ def _cmd_validate(args) -> int:
         from osmckp_env.runner.spec import load_spec
 
         spec = load_spec(path)
-        print(f"{path}: valid spec {spec.name!r} (agent {spec.agent}, backend {spec.backend}, config {spec.config_hash})")
+        print(
+            f"{path}: valid spec {spec.name!r} (agent {spec.agent}, backend {spec.backend}, config {spec.config_hash})"
+        )
         return 0
     from osmckp_env.runner.validate import validate_results
 

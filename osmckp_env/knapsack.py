@@ -31,15 +31,18 @@ def greedy_knapsack(costs: Sequence[int | None], budget: int, values: Sequence[f
     return sorted(chosen)
 
 
-def greedy_by_levels(levels: Sequence[int | None], budget: int, bins: LevelBins | None = None,
-                     values: Sequence[float] | None = None) -> list[int]:
+def greedy_by_levels(
+    levels: Sequence[int | None], budget: int, bins: LevelBins | None = None, values: Sequence[float] | None = None
+) -> list[int]:
     """``greedy_knapsack`` with each level's typical cost (Level-0/1/2 -> 128/384/768 by default)."""
     bins = bins or LevelBins()
     costs = [None if lvl is None else bins.cost_of(lvl) for lvl in levels]
     return greedy_knapsack(costs, budget, values)
 
 
-def best_subset(costs: Sequence[int | None], budget: int, values: Sequence[float] | None = None) -> tuple[float, list[int]]:
+def best_subset(
+    costs: Sequence[int | None], budget: int, values: Sequence[float] | None = None
+) -> tuple[float, list[int]]:
     """Exact 0/1 knapsack by enumeration (small inputs; the reference for tests)."""
     values = [1.0] * len(costs) if values is None else list(values)
     items = [i for i, c in enumerate(costs) if c is not None]

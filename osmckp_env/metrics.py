@@ -71,8 +71,11 @@ def budget_exhausted_rate(records: Sequence[dict]) -> float:
 
 def budget_overrun_rate(records: Sequence[dict]) -> float:
     """Share of exams whose completion was longer than the budget and was cut by the env's own count."""
-    return sum(r.get("raw_completion_tokens", 0) > r.get("budget", float("inf")) for r in records) / len(records) \
-        if records else float("nan")
+    return (
+        sum(r.get("raw_completion_tokens", 0) > r.get("budget", float("inf")) for r in records) / len(records)
+        if records
+        else float("nan")
+    )
 
 
 def level_accuracy(records: Sequence[dict]) -> float:

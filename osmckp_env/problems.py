@@ -6,7 +6,7 @@ import gzip
 import json
 import re
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from osmckp_env._lookup import lookup
@@ -42,7 +42,7 @@ class Problem:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Problem":
+    def from_dict(cls, d: dict) -> Problem:
         missing = {"id", "source", "problem", "answer", "difficulty"} - set(d)
         if missing:
             raise ValueError(f"problem record lacks fields {sorted(missing)}: {str(d)[:200]}")
@@ -120,7 +120,7 @@ _POOLS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_pool(split: str, tier: str) -> tuple[Problem, ...]:
     """Problems of one tier: ``split='eval'`` is GSM8K test / MATH-500 / AIME 2025,
     ``split='train'`` is GSM8K train / MATH train / AIME 2022-2024."""

@@ -27,7 +27,9 @@ def level_rule(bins: LevelBins) -> str:
     return LEVEL_RULE.format(e0=bins.edges[0], e1=bins.edges[1] if len(bins.edges) > 1 else bins.edges[0])
 
 
-def exam_user_prompt(exam, *, with_levels: bool = False, bins: LevelBins | None = None, budget: int | None = None) -> str:
+def exam_user_prompt(
+    exam, *, with_levels: bool = False, bins: LevelBins | None = None, budget: int | None = None
+) -> str:
     """The user message posing every problem of ``exam`` under its budget."""
     bins = bins or LevelBins()
     budget = exam.budget if budget is None else budget
@@ -46,8 +48,16 @@ def exam_messages(exam, *, with_levels: bool = False, bins: LevelBins | None = N
     ]
 
 
-def problem_user_prompt(problem, *, position: int, n_problems: int, remaining: int, history: str = "",
-                        with_levels: bool = False, bins: LevelBins | None = None) -> str:
+def problem_user_prompt(
+    problem,
+    *,
+    position: int,
+    n_problems: int,
+    remaining: int,
+    history: str = "",
+    with_levels: bool = False,
+    bins: LevelBins | None = None,
+) -> str:
     """Sequential mode: one problem, with the remaining budget and the answers so far."""
     bins = bins or LevelBins()
     lvl = level_rule(bins) if with_levels else ""

@@ -46,8 +46,10 @@ def score_completions(
             for pp, prob in zip(parsed, exam.problems)
         ]
         pending.append((exam, budget, cut, parsed, futures))
-    return [_record(exam, budget, cut, parsed, [f.result() for f in futs], counter, bins)
-            for exam, budget, cut, parsed, futs in pending]
+    return [
+        _record(exam, budget, cut, parsed, [f.result() for f in futs], counter, bins)
+        for exam, budget, cut, parsed, futs in pending
+    ]
 
 
 def score_completion(exam, text: str, **kwargs) -> dict:
@@ -61,21 +63,23 @@ def _record(exam, budget, cut, parsed, grades, counter, bins) -> dict:
         tokens = cut.tokens_in(*pp.span) if pp.span[1] > pp.span[0] else 0
         lvl = actual_level(pp.status, tokens, bins)
         correct = bool(g.correct) and pp.status == "answered" and g.status == "ok"
-        problems.append({
-            "position": pos,
-            "id": prob.id,
-            "tier": prob.difficulty,
-            "gold": prob.answer,
-            "answer": pp.answer,
-            "status": pp.status,
-            "predicted_level": pp.predicted_level,
-            "actual_level": lvl,
-            "tokens": tokens,
-            "correct": correct,
-            "rarl": correct and pp.predicted_level == lvl,
-            "grade_status": g.status,
-            "grade_detail": g.detail,
-        })
+        problems.append(
+            {
+                "position": pos,
+                "id": prob.id,
+                "tier": prob.difficulty,
+                "gold": prob.answer,
+                "answer": pp.answer,
+                "status": pp.status,
+                "predicted_level": pp.predicted_level,
+                "actual_level": lvl,
+                "tokens": tokens,
+                "correct": correct,
+                "rarl": correct and pp.predicted_level == lvl,
+                "grade_status": g.status,
+                "grade_detail": g.detail,
+            }
+        )
     return {
         "record_version": RECORD_VERSION,
         "exam_index": exam.index,

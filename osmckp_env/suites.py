@@ -71,7 +71,7 @@ class SuiteConfig:
     def slot_tiers(self) -> tuple[str, ...]:
         return self.tiers or tuple(TIERS[i % len(TIERS)] for i in range(self.n_problems))
 
-    def replace(self, **changes) -> "SuiteConfig":
+    def replace(self, **changes) -> SuiteConfig:
         return SuiteConfig(**{**asdict(self), **changes})
 
     def to_dict(self) -> dict:
@@ -107,9 +107,11 @@ class Exam:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Exam":
+    def from_dict(cls, d: dict) -> Exam:
         try:
-            return cls(int(d["index"]), tuple(Problem.from_dict(p) for p in d["problems"]), int(d["budget"]), str(d["order"]))
+            return cls(
+                int(d["index"]), tuple(Problem.from_dict(p) for p in d["problems"]), int(d["budget"]), str(d["order"])
+            )
         except KeyError as e:
             raise ValueError(f"exam record lacks field {e}; expected index, budget, order, problems") from None
 
@@ -135,7 +137,7 @@ class Suite:
     def hash(self) -> str:
         return suite_hash(self.exams)
 
-    def with_order(self, order: str) -> "Suite":
+    def with_order(self, order: str) -> Suite:
         """The same exams re-ordered (``easy`` gives the Regret reference)."""
         exams = tuple(
             Exam(e.index, _order_problems(e.problems, order, self.config.seed, e.index), e.budget, order)
@@ -150,7 +152,12 @@ class Suite:
 
     def to_jsonl(self, path: str | Path) -> Path:
         path = Path(path)
-        header = {"osmckp_suite": SUITE_FORMAT_VERSION, "name": self.name, "config": self.config.to_dict(), "hash": self.hash}
+        header = {
+            "osmckp_suite": SUITE_FORMAT_VERSION,
+            "name": self.name,
+            "config": self.config.to_dict(),
+            "hash": self.hash,
+        }
         with path.open("w", encoding="utf-8") as fh:
             fh.write(json.dumps(header, ensure_ascii=False) + "\n")
             for e in self.exams:
@@ -158,7 +165,7 @@ class Suite:
         return path
 
     @classmethod
-    def from_jsonl(cls, path: str | Path) -> "Suite":
+    def from_jsonl(cls, path: str | Path) -> Suite:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
         if not lines:
             raise ValueError(f"{path}: empty suite file")
@@ -167,7 +174,9 @@ class Suite:
             raise ValueError(f"{path}: not an osmckp suite file (first line must be its header)")
         cfg = header["config"]
         cfg["tiers"] = tuple(cfg["tiers"]) if cfg.get("tiers") else None
-        suite = cls(header["name"], SuiteConfig(**cfg), tuple(Exam.from_dict(json.loads(x)) for x in lines[1:] if x.strip()))
+        suite = cls(
+            header["name"], SuiteConfig(**cfg), tuple(Exam.from_dict(json.loads(x)) for x in lines[1:] if x.strip())
+        )
         if suite.hash != header["hash"]:
             raise ValueError(f"{path}: content hash {suite.hash} != header hash {header['hash']}; the file was edited")
         return suite
@@ -179,8 +188,16 @@ class Suite:
         from osmckp_env.prompts import exam_messages
 
         rows = {
-            "exam_index": [], "suite": [], "suite_hash": [], "order": [], "budget": [],
-            "problem_ids": [], "problems": [], "answers": [], "tiers": [], "prompt": [],
+            "exam_index": [],
+            "suite": [],
+            "suite_hash": [],
+            "order": [],
+            "budget": [],
+            "problem_ids": [],
+            "problems": [],
+            "answers": [],
+            "tiers": [],
+            "prompt": [],
         }
         for e in self.exams:
             rows["exam_index"].append(e.index)
@@ -196,7 +213,7 @@ class Suite:
         return datasets.Dataset.from_dict(rows)
 
     @classmethod
-    def from_dataset(cls, ds, name: str, config: SuiteConfig | None = None) -> "Suite":
+    def from_dataset(cls, ds, name: str, config: SuiteConfig | None = None) -> Suite:
         """Rebuild a suite from ``to_dataset()`` output (MATH levels are not carried)."""
         exams = []
         for row in ds:
@@ -205,7 +222,9 @@ class Suite:
                 for pid, text, ans, tier in zip(row["problem_ids"], row["problems"], row["answers"], row["tiers"])
             )
             exams.append(Exam(int(row["exam_index"]), probs, int(row["budget"]), str(row["order"])))
-        cfg = config or SuiteConfig(order=exams[0].order, budget=exams[0].budget, n_exams=len(exams), n_problems=exams[0].n_problems)
+        cfg = config or SuiteConfig(
+            order=exams[0].order, budget=exams[0].budget, n_exams=len(exams), n_problems=exams[0].n_problems
+        )
         return cls(name, cfg, tuple(exams))
 
 
@@ -267,9 +286,7 @@ def build_suite(config: SuiteConfig, name: str | None = None) -> Suite:
 
 
 NAMED_SUITES: dict[str, SuiteConfig] = {
-    f"{order}-{budget}": SuiteConfig(order=order, budget=budget)
-    for order in ORDERS
-    for budget in (512, 1024)
+    f"{order}-{budget}": SuiteConfig(order=order, budget=budget) for order in ORDERS for budget in (512, 1024)
 }
 MAIN_SETTINGS = ("medium-1024", "medium-512", "hard-1024", "hard-512")
 
@@ -295,5 +312,7 @@ def list_suites() -> list[dict]:
     out = []
     for name in NAMED_SUITES:
         s = get_suite(name)
-        out.append({"name": name, "order": s.config.order, "budget": s.config.budget, "n_exams": len(s), "hash": s.hash})
+        out.append(
+            {"name": name, "order": s.config.order, "budget": s.config.budget, "n_exams": len(s), "hash": s.hash}
+        )
     return out

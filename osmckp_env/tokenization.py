@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Protocol, runtime_checkable
 
@@ -68,7 +68,7 @@ class HFTokenCounter:
         return f"HFTokenCounter({self.name!r})"
 
 
-@lru_cache(maxsize=None)
+@cache
 def bundled_tokenizer(name: str = DEFAULT_TOKENIZER):
     """The bundled ``tokenizers.Tokenizer`` (Qwen2.5 BPE), loaded once per process."""
     from tokenizers import Tokenizer
@@ -81,7 +81,7 @@ def bundled_tokenizer(name: str = DEFAULT_TOKENIZER):
         return Tokenizer.from_str(gzip.decompress(fh.read()).decode("utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_counter() -> HFTokenCounter:
     """The env's default token counter: the bundled Qwen2.5 tokenizer."""
     return HFTokenCounter(bundled_tokenizer(), DEFAULT_TOKENIZER)

@@ -12,11 +12,25 @@ DATA = resources.files("osmckp_env") / "data"
 
 def _sources_table():
     text = (DATA / "SOURCES.md").read_text(encoding="utf-8")
-    return {m.group(1): (int(m.group(2)), m.group(3)) for m in re.finditer(r"^\| (\S+\.jsonl) \| (\d+) \| \d+ \| ([0-9a-f]{64}) \|", text, re.M)}
+    return {
+        m.group(1): (int(m.group(2)), m.group(3))
+        for m in re.finditer(r"^\| (\S+\.jsonl) \| (\d+) \| \d+ \| ([0-9a-f]{64}) \|", text, re.M)
+    }
 
 
-@pytest.mark.parametrize("name", ["gsm8k/test.jsonl", "gsm8k/train.jsonl", "math/test.jsonl", "math/train.jsonl",
-                                  "aime/aime_2022.jsonl", "aime/aime_2023.jsonl", "aime/aime_2024.jsonl", "aime/aime_2025.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "gsm8k/test.jsonl",
+        "gsm8k/train.jsonl",
+        "math/test.jsonl",
+        "math/train.jsonl",
+        "aime/aime_2022.jsonl",
+        "aime/aime_2023.jsonl",
+        "aime/aime_2024.jsonl",
+        "aime/aime_2025.jsonl",
+    ],
+)
 def test_bundled_file_matches_sources_hash(name):
     rows, sha = _sources_table()[name]
     raw = gzip.decompress((DATA / (name + ".gz")).read_bytes())

@@ -32,8 +32,12 @@ def test_weighted_greedy_feasible_and_bounded(items, budget):
     chosen = greedy_knapsack(costs, budget, values)
     assert sum(costs[i] for i in chosen) <= budget
     best = max(
-        (sum(values[i] for i in s) for r in range(len(items) + 1) for s in itertools.combinations(range(len(items)), r)
-         if sum(costs[i] for i in s) <= budget),
+        (
+            sum(values[i] for i in s)
+            for r in range(len(items) + 1)
+            for s in itertools.combinations(range(len(items)), r)
+            if sum(costs[i] for i in s) <= budget
+        ),
         default=0,
     )
     assert sum(values[i] for i in chosen) <= best + 1e-9

@@ -15,8 +15,16 @@ def rec(correct, statuses=None, tokens=None, pred=None, actual=None, exhausted=F
     tiers = ["easy", "medium", "hard"]
     return {
         "problems": [
-            {"correct": c, "status": s, "tokens": t, "predicted_level": p, "actual_level": a, "tier": tiers[i % 3],
-             "grade_status": g, "rarl": c and p == a}
+            {
+                "correct": c,
+                "status": s,
+                "tokens": t,
+                "predicted_level": p,
+                "actual_level": a,
+                "tier": tiers[i % 3],
+                "grade_status": g,
+                "rarl": c and p == a,
+            }
             for i, (c, s, t, p, a, g) in enumerate(zip(correct, statuses, tokens, pred, actual, grade))
         ],
         "budget_exhausted": exhausted,
@@ -42,8 +50,14 @@ def test_regret_undefined_when_easy_scores_zero():
 
 def test_rates_and_levels():
     rs = [
-        rec([True, False, False], statuses=["answered", "skipped", "missing"], tokens=[100, 10, 400],
-            pred=[0, 3, 1], actual=[0, 3, 1], exhausted=True),
+        rec(
+            [True, False, False],
+            statuses=["answered", "skipped", "missing"],
+            tokens=[100, 10, 400],
+            pred=[0, 3, 1],
+            actual=[0, 3, 1],
+            exhausted=True,
+        ),
         rec([False, False, True], pred=[1, None, 0], actual=[0, 0, 0]),
     ]
     assert M.skip_rate(rs) == pytest.approx(1 / 6)

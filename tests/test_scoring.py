@@ -40,8 +40,12 @@ def test_tokens_per_problem_add_up(exam, grader):
 
 
 def test_level_bins_configurable(exam, grader):
-    r = score_completion(exam, completion(["4", "0.5", "70"], levels=[0, 0, 0], filler="x " * 40), grader=grader,
-                         bins=LevelBins(edges=(20, 40)))
+    r = score_completion(
+        exam,
+        completion(["4", "0.5", "70"], levels=[0, 0, 0], filler="x " * 40),
+        grader=grader,
+        bins=LevelBins(edges=(20, 40)),
+    )
     assert all(p["actual_level"] == 2 for p in r["problems"])
 
 

@@ -51,10 +51,17 @@ def test_general_generator_five_problems():
         build_suite(SuiteConfig(n_problems=31, tiers=("hard",) * 31, n_exams=1))
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"budget": 0}, "budget"), ({"budget": -5}, "budget"), ({"order": "random"}, "order"),
-    ({"n_problems": 0}, "n_problems"), ({"tiers": ("easy",)}, "tiers has 1"), ({"split": "dev"}, "split"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"budget": 0}, "budget"),
+        ({"budget": -5}, "budget"),
+        ({"order": "random"}, "order"),
+        ({"n_problems": 0}, "n_problems"),
+        ({"tiers": ("easy",)}, "tiers has 1"),
+        ({"split": "dev"}, "split"),
+    ],
+)
 def test_config_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SuiteConfig(**kwargs)

@@ -39,11 +39,19 @@ def grading_pairs(n: int, adversarial_share: float, seed: int = 0) -> list[tuple
 
     rng = np.random.default_rng(seed)
     golds = [p.answer for p in load_pool("eval", "medium")] + [p.answer for p in load_pool("eval", "easy")]
-    adversarial = ["9^{9^{9^{9}}}", "\\frac{1}{" * 60 + "2" + "}" * 60, "(" * 200 + "1" + ")" * 200,
-                   "10^{10^{10^{10}}}", "\\sqrt{" * 40 + "2" + "}" * 40, "9^{99999999}", "100000!",
-                   "1" * 5000, "\\frac{" * 6 + "x^{y^{z}}" + "}{2}" * 6]
+    adversarial = [
+        "9^{9^{9^{9}}}",
+        "\\frac{1}{" * 60 + "2" + "}" * 60,
+        "(" * 200 + "1" + ")" * 200,
+        "10^{10^{10^{10}}}",
+        "\\sqrt{" * 40 + "2" + "}" * 40,
+        "9^{99999999}",
+        "100000!",
+        "1" * 5000,
+        "\\frac{" * 6 + "x^{y^{z}}" + "}{2}" * 6,
+    ]
     pairs = []
-    for i in range(n):
+    for _ in range(n):
         gold = golds[int(rng.integers(len(golds)))]
         r = rng.random()
         if r < adversarial_share:
@@ -80,9 +88,13 @@ def bench_grading(n: int) -> None:
     rejected = sum(r.status == "rejected" for r in res)
     fails = sum(r.status in ("timeout", "error") for r in res)
     row("grading", f"serial math-verify, {n} real answers (main thread)", f"{n / t_serial:.0f}/s")
-    row("grading", f"parallel hang-proof Grader, same answers", f"{n / t_par:.0f}/s", f"x{t_serial / t_par:.2f}")
-    row("grading", f"parallel, 1% adversarial ({rejected} rejected, {fails} timeouts/errors)", f"{n / t_mix:.0f}/s",
-        f"{t_par / t_mix:.2f} of clean")
+    row("grading", "parallel hang-proof Grader, same answers", f"{n / t_par:.0f}/s", f"x{t_serial / t_par:.2f}")
+    row(
+        "grading",
+        f"parallel, 1% adversarial ({rejected} rejected, {fails} timeouts/errors)",
+        f"{n / t_mix:.0f}/s",
+        f"{t_par / t_mix:.2f} of clean",
+    )
 
 
 # -- runner --------------------------------------------------------------------------------
@@ -110,8 +122,12 @@ def bench_runner(n_exams: int) -> None:
         suite = get_suite("medium-1024", n_exams=n_exams)
         t_run, _ = timed(run_suite, spec, suite, d, grader=g, progress=False)
     per_exam = t_run / (2 * n_exams)
-    row("runner", "runner overhead per exam (scripted backend: parse, grade, fsync)", f"{per_exam * 1000:.2f} ms",
-        f"{per_exam / delay:.2f} of 1 call")
+    row(
+        "runner",
+        "runner overhead per exam (scripted backend: parse, grade, fsync)",
+        f"{per_exam * 1000:.2f} ms",
+        f"{per_exam / delay:.2f} of 1 call",
+    )
 
 
 # -- tokens --------------------------------------------------------------------------------
@@ -138,8 +154,12 @@ def bench_tokens() -> None:
     t_a, enc = timed(auto, texts, add_special_tokens=False)
     assert a == [len(x) for x in enc["input_ids"]], "the two tokenizers disagree"
     row("tokens", f"bundled tokenizers.Tokenizer.encode_batch ({n_tok} tokens)", f"{n_tok / t_b / 1e6:.2f} M tok/s")
-    row("tokens", "transformers.AutoTokenizer, same text, same counts", f"{n_tok / t_a / 1e6:.2f} M tok/s",
-        f"x{t_a / t_b:.2f}")
+    row(
+        "tokens",
+        "transformers.AutoTokenizer, same text, same counts",
+        f"{n_tok / t_a / 1e6:.2f} M tok/s",
+        f"x{t_a / t_b:.2f}",
+    )
 
 
 # -- sim -----------------------------------------------------------------------------------
@@ -202,11 +222,26 @@ def bench_reward() -> None:
     suite = get_suite("medium-512", n_exams=G)
     gold = [[p.answer for p in e.problems] for e in suite]
     # answers in other forms or wrong, so every one goes through math-verify (no string fast path)
-    completions = [[{"role": "assistant", "content": "".join(
-        f"### Problem {k + 1}\n<predicted_level>Level-0</predicted_level>\n" + "reason " * 40
-        + f"\\boxed{{ {a if (i + k) % 2 else a + '+1'} }}\n" for k, a in enumerate(gold[i]))}] for i in range(G)]
-    cols = {"problem_ids": [[p.id for p in e.problems] for e in suite], "answers": gold,
-            "tiers": [[p.difficulty for p in e.problems] for e in suite], "budget": [budget] * G}
+    completions = [
+        [
+            {
+                "role": "assistant",
+                "content": "".join(
+                    f"### Problem {k + 1}\n<predicted_level>Level-0</predicted_level>\n"
+                    + "reason " * 40
+                    + f"\\boxed{{ {a if (i + k) % 2 else a + '+1'} }}\n"
+                    for k, a in enumerate(gold[i])
+                ),
+            }
+        ]
+        for i in range(G)
+    ]
+    cols = {
+        "problem_ids": [[p.id for p in e.problems] for e in suite],
+        "answers": gold,
+        "tiers": [[p.difficulty for p in e.problems] for e in suite],
+        "budget": [budget] * G,
+    }
     with Grader(n_workers=2) as g:
         g.grade("1+1", "2")
         rw = ExamRewards(tok, grader=g)
@@ -216,11 +251,21 @@ def bench_reward() -> None:
         t_r, _ = timed(fn, [""] * G, completions, **cols)
     ids = tok(["hello"] * G, return_tensors="pt")
     with torch.no_grad():
-        t_g, _ = timed(model.generate, **ids, max_new_tokens=budget, min_new_tokens=budget, do_sample=True,
-                       pad_token_id=tok.pad_token_id)
+        t_g, _ = timed(
+            model.generate,
+            **ids,
+            max_new_tokens=budget,
+            min_new_tokens=budget,
+            do_sample=True,
+            pad_token_id=tok.pad_token_id,
+        )
     row("rarl reward", f"reward per GRPO batch ({G} exams, {budget}-token budget)", f"{t_r * 1000:.0f} ms")
-    row("rarl reward", f"generation step, tiny model, {G} x {budget} tokens", f"{t_g * 1000:.0f} ms",
-        f"reward = {t_r / t_g:.2f} of gen")
+    row(
+        "rarl reward",
+        f"generation step, tiny model, {G} x {budget} tokens",
+        f"{t_g * 1000:.0f} ms",
+        f"reward = {t_r / t_g:.2f} of gen",
+    )
 
 
 def machine() -> str:
@@ -237,8 +282,10 @@ def machine() -> str:
     import tokenizers
     import torch
 
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}, "
-            f"gymnasium {gymnasium.__version__}, tokenizers {tokenizers.__version__}, torch {torch.__version__}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}, "
+        f"gymnasium {gymnasium.__version__}, tokenizers {tokenizers.__version__}, torch {torch.__version__}"
+    )
 
 
 def main() -> None:
@@ -254,10 +301,17 @@ def main() -> None:
     bench_sim(5000 if a.quick else 40000)
     bench_reward()
     total = time.perf_counter() - t0
-    lines = ["# osmckp perf results", "", f"Machine: {machine()}.", "",
-             f"Measured by `python benchmarks/perf/run.py{' --quick' if a.quick else ''}` in one run "
-             f"({total:.0f} s). Ratios compare numbers measured side by side in that run.", "",
-             "| section | what | value | ratio |", "|---|---|---|---|"]
+    lines = [
+        "# osmckp perf results",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        f"Measured by `python benchmarks/perf/run.py{' --quick' if a.quick else ''}` in one run "
+        f"({total:.0f} s). Ratios compare numbers measured side by side in that run.",
+        "",
+        "| section | what | value | ratio |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| {s} | {w} | {v} | {r} |" for s, w, v, r in ROWS]
     Path(a.out).write_text("\n".join(lines) + "\n")
     print(f"\nwrote {a.out} ({total:.0f} s)")

@@ -29,7 +29,9 @@ class GreedyKnapsackAgent(PromptAgent):
     def level_messages(self, problem) -> list[dict]:
         user = (
             "Estimate how many tokens you would need to solve this problem correctly. Reply with only "
-            "<predicted_level>Level-k</predicted_level>, where " + level_rule(self.bins).rstrip(", ") + ".\n\n"
+            "<predicted_level>Level-k</predicted_level>, where "
+            + level_rule(self.bins).rstrip(", ")
+            + ".\n\n"
             + problem.problem
         )
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
@@ -55,7 +57,7 @@ class GreedyKnapsackAgent(PromptAgent):
             lvl = parse_level_tag(c.text)
             levels[i][k] = SKIP_LEVEL if lvl is None else lvl  # no usable estimate: treat as too costly
         chosen = [greedy_by_levels(levels[i], e.budget, self.bins) for i, e in enumerate(exams)]
-        for i, e in enumerate(exams):
+        for i in range(len(exams)):
             outs[i].plan = {"levels": levels[i], "chosen": chosen[i]}
         # solve position by position so every exam's remaining budget is known before its next cap
         parts: list[list[str]] = [[] for _ in exams]

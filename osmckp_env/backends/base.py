@@ -54,8 +54,9 @@ class Backend(Protocol):
     name: str
     counter: TokenCounter
 
-    def generate(self, prompts: list[Messages], *, max_tokens: int | list[int], sampling: Sampling) -> list[Completion]:
-        ...
+    def generate(
+        self, prompts: list[Messages], *, max_tokens: int | list[int], sampling: Sampling
+    ) -> list[Completion]: ...
 
 
 def check_max_tokens(max_tokens, n: int) -> list[int]:

@@ -17,19 +17,29 @@ from osmckp_env.tokenization import TokenCounter, default_counter
 
 class OpenAIBackend:
     """Args:
-        model: the served model name.
-        base_url: e.g. ``http://localhost:8000/v1``.
-        api_key: the key, or ``None`` to read ``api_key_env`` (never stored in results).
-        endpoint: ``chat`` (``/v1/chat/completions``) or ``completions`` (``/v1/completions``).
-        concurrency: requests in flight at once.
-        max_retries, timeout_s: passed to the ``openai`` client.
-        counter: tokenizer for prompts rendered for ``completions`` and for missing usage.
+    model: the served model name.
+    base_url: e.g. ``http://localhost:8000/v1``.
+    api_key: the key, or ``None`` to read ``api_key_env`` (never stored in results).
+    endpoint: ``chat`` (``/v1/chat/completions``) or ``completions`` (``/v1/completions``).
+    concurrency: requests in flight at once.
+    max_retries, timeout_s: passed to the ``openai`` client.
+    counter: tokenizer for prompts rendered for ``completions`` and for missing usage.
     """
 
-    def __init__(self, model: str, *, base_url: str = "http://localhost:8000/v1", api_key: str | None = None,
-                 api_key_env: str = "OPENAI_API_KEY", endpoint: str = "chat", concurrency: int = 8,
-                 max_retries: int = 4, timeout_s: float = 120.0, backoff_s: float = 0.5,
-                 counter: TokenCounter | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str = "http://localhost:8000/v1",
+        api_key: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        endpoint: str = "chat",
+        concurrency: int = 8,
+        max_retries: int = 4,
+        timeout_s: float = 120.0,
+        backoff_s: float = 0.5,
+        counter: TokenCounter | None = None,
+    ) -> None:
         try:
             import openai
         except ImportError as e:  # pragma: no cover
@@ -61,8 +71,13 @@ class OpenAIBackend:
         return last
 
     def _request(self, messages: Messages, cap: int, sampling: Sampling) -> Completion:
-        kw = {"model": self.model, "max_tokens": cap, "temperature": sampling.temperature, "top_p": sampling.top_p,
-              "seed": sampling.seed}
+        kw = {
+            "model": self.model,
+            "max_tokens": cap,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "seed": sampling.seed,
+        }
         try:
             if self.endpoint == "chat":
                 r = self.client.chat.completions.create(messages=messages, **kw)
@@ -79,8 +94,12 @@ class OpenAIBackend:
             return Completion(text, int(n), "length" if finish == "length" else "stop")
         except Exception as e:  # noqa: BLE001 - recorded on the exam, the run continues
             # the client already retried HTTP/timeouts; a malformed 200 body (truncated JSON) is ours to retry
-            retryable = isinstance(e, (ValueError, self._openai.APIResponseValidationError)) or "JSON" in type(e).__name__
-            return Completion("", 0, "error", error=f"{type(e).__name__}: {str(e)[:300]}", meta={"retryable": retryable})
+            retryable = (
+                isinstance(e, (ValueError, self._openai.APIResponseValidationError)) or "JSON" in type(e).__name__
+            )
+            return Completion(
+                "", 0, "error", error=f"{type(e).__name__}: {str(e)[:300]}", meta={"retryable": retryable}
+            )
 
     def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
         sampling = sampling or Sampling()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens
 from osmckp_env.tokenization import TokenCounter, default_counter, truncate
-
 
 PROMPT_HEADER_RE = re.compile(r"^### Problem \d+[ \t]*$", re.MULTILINE)
 
@@ -34,7 +33,7 @@ def gold_reply(messages: Messages, cap: int) -> str:
     out = []
     for k, m in enumerate(heads):
         end = heads[k + 1].start() if k + 1 < len(heads) else len(user)
-        body = user[m.end():end].strip()
+        body = user[m.end() : end].strip()
         ans = table.get(body) or next((a for q, a in table.items() if q and body.startswith(q)), "NA")
         out.append(f"### Problem {k + 1}\nShort reasoning. \\boxed{{{ans}}}\n")
     return "".join(out)
@@ -56,8 +55,14 @@ class ScriptedBackend:
         overrun: return the text uncut, to test that the env enforces the budget itself.
     """
 
-    def __init__(self, reply: Callable[[Messages, int], str] | str | None = None, *, counter: TokenCounter | None = None,
-                 overrun: bool = False, name: str = "scripted") -> None:
+    def __init__(
+        self,
+        reply: Callable[[Messages, int], str] | str | None = None,
+        *,
+        counter: TokenCounter | None = None,
+        overrun: bool = False,
+        name: str = "scripted",
+    ) -> None:
         self.name = name
         if isinstance(reply, str):
             from osmckp_env._lookup import lookup

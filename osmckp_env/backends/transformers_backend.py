@@ -26,8 +26,16 @@ class TransformersBackend:
         batch_size: prompts per ``generate`` call.
     """
 
-    def __init__(self, model, tokenizer=None, *, device: str = "auto", dtype: str = "auto", batch_size: int = 8,
-                 trust_remote_code: bool = False) -> None:
+    def __init__(
+        self,
+        model,
+        tokenizer=None,
+        *,
+        device: str = "auto",
+        dtype: str = "auto",
+        batch_size: int = 8,
+        trust_remote_code: bool = False,
+    ) -> None:
         torch, transformers = _require()
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -35,14 +43,17 @@ class TransformersBackend:
         if isinstance(model, str):
             torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(
-                model, dtype=torch_dtype, trust_remote_code=trust_remote_code)
+                model, dtype=torch_dtype, trust_remote_code=trust_remote_code
+            )
             name = model
         else:
             self.model = model
             name = getattr(getattr(model, "config", None), "name_or_path", "") or type(model).__name__
         self.model.to(self.device).eval()
         if tokenizer is None or isinstance(tokenizer, str):
-            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer or name, trust_remote_code=trust_remote_code)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                tokenizer or name, trust_remote_code=trust_remote_code
+            )
         self.tokenizer = tokenizer
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token

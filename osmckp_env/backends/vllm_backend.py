@@ -27,8 +27,18 @@ class VLLMBackend:
         sampling = sampling or Sampling()
         caps = check_max_tokens(max_tokens, len(prompts))
         texts = [self.tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in prompts]
-        params = [self._vllm.SamplingParams(max_tokens=c, temperature=sampling.temperature, top_p=sampling.top_p,
-                                            seed=sampling.seed) for c in caps]
+        params = [
+            self._vllm.SamplingParams(
+                max_tokens=c, temperature=sampling.temperature, top_p=sampling.top_p, seed=sampling.seed
+            )
+            for c in caps
+        ]
         outs = self.llm.generate(texts, params)
-        return [Completion(o.outputs[0].text, len(o.outputs[0].token_ids),
-                           "length" if o.outputs[0].finish_reason == "length" else "stop") for o in outs]
+        return [
+            Completion(
+                o.outputs[0].text,
+                len(o.outputs[0].token_ids),
+                "length" if o.outputs[0].finish_reason == "length" else "stop",
+            )
+            for o in outs
+        ]

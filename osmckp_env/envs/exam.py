@@ -36,8 +36,11 @@ def resolve_suite(suite, budget: int | None = None, n_exams: int | None = None, 
         if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
             raise ValueError(f"budget must be a positive int (tokens), got {budget!r}")
         if budget != s.config.budget:
-            s = Suite(f"{s.config.order}-{budget}", s.config.replace(budget=budget),
-                      tuple(Exam(e.index, e.problems, budget, e.order) for e in s.exams))
+            s = Suite(
+                f"{s.config.order}-{budget}",
+                s.config.replace(budget=budget),
+                tuple(Exam(e.index, e.problems, budget, e.order) for e in s.exams),
+            )
     if n_exams is not None:
         if not isinstance(n_exams, int) or not 0 < n_exams <= len(s):
             raise ValueError(f"n_exams must be in 1..{len(s)}, got {n_exams!r}")
@@ -117,11 +120,13 @@ class ExamEnv(gym.Env):
         self.grader = grader
         self.render_mode = render_mode
         n = max(e.n_problems for e in self.suite.exams)
-        self.observation_space = spaces.Dict({
-            "prompt": UnicodeText(MAX_TEXT),
-            "remaining_budget": spaces.Box(0, MAX_BUDGET, shape=(), dtype=np.int64),
-            "position": spaces.Discrete(n + 1),
-        })
+        self.observation_space = spaces.Dict(
+            {
+                "prompt": UnicodeText(MAX_TEXT),
+                "remaining_budget": spaces.Box(0, MAX_BUDGET, shape=(), dtype=np.int64),
+                "position": spaces.Discrete(n + 1),
+            }
+        )
         self.action_space = UnicodeText(MAX_TEXT)
         self._exam: Exam | None = None
         self._transcript: list[str] = []
@@ -133,9 +138,13 @@ class ExamEnv(gym.Env):
             prompt = exam_user_prompt(exam, with_levels=self.with_levels, bins=self.bins)
         elif self._pos < exam.n_problems and self._remaining > 0:
             prompt = problem_user_prompt(
-                exam.problems[self._pos], position=self._pos, n_problems=exam.n_problems,
-                remaining=self._remaining, history="\n".join(self._history),
-                with_levels=self.with_levels, bins=self.bins,
+                exam.problems[self._pos],
+                position=self._pos,
+                n_problems=exam.n_problems,
+                remaining=self._remaining,
+                history="\n".join(self._history),
+                with_levels=self.with_levels,
+                bins=self.bins,
             )
         else:
             prompt = ""
@@ -198,15 +207,19 @@ class ExamEnv(gym.Env):
         self._transcript.append(text)
         self._transcript.extend(_problem_lines(rec["problems"]))
         info = {**self._info(), "record": rec}
-        obs = {"prompt": "", "remaining_budget": np.array(self._exam.budget - rec["completion_tokens"], dtype=np.int64),
-               "position": self._exam.n_problems}
+        obs = {
+            "prompt": "",
+            "remaining_budget": np.array(self._exam.budget - rec["completion_tokens"], dtype=np.int64),
+            "position": self._exam.n_problems,
+        }
         return obs, self._reward(rec["problems"]), True, False, info
 
     def _step_sequential(self, text: str):
         exam, pos = self._exam, self._pos
         single = Exam(exam.index, (exam.problems[pos],), self._remaining, exam.order)
-        rec = score_completions([single], [text], counter=self.counter, bins=self.bins,
-                                grader=self.grader, budgets=[self._remaining])[0]
+        rec = score_completions(
+            [single], [text], counter=self.counter, bins=self.bins, grader=self.grader, budgets=[self._remaining]
+        )[0]
         prob = {**rec["problems"][0], "position": pos}
         # in sequential mode a problem's cost is everything it generated
         prob["tokens"] = rec["completion_tokens"]
@@ -226,15 +239,31 @@ class ExamEnv(gym.Env):
             self._done = True
             for k in range(self._pos, exam.n_problems):
                 p = exam.problems[k]
-                self._problem_records.append({
-                    "position": k, "id": p.id, "tier": p.difficulty, "gold": p.answer, "answer": None,
-                    "status": "missing", "predicted_level": None, "actual_level": 0, "tokens": 0,
-                    "correct": False, "rarl": False, "grade_status": "ok", "grade_detail": "budget spent",
-                })
+                self._problem_records.append(
+                    {
+                        "position": k,
+                        "id": p.id,
+                        "tier": p.difficulty,
+                        "gold": p.answer,
+                        "answer": None,
+                        "status": "missing",
+                        "predicted_level": None,
+                        "actual_level": 0,
+                        "tokens": 0,
+                        "correct": False,
+                        "rarl": False,
+                        "grade_status": "ok",
+                        "grade_detail": "budget spent",
+                    }
+                )
             self._record = {
-                **rec, "budget": exam.budget, "problem_ids": [p.id for p in exam.problems],
-                "problems": self._problem_records, "completion_tokens": self._tokens_used,
-                "raw_completion_tokens": self._tokens_used, "budget_exhausted": self._remaining <= 0,
+                **rec,
+                "budget": exam.budget,
+                "problem_ids": [p.id for p in exam.problems],
+                "problems": self._problem_records,
+                "completion_tokens": self._tokens_used,
+                "raw_completion_tokens": self._tokens_used,
+                "budget_exhausted": self._remaining <= 0,
                 "truncated": self._remaining <= 0,
                 "score": sum(p["correct"] for p in self._problem_records),
                 "rarl_reward": sum(p["rarl"] for p in self._problem_records),

@@ -214,7 +214,7 @@ class Grader:
         for t in threads:
             t.join(timeout=10)
 
-    def __enter__(self) -> "Grader":
+    def __enter__(self) -> Grader:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -93,7 +93,9 @@ def plot_all(results: list[dict], out_dir: str | Path) -> list[str]:
     out = Path(out_dir)
     names = [_bars(results, out), _positions(results, out)]
     records = {f"{r['spec']['name']} {r['suite']['name']}": load_run_records(r) for r in results}
-    records = {k: [x for x in v if x["order"] != "easy" or k.split()[-1].startswith("easy")] for k, v in records.items()}
+    records = {
+        k: [x for x in v if x["order"] != "easy" or k.split()[-1].startswith("easy")] for k, v in records.items()
+    }
     names.append(_tokens(records, out))
     c = _confusion(records, out)
     if c:

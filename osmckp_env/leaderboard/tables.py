@@ -12,8 +12,24 @@ from osmckp_env.runner.records import read_records
 from osmckp_env.runner.run import load_results
 from osmckp_env.suites import MAIN_SETTINGS
 
-COLUMNS = ["agent", "model", "score", "regret", "score_easy", "skip_rate", "tokens_per_problem", "level_accuracy",
-           "budget_exhausted_rate", "P1", "P2", "P3", "grader_failures", "n_exams", "suite_hash", "config_hash"]
+COLUMNS = [
+    "agent",
+    "model",
+    "score",
+    "regret",
+    "score_easy",
+    "skip_rate",
+    "tokens_per_problem",
+    "level_accuracy",
+    "budget_exhausted_rate",
+    "P1",
+    "P2",
+    "P3",
+    "grader_failures",
+    "n_exams",
+    "suite_hash",
+    "config_hash",
+]
 TITLES = {"medium-1024": "Medium-1024", "medium-512": "Medium-512", "hard-1024": "Hard-1024", "hard-512": "Hard-512"}
 
 
@@ -40,14 +56,22 @@ def _row(r: dict) -> dict:
     pos = [_num(x) for x in m.get("position_accuracy", [])]
     gf = m.get("grader_failures", {})
     return {
-        "agent": r["spec"]["name"], "model": r["spec"].get("model") or "", "score": m["score"],
-        "regret": m.get("regret", float("nan")), "score_easy": m.get("score_easy", float("nan")),
-        "skip_rate": m["skip_rate"], "tokens_per_problem": m["tokens_per_problem"],
-        "level_accuracy": m["level_accuracy"], "budget_exhausted_rate": m["budget_exhausted_rate"],
-        "P1": pos[0] if len(pos) > 0 else float("nan"), "P2": pos[1] if len(pos) > 1 else float("nan"),
+        "agent": r["spec"]["name"],
+        "model": r["spec"].get("model") or "",
+        "score": m["score"],
+        "regret": m.get("regret", float("nan")),
+        "score_easy": m.get("score_easy", float("nan")),
+        "skip_rate": m["skip_rate"],
+        "tokens_per_problem": m["tokens_per_problem"],
+        "level_accuracy": m["level_accuracy"],
+        "budget_exhausted_rate": m["budget_exhausted_rate"],
+        "P1": pos[0] if len(pos) > 0 else float("nan"),
+        "P2": pos[1] if len(pos) > 1 else float("nan"),
         "P3": pos[2] if len(pos) > 2 else float("nan"),
-        "grader_failures": int(gf.get("timeout", 0)) + int(gf.get("error", 0)), "n_exams": m["n_exams"],
-        "suite_hash": r["suite"]["hash"], "config_hash": r["config_hash"],
+        "grader_failures": int(gf.get("timeout", 0)) + int(gf.get("error", 0)),
+        "n_exams": m["n_exams"],
+        "suite_hash": r["suite"]["hash"],
+        "config_hash": r["config_hash"],
     }
 
 
@@ -79,8 +103,14 @@ def reported_block(path: str | Path) -> str:
     return f"{note}\n\n{to_markdown(df)}".strip()
 
 
-def build_leaderboard(runs_root: str | Path, out_dir: str | Path, *, reported: str | Path | None = None,
-                      plots: bool = True, title: str = "osmckp leaderboard") -> dict:
+def build_leaderboard(
+    runs_root: str | Path,
+    out_dir: str | Path,
+    *,
+    reported: str | Path | None = None,
+    plots: bool = True,
+    title: str = "osmckp leaderboard",
+) -> dict:
     """Write ``out_dir/<setting>.md`` and ``.csv`` per setting, ``out_dir/README.md`` and PNG plots."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,9 +119,14 @@ def build_leaderboard(runs_root: str | Path, out_dir: str | Path, *, reported: s
     for r in results:
         by_setting.setdefault(r["suite"]["name"], []).append(r)
     written = {}
-    index = [f"# {title}", "", "Numbers **measured by this project** with `osmckp run`; every row links back to a "
-             "results file with its suite hash and config hash. Score = correct answers per exam (max 3); "
-             "Regret = (Score_easy − Score) / Score_easy on the same exams in easy-to-hard order.", ""]
+    index = [
+        f"# {title}",
+        "",
+        "Numbers **measured by this project** with `osmckp run`; every row links back to a "
+        "results file with its suite hash and config hash. Score = correct answers per exam (max 3); "
+        "Regret = (Score_easy − Score) / Score_easy on the same exams in easy-to-hard order.",
+        "",
+    ]
     settings = [s for s in MAIN_SETTINGS if s in by_setting] + sorted(set(by_setting) - set(MAIN_SETTINGS))
     for setting in settings:
         rows = [_row(r) for r in by_setting[setting]]

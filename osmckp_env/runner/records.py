@@ -63,8 +63,15 @@ class RecordWriter:
     ``overwrite``), and cuts any bad tail so appends start on a clean line.
     """
 
-    def __init__(self, folder: str | Path, header: dict, *, overwrite: bool = False, filename: str = "records.jsonl",
-                 required: tuple[str, ...] = REQUIRED) -> None:
+    def __init__(
+        self,
+        folder: str | Path,
+        header: dict,
+        *,
+        overwrite: bool = False,
+        filename: str = "records.jsonl",
+        required: tuple[str, ...] = REQUIRED,
+    ) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / filename
@@ -73,8 +80,10 @@ class RecordWriter:
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock_fh.close()
-            raise RunLocked(f"{self.folder} is being written by another run (lock held on {self.folder / '.lock'}); "
-                            "wait for it to finish or use another --out folder") from None
+            raise RunLocked(
+                f"{self.folder} is being written by another run (lock held on {self.folder / '.lock'}); "
+                "wait for it to finish or use another --out folder"
+            ) from None
         self.header = {"osmckp_records": RECORDS_FORMAT, **header}
         records, report = read_records(self.path, required)
         old = report["header"]
@@ -82,7 +91,8 @@ class RecordWriter:
             self.close()
             raise ConfigMismatch(
                 f"{self.path} holds records of config {old.get('config_hash')}, not {header.get('config_hash')}; "
-                "pass --overwrite to start over, or use another --out folder")
+                "pass --overwrite to start over, or use another --out folder"
+            )
         if old is None and records:
             report["bad_lines"] += len(records)
             records = []
@@ -139,7 +149,7 @@ class RecordWriter:
             fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
             self._lock_fh.close()
 
-    def __enter__(self) -> "RecordWriter":
+    def __enter__(self) -> RecordWriter:
         return self
 
     def __exit__(self, *exc) -> None:

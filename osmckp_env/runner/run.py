@@ -29,8 +29,13 @@ ENV_ID = "OSMCKP-v0"
 
 def git_hash() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(osmckp_env.__file__).parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(osmckp_env.__file__).parent,
+        )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -49,14 +54,29 @@ def build_agent(spec: AgentSpec, backend=None):
 
 def run_config(spec: AgentSpec, suite: Suite) -> dict:
     """What a records file is tied to: the spec (secrets redacted), the suite and its hash."""
-    d = {"spec": spec.to_dict(), "suite": suite.name, "suite_hash": suite.hash, "n_exams": len(suite),
-         "env_id": ENV_ID, "record_version": 1}
+    d = {
+        "spec": spec.to_dict(),
+        "suite": suite.name,
+        "suite_hash": suite.hash,
+        "n_exams": len(suite),
+        "env_id": ENV_ID,
+        "record_version": 1,
+    }
     return {**d, "config_hash": config_hash(d)}
 
 
-def run_suite(spec: AgentSpec, suite: Suite, out_dir: str | Path, *, agent=None, grader: Grader | None = None,
-              overwrite: bool = False, progress: bool = True, max_batches: int | None = None,
-              retry_errors: bool = False) -> dict:
+def run_suite(
+    spec: AgentSpec,
+    suite: Suite,
+    out_dir: str | Path,
+    *,
+    agent=None,
+    grader: Grader | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    max_batches: int | None = None,
+    retry_errors: bool = False,
+) -> dict:
     """Evaluate ``spec`` on ``suite`` in its own order and in easy order, resuming what exists.
 
     Writes ``out_dir/records.jsonl`` (one record per exam and order, appended as each batch
@@ -68,7 +88,9 @@ def run_suite(spec: AgentSpec, suite: Suite, out_dir: str | Path, *, agent=None,
     orders = [suite] if suite.config.order == "easy" else [suite, suite.with_order("easy")]
     with RecordWriter(out_dir, cfg, overwrite=overwrite) as writer:
         if writer.dropped:
-            tqdm.write(f"[osmckp] {writer.path}: dropped {writer.dropped} corrupt or foreign line(s); they will be re-run")
+            tqdm.write(
+                f"[osmckp] {writer.path}: dropped {writer.dropped} corrupt or foreign line(s); they will be re-run"
+            )
         if retry_errors:
             n = writer.drop(lambda r: bool(r.get("error")))
             if n:
@@ -84,8 +106,14 @@ def run_suite(spec: AgentSpec, suite: Suite, out_dir: str | Path, *, agent=None,
         else:
             counter = None  # nothing left to run: the records say who counted
         bins = LevelBins(edges=spec.level_edges)
-        bar = tqdm(total=len(orders) * len(suite), initial=len(suite) * len(orders) - len(todo), disable=not progress,
-                   desc=f"{spec.name} {suite.name}", unit="exam", dynamic_ncols=True)
+        bar = tqdm(
+            total=len(orders) * len(suite),
+            initial=len(suite) * len(orders) - len(todo),
+            disable=not progress,
+            desc=f"{spec.name} {suite.name}",
+            unit="exam",
+            dynamic_ncols=True,
+        )
         batches = 0
         for start in range(0, len(todo), spec.batch_size):
             if max_batches is not None and batches >= max_batches:
@@ -101,13 +129,20 @@ def run_suite(spec: AgentSpec, suite: Suite, out_dir: str | Path, *, agent=None,
             t2 = time.perf_counter()
             recs = []
             for (sname, e), o, r in zip(chunk, outs, scored):
-                recs.append({
-                    "key": f"{e.order}:{e.index}", "config_hash": cfg["config_hash"], "suite": sname,
-                    "suite_hash": suite.hash if sname == suite.name else orders[-1].hash,
-                    "completion": o.text, "calls": o.calls, "plan": o.plan, "error": o.error,
-                    **r,
-                    "timings": {"agent_s": (t1 - t0) / len(chunk), "grade_s": (t2 - t1) / len(chunk)},
-                })
+                recs.append(
+                    {
+                        "key": f"{e.order}:{e.index}",
+                        "config_hash": cfg["config_hash"],
+                        "suite": sname,
+                        "suite_hash": suite.hash if sname == suite.name else orders[-1].hash,
+                        "completion": o.text,
+                        "calls": o.calls,
+                        "plan": o.plan,
+                        "error": o.error,
+                        **r,
+                        "timings": {"agent_s": (t1 - t0) / len(chunk), "grade_s": (t2 - t1) / len(chunk)},
+                    }
+                )
             writer.append(recs)
             batches += 1
             bar.update(len(chunk))
@@ -136,30 +171,45 @@ def json_safe(obj):
     return obj
 
 
-def make_results(spec: AgentSpec, suite: Suite, easy: Suite, records: list[dict], cfg: dict, tokenizer: str,
-                 grader: Grader | None = None) -> dict:
+def make_results(
+    spec: AgentSpec,
+    suite: Suite,
+    easy: Suite,
+    records: list[dict],
+    cfg: dict,
+    tokenizer: str,
+    grader: Grader | None = None,
+) -> dict:
     """The results document: metrics in the given and easy order, Regret, and full provenance."""
     given = sorted((r for r in records if r["order"] == suite.config.order), key=lambda r: r["exam_index"])
     easy_recs = sorted((r for r in records if r["order"] == "easy"), key=lambda r: r["exam_index"])
-    return json_safe({
-        "osmckp_results": RESULTS_FORMAT,
-        "osmckp_version": osmckp_env.__version__,
-        "git_hash": git_hash(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "env_id": ENV_ID,
-        "spec": spec.to_dict(),
-        "config_hash": cfg["config_hash"],
-        "suite": {"name": suite.name, "hash": suite.hash, "order": suite.config.order, "budget": suite.config.budget,
-                  "n_exams": len(suite), "config": suite.config.to_dict()},
-        "easy_suite_hash": easy.hash,
-        "tokenizer": tokenizer,
-        "level_edges": list(spec.level_edges),
-        "metrics": summarize(given, easy_recs),
-        "metrics_easy": summarize(easy_recs),
-        "backend_errors": sum(1 for r in records if r.get("error")),
-        "grader": dict(grader.stats) if grader is not None else {},
-        "records_file": "records.jsonl",
-    })
+    return json_safe(
+        {
+            "osmckp_results": RESULTS_FORMAT,
+            "osmckp_version": osmckp_env.__version__,
+            "git_hash": git_hash(),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "env_id": ENV_ID,
+            "spec": spec.to_dict(),
+            "config_hash": cfg["config_hash"],
+            "suite": {
+                "name": suite.name,
+                "hash": suite.hash,
+                "order": suite.config.order,
+                "budget": suite.config.budget,
+                "n_exams": len(suite),
+                "config": suite.config.to_dict(),
+            },
+            "easy_suite_hash": easy.hash,
+            "tokenizer": tokenizer,
+            "level_edges": list(spec.level_edges),
+            "metrics": summarize(given, easy_recs),
+            "metrics_easy": summarize(easy_recs),
+            "backend_errors": sum(1 for r in records if r.get("error")),
+            "grader": dict(grader.stats) if grader is not None else {},
+            "records_file": "records.jsonl",
+        }
+    )
 
 
 def load_results(path: str | Path) -> dict:
@@ -174,8 +224,16 @@ def load_results(path: str | Path) -> dict:
     return d
 
 
-def run_spec(spec: AgentSpec, suites: list[str], out_root: str | Path, *, n_exams: int | None = None,
-             overwrite: bool = False, progress: bool = True, retry_errors: bool = False) -> list[dict]:
+def run_spec(
+    spec: AgentSpec,
+    suites: list[str],
+    out_root: str | Path,
+    *,
+    n_exams: int | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    retry_errors: bool = False,
+) -> list[dict]:
     """Run one spec over named suites; each gets ``out_root/<spec.name>/<suite>[-n<N>]/``."""
     agent = None
     out = []
@@ -185,6 +243,9 @@ def run_spec(spec: AgentSpec, suites: list[str], out_root: str | Path, *, n_exam
         records, _ = read_records(folder / "records.jsonl")
         if agent is None and len(records) < 2 * len(suite):
             agent = build_agent(spec)
-        out.append(run_suite(spec, suite, folder, agent=agent, overwrite=overwrite, progress=progress,
-                             retry_errors=retry_errors))
+        out.append(
+            run_suite(
+                spec, suite, folder, agent=agent, overwrite=overwrite, progress=progress, retry_errors=retry_errors
+            )
+        )
     return out

@@ -58,12 +58,16 @@ class AgentSpec:
         if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z0-9._+-]+", self.name or ""):
             raise ValueError(f"spec field 'name' must be letters, digits, '.', '_', '+', '-'; got {self.name!r}")
         if ":" not in self.agent and self.agent not in AGENTS:
-            raise ValueError(f"spec field 'agent': unknown agent {self.agent!r}; use one of {sorted(AGENTS)} "
-                             "or a 'package.module:Class' entry point")
+            raise ValueError(
+                f"spec field 'agent': unknown agent {self.agent!r}; use one of {sorted(AGENTS)} "
+                "or a 'package.module:Class' entry point"
+            )
         if self.backend not in BACKENDS:
             raise ValueError(f"spec field 'backend': unknown backend {self.backend!r}; use one of {sorted(BACKENDS)}")
         if self.backend in NEEDS_MODEL and not self.model:
-            raise ValueError(f"spec field 'model' is required for backend {self.backend!r} (a path, hub id or served name)")
+            raise ValueError(
+                f"spec field 'model' is required for backend {self.backend!r} (a path, hub id or served name)"
+            )
         if not isinstance(self.backend_args, dict) or not isinstance(self.agent_args, dict):
             raise ValueError("spec fields 'backend_args' and 'agent_args' must be mappings")
         if not 0 <= float(self.temperature) <= 10:
@@ -89,8 +93,10 @@ class AgentSpec:
 def redact_secrets(obj):
     """Replace the value of every key that looks like a credential, at any depth."""
     if isinstance(obj, dict):
-        return {k: (REDACTED if SECRET_KEY_RE.search(str(k)) and v not in (None, "") else redact_secrets(v))
-                for k, v in obj.items()}
+        return {
+            k: (REDACTED if SECRET_KEY_RE.search(str(k)) and v not in (None, "") else redact_secrets(v))
+            for k, v in obj.items()
+        }
     if isinstance(obj, list):
         return [redact_secrets(v) for v in obj]
     return obj
@@ -108,8 +114,12 @@ def spec_from_dict(d: dict, source: str = "<dict>") -> AgentSpec:
     if unknown:
         import difflib
 
-        hints = [f"{u!r} (did you mean {difflib.get_close_matches(u, known, 1)[0]!r}?)"
-                 if difflib.get_close_matches(u, known, 1) else repr(u) for u in unknown]
+        hints = [
+            f"{u!r} (did you mean {difflib.get_close_matches(u, known, 1)[0]!r}?)"
+            if difflib.get_close_matches(u, known, 1)
+            else repr(u)
+            for u in unknown
+        ]
         raise ValueError(f"{source}: unknown spec field(s) {', '.join(hints)}; allowed: {sorted(known)}")
     missing = [k for k in ("name", "agent", "backend") if k not in d]
     if missing:

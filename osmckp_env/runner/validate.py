@@ -71,21 +71,34 @@ def _regrade(records: list[dict], res: dict, grader: Grader) -> list[str]:
     issues = []
     bins = LevelBins(edges=tuple(res.get("level_edges", (256, 512))))
     if res.get("tokenizer") == DEFAULT_TOKENIZER:
-        exams = [Exam(r["exam_index"], tuple(Problem(p["id"], "", "", p["gold"], p["tier"]) for p in r["problems"]),
-                      r["budget"], r["order"]) for r in records]
-        fresh = score_completions(exams, [r["completion"] for r in records], counter=default_counter(), bins=bins,
-                                  grader=grader)
+        exams = [
+            Exam(
+                r["exam_index"],
+                tuple(Problem(p["id"], "", "", p["gold"], p["tier"]) for p in r["problems"]),
+                r["budget"],
+                r["order"],
+            )
+            for r in records
+        ]
+        fresh = score_completions(
+            exams, [r["completion"] for r in records], counter=default_counter(), bins=bins, grader=grader
+        )
         for r, f in zip(records, fresh):
             for key in ("score", "rarl_reward", "completion_tokens"):
                 if r[key] != f[key]:
                     issues.append(f"record {r['key']}: stored {key}={r[key]} but re-scoring gives {f[key]}")
     else:
         # the counting tokenizer is the agent's own: re-grade the stored answers only
-        pairs = [(p["answer"] if p["status"] == "answered" else None, p["gold"]) for r in records for p in r["problems"]]
+        pairs = [
+            (p["answer"] if p["status"] == "answered" else None, p["gold"]) for r in records for p in r["problems"]
+        ]
         grades = iter(grader.grade_many(pairs))
         for r in records:
             for p in r["problems"]:
                 g = next(grades)
                 if g.status == "ok" and bool(g.correct) != bool(p["correct"]):
-                    issues.append(f"record {r['key']} P{p['position'] + 1}: stored correct={p['correct']} but re-grading gives {g.correct}")
+                    issues.append(
+                        f"record {r['key']} P{p['position'] + 1}: stored correct={p['correct']} "
+                        f"but re-grading gives {g.correct}"
+                    )
     return issues

@@ -11,7 +11,9 @@ from osmckp_env.runner.records import read_records
 from osmckp_env.sim.profiles import Atoms, Profile
 
 
-def calibrate(records: list[dict], name: str, *, min_per_key: int = 1, level_of: dict[str, int] | None = None) -> Profile:
+def calibrate(
+    records: list[dict], name: str, *, min_per_key: int = 1, level_of: dict[str, int] | None = None
+) -> Profile:
     """One atom per observed attempt (skips excluded: the model chose not to try).
 
     A finished answer contributes (tokens, correct). An attempt with no final answer that ran
@@ -43,8 +45,13 @@ def calibrate(records: list[dict], name: str, *, min_per_key: int = 1, level_of:
     for tier in ("easy", "medium", "hard"):
         if tier not in keys:
             raise ValueError(f"the records have no attempted {tier!r} problem; a profile needs every tier")
-    return Profile(name, keys, False, f"Calibrated from {len(records)} exam records.",
-                   {"n_records": len(records), "censored_as": "budget+1"})
+    return Profile(
+        name,
+        keys,
+        False,
+        f"Calibrated from {len(records)} exam records.",
+        {"n_records": len(records), "censored_as": "budget+1"},
+    )
 
 
 def calibrate_file(path: str | Path, name: str | None = None) -> Profile:

@@ -8,8 +8,14 @@ from pathlib import Path
 def _leaderboard(args) -> int:
     from osmckp_env.sim.leaderboard import sim_leaderboard
 
-    tables = sim_leaderboard(args.out, profile=args.profile, n_exams=args.n_exams, seed=args.seed,
-                             reward=args.reward, progress=not args.quiet)
+    tables = sim_leaderboard(
+        args.out,
+        profile=args.profile,
+        n_exams=args.n_exams,
+        seed=args.seed,
+        reward=args.reward,
+        progress=not args.quiet,
+    )
     for setting, df in tables.items():
         best = df.iloc[0]
         print(f"{setting}: best {best['policy']} {best['expected_score']:.3f} (oracle {best['oracle_score']:.3f})")

@@ -73,9 +73,19 @@ class SimEnv(gym.Env):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(self, suite="medium-1024", *, budget: int | None = None, profile="synthetic-v0",
-                 reward: str = "score", level_noise: float = 0.0, n_exams: int | None = None, suite_seed: int = 0,
-                 level_bins: LevelBins | tuple | None = None, render_mode: str | None = None) -> None:
+    def __init__(
+        self,
+        suite="medium-1024",
+        *,
+        budget: int | None = None,
+        profile="synthetic-v0",
+        reward: str = "score",
+        level_noise: float = 0.0,
+        n_exams: int | None = None,
+        suite_seed: int = 0,
+        level_bins: LevelBins | tuple | None = None,
+        render_mode: str | None = None,
+    ) -> None:
         from osmckp_env.envs.exam import REWARDS, resolve_suite
 
         if reward not in REWARDS:
@@ -129,8 +139,14 @@ class SimEnv(gym.Env):
         return self.features(self._view, self._pos, self._remaining)
 
     def _info(self) -> dict:
-        return {"view": self._view, "position": self._pos, "remaining": self._remaining,
-                "exam_index": self._view.exam.index, "profile": self._profile_id[0], "profile_hash": self._profile_id[1]}
+        return {
+            "view": self._view,
+            "position": self._pos,
+            "remaining": self._remaining,
+            "exam_index": self._view.exam.index,
+            "profile": self._profile_id[0],
+            "profile_hash": self._profile_id[1],
+        }
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -176,8 +192,10 @@ class SimEnv(gym.Env):
             reward = float(correct and actual == claimed_level(a, self.bins))
         self._remaining -= tokens
         self._pos += 1
-        self._log.append(f"P{k + 1} {self._view.exam.problems[k].difficulty:<6} action={a} tokens={tokens} "
-                         f"correct={correct} left={self._remaining}")
+        self._log.append(
+            f"P{k + 1} {self._view.exam.problems[k].difficulty:<6} action={a} tokens={tokens} "
+            f"correct={correct} left={self._remaining}"
+        )
         terminated = self._pos >= self._view.exam.n_problems or self._remaining <= 0
         info = {**self._info(), "tokens": tokens, "correct": correct, "actual_level": actual}
         return self._obs(), reward, terminated, False, info

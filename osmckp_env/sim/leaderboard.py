@@ -16,8 +16,19 @@ from osmckp_env.sim.policies import POLICIES, Oracle, SB3Policy, SimPolicy, make
 from osmckp_env.sim.profiles import get_profile
 from osmckp_env.suites import MAIN_SETTINGS, get_suite
 
-COLUMNS = ["policy", "expected_score", "oracle_score", "oracle_regret", "regret", "expected_score_easy",
-           "mc_score", "mc_stderr", "skip_rate", "tokens_per_problem", "n_exams"]
+COLUMNS = [
+    "policy",
+    "expected_score",
+    "oracle_score",
+    "oracle_regret",
+    "regret",
+    "expected_score_easy",
+    "mc_score",
+    "mc_stderr",
+    "skip_rate",
+    "tokens_per_problem",
+    "n_exams",
+]
 
 
 def _expected(policy: SimPolicy, env: SimEnv, suite, cache: dict) -> float:
@@ -47,8 +58,12 @@ def _monte_carlo(policy: SimPolicy, env: SimEnv, suite, seed: int) -> dict:
         scores.append(total)
     s = np.asarray(scores)
     n_all = sum(x.n_problems for x in suite.exams)
-    return {"mc_score": float(s.mean()), "mc_stderr": float(s.std(ddof=1) / math.sqrt(len(s))) if len(s) > 1 else 0.0,
-            "skip_rate": (skips + n_all - n_prob) / n_all, "tokens_per_problem": tokens / n_all}
+    return {
+        "mc_score": float(s.mean()),
+        "mc_stderr": float(s.std(ddof=1) / math.sqrt(len(s))) if len(s) > 1 else 0.0,
+        "skip_rate": (skips + n_all - n_prob) / n_all,
+        "tokens_per_problem": tokens / n_all,
+    }
 
 
 def default_policies(include_ppo: bool = True) -> list[SimPolicy]:
@@ -68,15 +83,24 @@ def default_policies(include_ppo: bool = True) -> list[SimPolicy]:
     return out
 
 
-def sim_leaderboard(out_dir: str | Path, *, profile="synthetic-v0", settings=MAIN_SETTINGS, n_exams: int | None = None,
-                    policies: list[SimPolicy] | None = None, seed: int = 0, reward: str = "score",
-                    progress: bool = True, plots: bool = True) -> dict[str, pd.DataFrame]:
+def sim_leaderboard(
+    out_dir: str | Path,
+    *,
+    profile="synthetic-v0",
+    settings=MAIN_SETTINGS,
+    n_exams: int | None = None,
+    policies: list[SimPolicy] | None = None,
+    seed: int = 0,
+    reward: str = "score",
+    progress: bool = True,
+    plots: bool = True,
+) -> dict[str, pd.DataFrame]:
     """Evaluate every policy on every setting; write Markdown/CSV/PNG under ``out_dir``."""
     prof = get_profile(profile)
     policies = policies or default_policies()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {}
+    tables, suite_hashes = {}, {}
     bar = tqdm(total=len(settings) * len(policies), disable=not progress, desc="sim leaderboard", unit="policy")
     for setting in settings:
         suite = get_suite(setting, n_exams=n_exams)
@@ -91,17 +115,58 @@ def sim_leaderboard(out_dir: str | Path, *, profile="synthetic-v0", settings=MAI
             exp = _expected(pol, env, suite, cache)
             exp_easy = _expected(pol, env_easy, easy, cache)
             mc = _monte_carlo(pol, env, suite, seed)
-            rows.append({"policy": pol.name, "expected_score": exp, "oracle_score": oracle_score,
-                         "oracle_regret": oracle_score - exp, "regret": regret(exp, exp_easy),
-                         "expected_score_easy": exp_easy, **mc, "n_exams": len(suite)})
+            rows.append(
+                {
+                    "policy": pol.name,
+                    "expected_score": exp,
+                    "oracle_score": oracle_score,
+                    "oracle_regret": oracle_score - exp,
+                    "regret": regret(exp, exp_easy),
+                    "expected_score_easy": exp_easy,
+                    **mc,
+                    "n_exams": len(suite),
+                }
+            )
             bar.update(1)
         df = pd.DataFrame(rows, columns=COLUMNS).sort_values("expected_score", ascending=False)
-        df.to_csv(out_dir / f"{setting}.csv", index=False)
+        df.assign(
+            profile=prof.name,
+            profile_hash=prof.hash,
+            synthetic=prof.synthetic,
+            suite_hash=suite.hash,
+            reward=reward,
+            seed=seed,
+        ).to_csv(out_dir / f"{setting}.csv", index=False)
         (out_dir / f"{setting}.md").write_text(f"# Sim {setting} ({prof.label})\n\n{to_markdown(df)}\n")
         tables[setting] = df
+        suite_hashes[setting] = suite.hash
     bar.close()
     _write_index(out_dir, tables, prof, reward, plots)
+    _write_results(out_dir, tables, prof, reward, seed, n_exams, suite_hashes)
     return tables
+
+
+def _write_results(out_dir: Path, tables: dict, prof, reward: str, seed: int, n_exams, suite_hashes: dict) -> None:
+    import datetime as dt
+    import json
+
+    import osmckp_env
+    from osmckp_env.runner.run import git_hash, json_safe
+
+    doc = {
+        "osmckp_sim_results": 1,
+        "env_id": "OSMCKP-Sim-v0",
+        "osmckp_version": osmckp_env.__version__,
+        "git_hash": git_hash(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "profile": {"name": prof.name, "hash": prof.hash, "synthetic": prof.synthetic},
+        "reward": reward,
+        "seed": seed,
+        "n_exams": n_exams,
+        "suite_hashes": suite_hashes,
+        "tables": {k: df.to_dict(orient="records") for k, df in tables.items()},
+    }
+    (out_dir / "results.json").write_text(json.dumps(json_safe(doc), indent=1))
 
 
 def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool) -> None:
@@ -109,7 +174,8 @@ def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool) ->
         "# osmckp sim leaderboard (OSMCKP-Sim-v0)",
         "",
         f"**Simulator results, not model results.** Outcomes are drawn from the response profile "
-        f"`{prof.name}` (hash `{prof.hash}`){' — a SYNTHETIC profile, not measured on any model' if prof.synthetic else ''}. "
+        f"`{prof.name}` (hash `{prof.hash}`)"
+        f"{' — a SYNTHETIC profile, not measured on any model' if prof.synthetic else ''}. "
         f"Reward: `{reward}`.",
         "",
         "- `expected_score`: exact expected correct answers per exam (dynamic programming over the profile).",

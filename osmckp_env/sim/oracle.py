@@ -24,8 +24,9 @@ def claimed_level(action: int, bins: LevelBins) -> int:
     return SKIP_LEVEL if action == 0 else action - 1
 
 
-def _q_values(atoms: Atoms, action: int, caps, b: np.ndarray, v_next: np.ndarray, bins: LevelBins,
-              reward: str) -> np.ndarray:
+def _q_values(
+    atoms: Atoms, action: int, caps, b: np.ndarray, v_next: np.ndarray, bins: LevelBins, reward: str
+) -> np.ndarray:
     if action == 0:
         return v_next[b]
     cap = caps[action]
@@ -59,8 +60,9 @@ def solve_exam(atoms: Sequence[Atoms], budget: int, bins: LevelBins | None = Non
     return float(V[0, budget]), pi, V
 
 
-def evaluate_table(atoms: Sequence[Atoms], budget: int, table: np.ndarray, bins: LevelBins | None = None,
-                   reward: str = "score") -> float:
+def evaluate_table(
+    atoms: Sequence[Atoms], budget: int, table: np.ndarray, bins: LevelBins | None = None, reward: str = "score"
+) -> float:
     """Exact expected reward of a policy given as ``table[k, b]`` = action (ints) or
     ``table[k, b, a]`` = action probabilities."""
     bins = bins or LevelBins()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from osmckp_env.suites import SuiteConfig
 
-TRAIN_SUITES = [SuiteConfig(order=o, budget=b, split="train", n_exams=2000, seed=1)
-                for o in ("medium", "hard") for b in (512, 1024)]
+TRAIN_SUITES = [
+    SuiteConfig(order=o, budget=b, split="train", n_exams=2000, seed=1) for o in ("medium", "hard") for b in (512, 1024)
+]
 
 
 def _require():
@@ -19,8 +20,15 @@ def _require():
     return stable_baselines3
 
 
-def train_ppo(out: str | Path, *, timesteps: int = 150_000, seed: int = 0, profile: str = "synthetic-v0",
-              n_envs: int = 8, progress: bool = False) -> dict:
+def train_ppo(
+    out: str | Path,
+    *,
+    timesteps: int = 150_000,
+    seed: int = 0,
+    profile: str = "synthetic-v0",
+    n_envs: int = 8,
+    progress: bool = False,
+) -> dict:
     """Train PPO on training-split exams of all four settings; write ``out`` (.zip) and its learning curve."""
     sb3 = _require()
     import numpy as np
@@ -48,13 +56,29 @@ def train_ppo(out: str | Path, *, timesteps: int = 150_000, seed: int = 0, profi
         def _on_training_start(self) -> None:
             self._buf = []
 
-    model = sb3.PPO("MlpPolicy", vec, seed=seed, n_steps=256, batch_size=256, learning_rate=3e-4, gamma=1.0,
-                    ent_coef=0.01, verbose=0, device="cpu")
+    model = sb3.PPO(
+        "MlpPolicy",
+        vec,
+        seed=seed,
+        n_steps=256,
+        batch_size=256,
+        learning_rate=3e-4,
+        gamma=1.0,
+        ent_coef=0.01,
+        verbose=0,
+        device="cpu",
+    )
     model.learn(total_timesteps=timesteps, callback=Curve(), progress_bar=progress)
     model.save(out)
-    meta = {"timesteps": timesteps, "seed": seed, "profile": profile, "n_envs": n_envs,
-            "train_suites": [c.to_dict() for c in TRAIN_SUITES], "learning_curve": curve,
-            "sb3_version": sb3.__version__}
+    meta = {
+        "timesteps": timesteps,
+        "seed": seed,
+        "profile": profile,
+        "n_envs": n_envs,
+        "train_suites": [c.to_dict() for c in TRAIN_SUITES],
+        "learning_curve": curve,
+        "sb3_version": sb3.__version__,
+    }
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
     vec.close()
     return meta

@@ -29,7 +29,7 @@ class Atoms:
     weights: np.ndarray
 
     @classmethod
-    def from_dict(cls, d: dict, key: str) -> "Atoms":
+    def from_dict(cls, d: dict, key: str) -> Atoms:
         try:
             lengths = np.asarray(d["lengths"], dtype=np.int64)
             p = np.asarray(d["p_correct"], dtype=np.float64)
@@ -47,8 +47,11 @@ class Atoms:
         return cls(lengths, p, w / w.sum())
 
     def to_dict(self) -> dict:
-        return {"lengths": self.lengths.tolist(), "p_correct": [round(float(x), 6) for x in self.p_correct],
-                "weights": [round(float(x), 8) for x in self.weights]}
+        return {
+            "lengths": self.lengths.tolist(),
+            "p_correct": [round(float(x), 6) for x in self.p_correct],
+            "weights": [round(float(x), 8) for x in self.weights],
+        }
 
     def outcome(self, cap: int) -> tuple[np.ndarray, np.ndarray]:
         """Per atom under ``cap``: tokens spent and probability of a correct answer."""
@@ -81,9 +84,14 @@ class Profile:
     params: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"osmckp_profile": PROFILE_FORMAT, "name": self.name, "synthetic": self.synthetic,
-                "description": self.description, "params": self.params,
-                "keys": {k: v.to_dict() for k, v in sorted(self.keys.items())}}
+        return {
+            "osmckp_profile": PROFILE_FORMAT,
+            "name": self.name,
+            "synthetic": self.synthetic,
+            "description": self.description,
+            "params": self.params,
+            "keys": {k: v.to_dict() for k, v in sorted(self.keys.items())},
+        }
 
     @cached_property
     def hash(self) -> str:
@@ -96,11 +104,17 @@ class Profile:
 
     def atoms_for(self, problem) -> Atoms:
         """Most specific entry: the problem id, then tier and MATH level, then tier."""
-        for key in (problem.id, f"{problem.difficulty}/L{problem.level}" if problem.level else None, problem.difficulty):
+        for key in (
+            problem.id,
+            f"{problem.difficulty}/L{problem.level}" if problem.level else None,
+            problem.difficulty,
+        ):
             if key is not None and key in self.keys:
                 return self.keys[key]
-        raise KeyError(f"profile {self.name!r} has no entry for problem {problem.id!r} (tier {problem.difficulty!r}); "
-                       f"it needs at least the keys 'easy', 'medium' and 'hard'")
+        raise KeyError(
+            f"profile {self.name!r} has no entry for problem {problem.id!r} (tier {problem.difficulty!r}); "
+            f"it needs at least the keys 'easy', 'medium' and 'hard'"
+        )
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -108,7 +122,7 @@ class Profile:
         return path
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "<dict>") -> "Profile":
+    def from_dict(cls, d: dict, source: str = "<dict>") -> Profile:
         if not isinstance(d, dict) or d.get("osmckp_profile") != PROFILE_FORMAT:
             raise ValueError(f"{source}: not an osmckp profile (needs 'osmckp_profile': {PROFILE_FORMAT})")
         for k in ("name", "keys", "synthetic"):
@@ -124,7 +138,7 @@ class Profile:
         return p
 
     @classmethod
-    def load(cls, path: str | Path) -> "Profile":
+    def load(cls, path: str | Path) -> Profile:
         try:
             d = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as e:
@@ -160,9 +174,14 @@ def synthetic_profile(params: dict | None = None, n_atoms: int = N_ATOMS) -> Pro
     for k, prm in params.items():
         lengths = np.maximum(1, np.round(prm["median"] * np.exp(prm["sigma"] * z))).astype(np.int64)
         keys[k] = Atoms(lengths, np.full(n_atoms, prm["p_correct"]), np.full(n_atoms, 1.0 / n_atoms))
-    return Profile("synthetic-v0", keys, True,
-                   "Synthetic: lognormal lengths per tier/MATH level from the paper's qualitative description; "
-                   "not measured on any model.", {"lognormal": params, "n_atoms": n_atoms})
+    return Profile(
+        "synthetic-v0",
+        keys,
+        True,
+        "Synthetic: lognormal lengths per tier/MATH level from the paper's qualitative description; "
+        "not measured on any model.",
+        {"lognormal": params, "n_atoms": n_atoms},
+    )
 
 
 def bundled_profiles() -> dict[str, Profile]:

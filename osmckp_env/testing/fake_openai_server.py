@@ -16,14 +16,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class FakeOpenAIServer:
     """Args:
-        reply: ``fn(prompt_text, max_tokens) -> str``; tokens are counted as whitespace words.
-        faults: one entry per request, consumed in order: ``None`` (ok), ``500``, ``429``,
-            ``"drop"``, ``"stall"`` (sleep ``stall_s``) or ``"badjson"``.
-        delay_s: sleep before every answer.
+    reply: ``fn(prompt_text, max_tokens) -> str``; tokens are counted as whitespace words.
+    faults: one entry per request, consumed in order: ``None`` (ok), ``500``, ``429``,
+        ``"drop"``, ``"stall"`` (sleep ``stall_s``) or ``"badjson"``.
+    delay_s: sleep before every answer.
     """
 
-    def __init__(self, reply: Callable[[str, int], str] | None = None, *, faults=None, delay_s: float = 0.0,
-                 stall_s: float = 5.0) -> None:
+    def __init__(
+        self, reply: Callable[[str, int], str] | None = None, *, faults=None, delay_s: float = 0.0, stall_s: float = 5.0
+    ) -> None:
         self.reply = reply or (lambda prompt, cap: "\\boxed{NA}")
         self.faults = list(faults or [])
         self.delay_s = delay_s
@@ -69,8 +70,14 @@ class FakeOpenAIServer:
                 else:
                     choice = {"index": 0, "text": text, "finish_reason": finish}
                     obj = "text_completion"
-                payload = {"id": "x", "object": obj, "created": 0, "model": body.get("model", "m"),
-                           "choices": [choice], "usage": {**usage, "total_tokens": sum(usage.values())}}
+                payload = {
+                    "id": "x",
+                    "object": obj,
+                    "created": 0,
+                    "model": body.get("model", "m"),
+                    "choices": [choice],
+                    "usage": {**usage, "total_tokens": sum(usage.values())},
+                }
                 if fault == "badjson":
                     raw = json.dumps(payload).encode()[:20]
                     self.send_response(200)
@@ -97,7 +104,7 @@ class FakeOpenAIServer:
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> "FakeOpenAIServer":
+    def __enter__(self) -> FakeOpenAIServer:
         self._thread.start()
         return self
 

@@ -9,7 +9,9 @@ def _mft_data(args) -> int:
     from osmckp_env.training.config import MFTDataConfig
     from osmckp_env.training.mft_data import make_mft_data
 
-    cfg = MFTDataConfig.load(args.config, spec=args.spec, out_dir=args.out, k=args.k, limit_per_tier=args.limit_per_tier)
+    cfg = MFTDataConfig.load(
+        args.config, spec=args.spec, out_dir=args.out, k=args.k, limit_per_tier=args.limit_per_tier
+    )
     st = make_mft_data(cfg, progress=not args.quiet)
     print(json.dumps({k: st[k] for k in ("n_problems", "n_examples", "solve_rate", "level_histogram")}, indent=1))
     print(f"wrote {cfg.out_dir}/dataset and {cfg.out_dir}/stats.json")
@@ -20,8 +22,9 @@ def _mft(args) -> int:
     from osmckp_env.training.config import SFTRunConfig
     from osmckp_env.training.sft import train_mft
 
-    cfg = SFTRunConfig.load(args.config, model=args.model, dataset=args.dataset, output_dir=args.out,
-                            max_steps=args.max_steps)
+    cfg = SFTRunConfig.load(
+        args.config, model=args.model, dataset=args.dataset, output_dir=args.out, max_steps=args.max_steps
+    )
     meta = train_mft(cfg)
     print(f"wrote {cfg.output_dir} (train loss {meta['train_loss']:.4f}); evaluate it with an `agent: mft` spec")
     return 0
@@ -31,8 +34,9 @@ def _rarl(args) -> int:
     from osmckp_env.training.config import RARLConfig
     from osmckp_env.training.rarl import train_rarl
 
-    cfg = RARLConfig.load(args.config, model=args.model, output_dir=args.out, budget=args.budget,
-                          max_steps=args.max_steps)
+    cfg = RARLConfig.load(
+        args.config, model=args.model, output_dir=args.out, budget=args.budget, max_steps=args.max_steps
+    )
     meta = train_rarl(cfg)
     print(f"wrote {cfg.output_dir} (train loss {meta['train_loss']:.4f}); evaluate it with an `agent: mft` spec")
     return 0

@@ -157,4 +157,5 @@ class RARLConfig(_Base):
             raise ValueError(
                 f"per_device_train_batch_size x gradient_accumulation_steps "
                 f"({self.per_device_train_batch_size}x{self.gradient_accumulation_steps}) must be divisible by "
-                f"num_generations ({self.num_generations}); change one of them")
+                f"num_generations ({self.num_generations}); change one of them"
+            )

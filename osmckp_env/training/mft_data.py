@@ -25,8 +25,10 @@ SAMPLE_FIELDS = ("key", "config_hash", "problem_id", "samples")
 
 def single_problem_messages(problem: Problem, bins: LevelBins) -> list[dict]:
     """The single-problem MFT prompt: predict the level first, then solve or skip."""
-    user = (f"First predict the cost of this problem as {level_rule(bins).rstrip(', ')}; then solve it and give "
-            f"the final answer in \\boxed{{...}}, or write \\boxed{{NA}} if it is not worth solving.\n\n{problem.problem}")
+    user = (
+        f"First predict the cost of this problem as {level_rule(bins).rstrip(', ')}; then solve it and give "
+        f"the final answer in \\boxed{{...}}, or write \\boxed{{NA}} if it is not worth solving.\n\n{problem.problem}"
+    )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -47,8 +49,9 @@ def training_problems(cfg: MFTDataConfig) -> list[Problem]:
     return out
 
 
-def sample_problems(cfg: MFTDataConfig, backend, problems: list[Problem], *, grader: Grader | None = None,
-                    progress: bool = True) -> list[dict]:
+def sample_problems(
+    cfg: MFTDataConfig, backend, problems: list[Problem], *, grader: Grader | None = None, progress: bool = True
+) -> list[dict]:
     """Sample and grade (resumable: ``samples.jsonl`` keeps finished problems)."""
     grader = grader or default_grader()
     bins = LevelBins(edges=cfg.level_edges)
@@ -68,24 +71,49 @@ def sample_problems(cfg: MFTDataConfig, backend, problems: list[Problem], *, gra
             # one call per sample index so every sample gets its own seed
             for j in range(cfg.k):
                 idx = [i for i, (_, jj) in enumerate(owners) if jj == j]
-                out = backend.generate([prompts[i] for i in idx], max_tokens=cfg.max_tokens,
-                                       sampling=Sampling(cfg.temperature, 1.0, cfg.seed * 1000 + j))
+                out = backend.generate(
+                    [prompts[i] for i in idx],
+                    max_tokens=cfg.max_tokens,
+                    sampling=Sampling(cfg.temperature, 1.0, cfg.seed * 1000 + j),
+                )
                 comps.extend(zip(idx, out))
             comps = [c for _, c in sorted(comps, key=lambda x: x[0])]
             parsed = [parse_single(c.text) for c in comps]
-            futs = [grader.submit(pp.answer if pp.status == "answered" else None, p.answer)
-                    for pp, (p, _) in zip(parsed, owners)]
+            futs = [
+                grader.submit(pp.answer if pp.status == "answered" else None, p.answer)
+                for pp, (p, _) in zip(parsed, owners)
+            ]
             by_problem: dict[str, list[dict]] = defaultdict(list)
-            for (p, j), c, pp, f, m in zip(owners, comps, parsed, futs, prompts):
+            for (p, _), c, pp, f, m in zip(owners, comps, parsed, futs, prompts):
                 g = f.result()
                 n = len(backend.counter.offsets(c.text))
-                by_problem[p.id].append({
-                    "text": c.text, "n_tokens": n, "level": bins.level_of(n), "answer": pp.answer,
-                    "correct": bool(g.correct) and g.status == "ok" and pp.status == "answered" and c.finish_reason != "length",
-                    "grade_status": g.status, "prompt_hash": prompt_hash(m), "finish_reason": c.finish_reason,
-                })
-            w.append([{"key": p.id, "config_hash": cfg.config_hash, "problem_id": p.id, "tier": p.difficulty,
-                       "samples": by_problem[p.id]} for p in chunk])
+                by_problem[p.id].append(
+                    {
+                        "text": c.text,
+                        "n_tokens": n,
+                        "level": bins.level_of(n),
+                        "answer": pp.answer,
+                        "correct": bool(g.correct)
+                        and g.status == "ok"
+                        and pp.status == "answered"
+                        and c.finish_reason != "length",
+                        "grade_status": g.status,
+                        "prompt_hash": prompt_hash(m),
+                        "finish_reason": c.finish_reason,
+                    }
+                )
+            w.append(
+                [
+                    {
+                        "key": p.id,
+                        "config_hash": cfg.config_hash,
+                        "problem_id": p.id,
+                        "tier": p.difficulty,
+                        "samples": by_problem[p.id],
+                    }
+                    for p in chunk
+                ]
+            )
             bar.update(len(chunk))
         bar.close()
         return list(w.records)
@@ -107,9 +135,17 @@ def build_examples(cfg: MFTDataConfig, problems: list[Problem], sample_records: 
         else:
             targets = [(s["level"], s["text"], s["n_tokens"]) for s in chosen]
         for level, text, n in targets:
-            examples.append({"messages": single_problem_messages(p, bins) + [
-                {"role": "assistant", "content": target_text(level, text)}],
-                "problem_id": p.id, "tier": p.difficulty, "level": level, "n_tokens": n, "kind": "single"})
+            examples.append(
+                {
+                    "messages": single_problem_messages(p, bins)
+                    + [{"role": "assistant", "content": target_text(level, text)}],
+                    "problem_id": p.id,
+                    "tier": p.difficulty,
+                    "level": level,
+                    "n_tokens": n,
+                    "kind": "single",
+                }
+            )
     return examples
 
 
@@ -134,11 +170,20 @@ def compose_exam_examples(cfg: MFTDataConfig, problems: list[Problem], singles: 
         budget = 512 if total <= 512 else 1024
         exam = Exam(i, tuple(pmap[x["problem_id"]] for x in picks), budget, "medium")
         target = "".join(f"### Problem {k + 1}\n{x['messages'][-1]['content']}\n" for k, x in enumerate(picks))
-        out.append({"messages": [{"role": "system", "content": SYSTEM_PROMPT},
-                                 {"role": "user", "content": exam_user_prompt(exam, with_levels=True, bins=bins)},
-                                 {"role": "assistant", "content": target}],
-                    "problem_id": "|".join(x["problem_id"] for x in picks), "tier": "exam", "level": -1,
-                    "n_tokens": total, "kind": "exam"})
+        out.append(
+            {
+                "messages": [
+                    {"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "user", "content": exam_user_prompt(exam, with_levels=True, bins=bins)},
+                    {"role": "assistant", "content": target},
+                ],
+                "problem_id": "|".join(x["problem_id"] for x in picks),
+                "tier": "exam",
+                "level": -1,
+                "n_tokens": total,
+                "kind": "exam",
+            }
+        )
     return out
 
 
@@ -151,10 +196,13 @@ def stats(sample_records: list[dict], examples: list[dict]) -> dict:
     solved: dict[str, list[bool]] = defaultdict(list)
     for r in sample_records:
         solved[r["tier"]].append(any(s["correct"] for s in r["samples"]))
-    return {"level_histogram": {t: dict(c) for t, c in hist.items()},
-            "solve_rate": {t: sum(v) / len(v) for t, v in solved.items()},
-            "n_problems": len(sample_records), "n_examples": len(examples),
-            "grader_failures": sum(s["grade_status"] != "ok" for r in sample_records for s in r["samples"])}
+    return {
+        "level_histogram": {t: dict(c) for t, c in hist.items()},
+        "solve_rate": {t: sum(v) / len(v) for t, v in solved.items()},
+        "n_problems": len(sample_records),
+        "n_examples": len(examples),
+        "grader_failures": sum(s["grade_status"] != "ok" for r in sample_records for s in r["samples"]),
+    }
 
 
 def make_mft_data(cfg: MFTDataConfig, backend=None, *, grader: Grader | None = None, progress: bool = True) -> dict:
@@ -173,7 +221,11 @@ def make_mft_data(cfg: MFTDataConfig, backend=None, *, grader: Grader | None = N
     ds = datasets.Dataset.from_list(examples)
     out = Path(cfg.out_dir)
     ds.save_to_disk(str(out / "dataset"))
-    st = {**stats(samples, examples), "config": cfg.to_dict(), "config_hash": cfg.config_hash,
-          "dataset_fingerprint": ds._fingerprint}
+    st = {
+        **stats(samples, examples),
+        "config": cfg.to_dict(),
+        "config_hash": cfg.config_hash,
+        "dataset_fingerprint": ds._fingerprint,
+    }
     (out / "stats.json").write_text(json.dumps(st, indent=1))
     return st

@@ -76,8 +76,14 @@ class ExamRewards:
         return [self.function(m) for m in names], [1.0] + [0.0] * (len(names) - 1)
 
 
-def train_rarl(cfg: RARLConfig, *, dataset=None, grader: Grader | None = None, callbacks=None,
-               extra_rewards: list[tuple] | None = None) -> dict:
+def train_rarl(
+    cfg: RARLConfig,
+    *,
+    dataset=None,
+    grader: Grader | None = None,
+    callbacks=None,
+    extra_rewards: list[tuple] | None = None,
+) -> dict:
     """Run Dr. GRPO (``loss_type='dr_grpo'``, no std scaling) with the exam's hard cut as
     ``max_completion_length``; writes the checkpoint and ``osmckp_train.json``.
 
@@ -96,24 +102,50 @@ def train_rarl(cfg: RARLConfig, *, dataset=None, grader: Grader | None = None, c
         funcs.append(fn)
         weights.append(float(w))
     args = GRPOConfig(
-        output_dir=cfg.output_dir, loss_type="dr_grpo", scale_rewards="none", beta=cfg.beta,
-        num_generations=cfg.num_generations, max_completion_length=cfg.budget, temperature=cfg.temperature,
+        output_dir=cfg.output_dir,
+        loss_type="dr_grpo",
+        scale_rewards="none",
+        beta=cfg.beta,
+        num_generations=cfg.num_generations,
+        max_completion_length=cfg.budget,
+        temperature=cfg.temperature,
         per_device_train_batch_size=cfg.per_device_train_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps, learning_rate=cfg.learning_rate,
-        max_steps=cfg.max_steps, gradient_checkpointing=cfg.gradient_checkpointing, bf16=cfg.bf16,
-        seed=cfg.seed, logging_steps=cfg.logging_steps, save_steps=cfg.save_steps, report_to="none",
-        reward_weights=weights, use_vllm=cfg.use_vllm, vllm_mode=cfg.vllm_mode,
-        use_cpu=not torch.cuda.is_available(), **cfg.extra,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        max_steps=cfg.max_steps,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        bf16=cfg.bf16,
+        seed=cfg.seed,
+        logging_steps=cfg.logging_steps,
+        save_steps=cfg.save_steps,
+        report_to="none",
+        reward_weights=weights,
+        use_vllm=cfg.use_vllm,
+        vllm_mode=cfg.vllm_mode,
+        use_cpu=not torch.cuda.is_available(),
+        **cfg.extra,
     )
-    trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=ds, processing_class=tok,
-                          peft_config=lora_config(cfg.lora_r, cfg.lora_alpha) if cfg.lora_r > 0 else None,
-                          callbacks=callbacks)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=funcs,
+        args=args,
+        train_dataset=ds,
+        processing_class=tok,
+        peft_config=lora_config(cfg.lora_r, cfg.lora_alpha) if cfg.lora_r > 0 else None,
+        callbacks=callbacks,
+    )
     result = trainer.train()
     out = Path(cfg.output_dir)
     model_out = trainer.model.merge_and_unload() if cfg.lora_r > 0 else trainer.model
     model_out.save_pretrained(out)
     tok.save_pretrained(out)
-    meta = {"stage": "rarl", "config": cfg.to_dict(), "config_hash": cfg.config_hash, "n_exams": len(ds),
-            "train_loss": result.training_loss, "log_history": trainer.state.log_history}
+    meta = {
+        "stage": "rarl",
+        "config": cfg.to_dict(),
+        "config_hash": cfg.config_hash,
+        "n_exams": len(ds),
+        "train_loss": result.training_loss,
+        "log_history": trainer.state.log_history,
+    }
     (out / "osmckp_train.json").write_text(json.dumps(meta, indent=1, default=str))
     return meta

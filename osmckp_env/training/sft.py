@@ -47,16 +47,31 @@ def train_mft(cfg: SFTRunConfig, *, dataset=None, callbacks=None) -> dict:
     ds = ds.select_columns(["messages"])
     model, tok = load_model_and_tokenizer(cfg.model, cfg.bf16)
     args = SFTConfig(
-        output_dir=cfg.output_dir, learning_rate=cfg.learning_rate, num_train_epochs=cfg.num_train_epochs,
-        max_steps=cfg.max_steps, per_device_train_batch_size=cfg.per_device_train_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps, max_length=cfg.max_length,
-        gradient_checkpointing=cfg.gradient_checkpointing, bf16=cfg.bf16, seed=cfg.seed,
-        logging_steps=cfg.logging_steps, save_steps=cfg.save_steps, report_to="none",
-        use_cpu=not torch.cuda.is_available(), assistant_only_loss=False, completion_only_loss=None,
+        output_dir=cfg.output_dir,
+        learning_rate=cfg.learning_rate,
+        num_train_epochs=cfg.num_train_epochs,
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        max_length=cfg.max_length,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        bf16=cfg.bf16,
+        seed=cfg.seed,
+        logging_steps=cfg.logging_steps,
+        save_steps=cfg.save_steps,
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        assistant_only_loss=False,
+        completion_only_loss=None,
     )
-    trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok,
-                         peft_config=lora_config(cfg.lora_r, cfg.lora_alpha) if cfg.lora_r > 0 else None,
-                         callbacks=callbacks)
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=ds,
+        processing_class=tok,
+        peft_config=lora_config(cfg.lora_r, cfg.lora_alpha) if cfg.lora_r > 0 else None,
+        callbacks=callbacks,
+    )
     result = trainer.train()
     out = Path(cfg.output_dir)
     model_out = trainer.model
@@ -64,8 +79,14 @@ def train_mft(cfg: SFTRunConfig, *, dataset=None, callbacks=None) -> dict:
         model_out = model_out.merge_and_unload()
     model_out.save_pretrained(out)
     tok.save_pretrained(out)
-    meta = {"stage": "mft", "config": cfg.to_dict(), "config_hash": cfg.config_hash,
-            "dataset_fingerprint": getattr(ds, "_fingerprint", None), "n_examples": len(ds),
-            "train_loss": result.training_loss, "log_history": trainer.state.log_history}
+    meta = {
+        "stage": "mft",
+        "config": cfg.to_dict(),
+        "config_hash": cfg.config_hash,
+        "dataset_fingerprint": getattr(ds, "_fingerprint", None),
+        "n_examples": len(ds),
+        "train_loss": result.training_loss,
+        "log_history": trainer.state.log_history,
+    }
     (out / "osmckp_train.json").write_text(json.dumps(meta, indent=1, default=str))
     return meta

@@ -31,15 +31,20 @@ def test_agents_with_gold_script_score_what_they_attempt(kind, grader):
     if kind == "greedy-knapsack":
         # hard problems are predicted Level-3 and skipped; easy (128) + medium (384) fit in 512
         assert all(r["score"] == 2 for r in recs)
-        assert all(o.plan["chosen"] == sorted(k for k, p in enumerate(e.problems) if p.difficulty != "hard")
-                   for o, e in zip(outs, EXAMS))
+        assert all(
+            o.plan["chosen"] == sorted(k for k, p in enumerate(e.problems) if p.difficulty != "hard")
+            for o, e in zip(outs, EXAMS)
+        )
     else:
         assert all(r["score"] == 3 for r in recs)
 
 
 def test_prompt_variants_differ():
     b = ScriptedBackend()
-    texts = {k: make_agent(k, b).messages(EXAMS[0])[-1]["content"] for k in ("direct", "plan-and-solve", "least-to-most", "mft")}
+    texts = {
+        k: make_agent(k, b).messages(EXAMS[0])[-1]["content"]
+        for k in ("direct", "plan-and-solve", "least-to-most", "mft")
+    }
     assert len(set(texts.values())) == 4
     assert "<predicted_level>" in texts["mft"] and "<predicted_level>" not in texts["direct"]
     assert "512 tokens" in texts["direct"] and "\\boxed{NA}" in texts["direct"]

@@ -28,8 +28,15 @@ def test_replay_roundtrip(tmp_path):
     import json
 
     msgs = [{"role": "user", "content": "hello"}]
-    rec = {"key": "medium:0", "config_hash": "x", "exam_index": 0, "order": "medium", "problems": [], "score": 0,
-           "calls": [{"prompt_hash": prompt_hash(msgs), "text": "\\boxed{5}", "n_tokens": 4, "finish_reason": "stop"}]}
+    rec = {
+        "key": "medium:0",
+        "config_hash": "x",
+        "exam_index": 0,
+        "order": "medium",
+        "problems": [],
+        "score": 0,
+        "calls": [{"prompt_hash": prompt_hash(msgs), "text": "\\boxed{5}", "n_tokens": 4, "finish_reason": "stop"}],
+    }
     p = tmp_path / "records.jsonl"
     p.write_text(json.dumps({"osmckp_records": 1, "config_hash": "x"}) + "\n" + json.dumps(rec) + "\n")
     b = make_backend("replay", path=str(tmp_path))

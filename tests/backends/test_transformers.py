@@ -27,8 +27,9 @@ def test_greedy_is_deterministic_and_batch_invariant(backend):
 
 def test_sampling_seeded(backend):
     s = Sampling(temperature=1.0, seed=7)
-    assert [c.text for c in backend.generate(PROMPTS, max_tokens=8, sampling=s)] == \
-        [c.text for c in backend.generate(PROMPTS, max_tokens=8, sampling=s)]
+    assert [c.text for c in backend.generate(PROMPTS, max_tokens=8, sampling=s)] == [
+        c.text for c in backend.generate(PROMPTS, max_tokens=8, sampling=s)
+    ]
 
 
 def test_rejects_bad_cap(backend):

@@ -87,13 +87,16 @@ def test_wrong_action_type(action):
         env.step(action)
 
 
-@pytest.mark.parametrize("kwargs,err,match", [
-    ({"suite": "medium-5120"}, KeyError, "Did you mean"),
-    ({"budget": 0}, ValueError, "budget"),
-    ({"reward": "accuracy"}, ValueError, "reward"),
-    ({"mode": "batch"}, ValueError, "mode"),
-    ({"suite": 3}, TypeError, "suite"),
-])
+@pytest.mark.parametrize(
+    "kwargs,err,match",
+    [
+        ({"suite": "medium-5120"}, KeyError, "Did you mean"),
+        ({"budget": 0}, ValueError, "budget"),
+        ({"reward": "accuracy"}, ValueError, "reward"),
+        ({"mode": "batch"}, ValueError, "mode"),
+        ({"suite": 3}, TypeError, "suite"),
+    ],
+)
 def test_bad_kwargs(kwargs, err, match):
     with pytest.raises(err, match=match):
         gym.make("OSMCKP-v0", **kwargs)

@@ -49,8 +49,18 @@ def test_adversarial_is_bounded(grader, pred):
     assert res.status in {"ok", "rejected", "timeout", "error"}
 
 
-@pytest.mark.parametrize("pred", ["9^{9^{9^{9}}}", "9^{9^{9}}", "\\frac{1}{" * 20 + "2" + "}" * 20, "(" * 30 + "1" + ")" * 30,
-                                  "1" * 3000, "9^{999999999}", "123456!"])
+@pytest.mark.parametrize(
+    "pred",
+    [
+        "9^{9^{9^{9}}}",
+        "9^{9^{9}}",
+        "\\frac{1}{" * 20 + "2" + "}" * 20,
+        "(" * 30 + "1" + ")" * 30,
+        "1" * 3000,
+        "9^{999999999}",
+        "123456!",
+    ],
+)
 def test_pathological_answers_rejected_without_parsing(grader, pred):
     t = time.monotonic()
     res = grader.grade(pred, "18")

@@ -19,9 +19,23 @@ SECRET = "sk-test-THIS-MUST-NOT-LEAK-123"
 
 
 def _openai_spec(srv, **backend_args):
-    return AgentSpec(name="api", agent="direct", backend="openai", model="m", counter="qwen2.5", batch_size=4,
-                     backend_args={"base_url": srv.base_url, "api_key": SECRET, "max_retries": 1, "timeout_s": 2,
-                                   "backoff_s": 0.01, "concurrency": 2, **backend_args})
+    return AgentSpec(
+        name="api",
+        agent="direct",
+        backend="openai",
+        model="m",
+        counter="qwen2.5",
+        batch_size=4,
+        backend_args={
+            "base_url": srv.base_url,
+            "api_key": SECRET,
+            "max_retries": 1,
+            "timeout_s": 2,
+            "backoff_s": 0.01,
+            "concurrency": 2,
+            **backend_args,
+        },
+    )
 
 
 def test_flaky_server_gives_up_on_one_exam_and_completes_the_rest(tmp_path, grader):
@@ -42,8 +56,13 @@ def test_flaky_server_gives_up_on_one_exam_and_completes_the_rest(tmp_path, grad
 
 def test_no_secret_lands_anywhere(tmp_path, grader, capsys):
     with FakeOpenAIServer(lambda p, cap: "\\boxed{NA}", faults=[500, 500]) as srv:
-        run_suite(_openai_spec(srv), get_suite("hard-512", n_exams=2), tmp_path / "runs" / "api" / "hard-512",
-                  grader=grader, progress=False)
+        run_suite(
+            _openai_spec(srv),
+            get_suite("hard-512", n_exams=2),
+            tmp_path / "runs" / "api" / "hard-512",
+            grader=grader,
+            progress=False,
+        )
     from osmckp_env.leaderboard import build_leaderboard
 
     build_leaderboard(tmp_path / "runs", tmp_path / "lb", plots=False)
@@ -67,12 +86,15 @@ def test_backend_overrun_is_cut_and_recorded(grader):
         assert r["problems"][0]["status"] == "missing"  # the box after the budget never counts
 
 
-@pytest.mark.parametrize("argv,match", [
-    (["run", "baselines/gold-oracle.yaml", "--suite", "medium-5120"], "Did you mean"),
-    (["run", "nope.yaml"], "does not exist"),
-    (["validate", "tests/does-not-exist/results.json"], "not a readable results file"),
-    (["suites", "--export", "hard-512", "--n-exams", "0"], "n_exams"),
-])
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["run", "baselines/gold-oracle.yaml", "--suite", "medium-5120"], "Did you mean"),
+        (["run", "nope.yaml"], "does not exist"),
+        (["validate", "tests/does-not-exist/results.json"], "not a readable results file"),
+        (["suites", "--export", "hard-512", "--n-exams", "0"], "n_exams"),
+    ],
+)
 def test_cli_errors_are_one_clear_line(argv, match, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -92,9 +114,25 @@ def test_second_run_on_same_folder_refuses(tmp_path):
     spec.write_text("name: gold\nagent: direct\nbackend: scripted\nbackend_args: {reply: gold}\ncounter: qwen2.5\n")
     folder = tmp_path / "runs" / "gold" / "easy-512-n2"
     with RecordWriter(folder, {"config_hash": "whatever"}):
-        proc = subprocess.run([sys.executable, "-m", "osmckp_env.cli", "run", str(spec), "--suite", "easy-512",
-                               "--n-exams", "2", "--out", str(tmp_path / "runs"), "--quiet"],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "osmckp_env.cli",
+                "run",
+                str(spec),
+                "--suite",
+                "easy-512",
+                "--n-exams",
+                "2",
+                "--out",
+                str(tmp_path / "runs"),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode == 2 and "being written by another run" in proc.stderr
 
 
@@ -102,7 +140,9 @@ def test_foreign_config_refused_then_overwrite(tmp_path, grader):
     spec = AgentSpec(name="g", agent="direct", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5")
     suite = get_suite("easy-512", n_exams=2)
     run_suite(spec, suite, tmp_path, grader=grader, progress=False)
-    other = AgentSpec(name="g", agent="direct", backend="scripted", backend_args={"reply": "skip-all"}, counter="qwen2.5")
+    other = AgentSpec(
+        name="g", agent="direct", backend="scripted", backend_args={"reply": "skip-all"}, counter="qwen2.5"
+    )
     from osmckp_env.runner.records import ConfigMismatch
 
     with pytest.raises(ConfigMismatch):

@@ -10,9 +10,34 @@ from osmckp_env.grading import Grader, find_boxed, parse_completion, parse_singl
 from osmckp_env.levels import parse_level_tag
 from osmckp_env.scoring import score_completion
 
-LATEX_BITS = st.sampled_from(["\\boxed{", "\\fbox{", "{", "}", "\\frac{1}{2}", "^", "_", "\\sqrt{", "9^{9^{9}}",
-                              "### Problem 1\n", "### Problem 2\n", "Problem 3:", "<predicted_level>Level-1</predicted_level>",
-                              "\\boxed{NA}", "\\x00", "\x00", "\\", "$", "\\left(", "\\right)", "1" * 50, "π", "🙂", "\n"])
+LATEX_BITS = st.sampled_from(
+    [
+        "\\boxed{",
+        "\\fbox{",
+        "{",
+        "}",
+        "\\frac{1}{2}",
+        "^",
+        "_",
+        "\\sqrt{",
+        "9^{9^{9}}",
+        "### Problem 1\n",
+        "### Problem 2\n",
+        "Problem 3:",
+        "<predicted_level>Level-1</predicted_level>",
+        "\\boxed{NA}",
+        "\\x00",
+        "\x00",
+        "\\",
+        "$",
+        "\\left(",
+        "\\right)",
+        "1" * 50,
+        "π",
+        "🙂",
+        "\n",
+    ]
+)
 TEXT = st.lists(st.one_of(LATEX_BITS, st.text(max_size=20)), max_size=60).map("".join)
 
 
@@ -52,8 +77,13 @@ ADVERSARIAL = st.one_of(
     st.integers(10, 5000).map(lambda n: "9" * n),
     st.integers(1, 50).map(lambda n: "\\sqrt{" * n + "2" + "}" * n),
     st.text(max_size=300),
-    st.just("\x00\x00"), st.just(""), st.just("}{"), st.just("\\"),
-    st.just("1e999999999"), st.just("10^{10^{10^{10}}}!"), st.just("\\begin{pmatrix}" + "1&" * 300 + "1\\end{pmatrix}"),
+    st.just("\x00\x00"),
+    st.just(""),
+    st.just("}{"),
+    st.just("\\"),
+    st.just("1e999999999"),
+    st.just("10^{10^{10^{10}}}!"),
+    st.just("\\begin{pmatrix}" + "1&" * 300 + "1\\end{pmatrix}"),
 )
 
 
@@ -82,7 +112,10 @@ def test_failures_are_counted_per_problem_not_hidden(grader):
     slow = Grader(n_workers=1, timeout_s=30, hard_timeout_s=1.0)
     try:
         exam = make_exam(answers=("4", "5", "6"))
-        text = "### Problem 1\n\\boxed{4}\n### Problem 2\n\\boxed{\\left(9^{9999}\\right)^{9999}}\n### Problem 3\n\\boxed{7}"
+        text = (
+            "### Problem 1\n\\boxed{4}\n### Problem 2\n\\boxed{\\left(9^{9999}\\right)^{9999}}\n"
+            "### Problem 3\n\\boxed{7}"
+        )
         rec = score_completion(exam, text, grader=slow)
     finally:
         slow.close()

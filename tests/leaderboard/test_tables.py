@@ -6,7 +6,9 @@ from osmckp_env.suites import get_suite
 
 def test_leaderboard_from_recorded_results(tmp_path, grader):
     for name, reply in (("gold", "gold"), ("skipper", "skip-all")):
-        spec = AgentSpec(name=name, agent="direct", backend="scripted", backend_args={"reply": reply}, counter="qwen2.5")
+        spec = AgentSpec(
+            name=name, agent="direct", backend="scripted", backend_args={"reply": reply}, counter="qwen2.5"
+        )
         for s in ("medium-512", "hard-1024"):
             run_suite(spec, get_suite(s, n_exams=4), tmp_path / "runs" / name / s, grader=grader, progress=False)
     (tmp_path / "runs" / "broken").mkdir()

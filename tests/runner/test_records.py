@@ -30,8 +30,15 @@ def test_half_written_tail_dropped_and_rerun(tmp_path):
 
 def test_garbage_line_and_duplicates(tmp_path):
     p = tmp_path / "records.jsonl"
-    p.write_text(json.dumps({"osmckp_records": 1, "config_hash": "c1"}) + "\n" + json.dumps(rec(0)) + "\n"
-                 + json.dumps(rec(0)) + "\n" + "{not json}\n")
+    p.write_text(
+        json.dumps({"osmckp_records": 1, "config_hash": "c1"})
+        + "\n"
+        + json.dumps(rec(0))
+        + "\n"
+        + json.dumps(rec(0))
+        + "\n"
+        + "{not json}\n"
+    )
     records, report = read_records(p)
     assert len(records) == 1 and report["bad_lines"] == 2
 

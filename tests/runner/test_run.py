@@ -14,8 +14,9 @@ from osmckp_env.runner.spec import AgentSpec
 from osmckp_env.runner.validate import validate_results
 from osmckp_env.suites import get_suite
 
-GOLD = AgentSpec(name="gold", agent="direct", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5",
-                 batch_size=4)
+GOLD = AgentSpec(
+    name="gold", agent="direct", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5", batch_size=4
+)
 
 
 def test_run_writes_records_and_results(tmp_path, grader):
@@ -25,7 +26,9 @@ def test_run_writes_records_and_results(tmp_path, grader):
     assert res["suite"]["hash"] == suite.hash and res["tokenizer"] == "qwen2.5"
     assert res["config_hash"] and res["osmckp_version"] and res["date"]
     records, _ = read_records(tmp_path / "records.jsonl")
-    assert sorted(r["key"] for r in records) == sorted([f"medium:{i}" for i in range(6)] + [f"easy:{i}" for i in range(6)])
+    assert sorted(r["key"] for r in records) == sorted(
+        [f"medium:{i}" for i in range(6)] + [f"easy:{i}" for i in range(6)]
+    )
     assert validate_results(tmp_path / "results.json", grader=grader) == []
 
 
@@ -66,7 +69,7 @@ def test_resume_does_not_rerun(tmp_path, grader):
     assert len(calls) == 16 - 8 and res["metrics"]["n_exams"] == 8
 
 
-SLOW_AGENT = '''
+SLOW_AGENT = """
 import time
 from osmckp_env.agents.prompting import DirectAgent
 from osmckp_env.backends.scripted import ScriptedBackend
@@ -80,7 +83,7 @@ class SlowGold:
     def solve(self, exams):
         time.sleep(0.15)
         return self.inner.solve(exams)
-'''
+"""
 
 
 @pytest.mark.slow
@@ -89,11 +92,25 @@ def test_kill_minus_nine_then_resume_equals_clean_run(tmp_path, grader):
     spec = tmp_path / "spec.yaml"
     spec.write_text("name: slow\nagent: slow_agent:SlowGold\nbackend: scripted\ncounter: qwen2.5\nbatch_size: 2\n")
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    cmd = [sys.executable, "-m", "osmckp_env.cli", "run", str(spec), "--suite", "medium-512", "--n-exams", "12",
-           "--out", str(tmp_path / "runs"), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "osmckp_env.cli",
+        "run",
+        str(spec),
+        "--suite",
+        "medium-512",
+        "--n-exams",
+        "12",
+        "--out",
+        str(tmp_path / "runs"),
+        "--quiet",
+    ]
     rec_file = tmp_path / "runs" / "slow" / "medium-512-n12" / "records.jsonl"
     for kill_after in (3, 9, 15):
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
             n = len(read_records(rec_file)[0]) if rec_file.exists() else 0
@@ -106,8 +123,13 @@ def test_kill_minus_nine_then_resume_equals_clean_run(tmp_path, grader):
     records, report = read_records(rec_file)
     keys = [r["key"] for r in records]
     assert len(keys) == len(set(keys)) == 24 and report["bad_lines"] == 0
-    clean = run_spec(AgentSpec(name="slow", agent="direct", backend="scripted", backend_args={"reply": "gold"},
-                               counter="qwen2.5"), ["medium-512"], tmp_path / "clean", n_exams=12, progress=False)[0]
+    clean = run_spec(
+        AgentSpec(name="slow", agent="direct", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5"),
+        ["medium-512"],
+        tmp_path / "clean",
+        n_exams=12,
+        progress=False,
+    )[0]
     resumed = json.loads((rec_file.parent / "results.json").read_text())
     assert resumed["metrics"] == clean["metrics"]
     by_key = {r["key"]: r["score"] for r in records}

@@ -5,17 +5,20 @@ from osmckp_env.runner.spec import REDACTED, AgentSpec, load_spec, spec_from_dic
 BASE = {"name": "x", "agent": "direct", "backend": "scripted"}
 
 
-@pytest.mark.parametrize("bad,match", [
-    ({"agnet": "direct"}, "did you mean 'agent'"),
-    ({"agent": "nope"}, "unknown agent"),
-    ({"backend": "hf"}, "unknown backend"),
-    ({"backend": "transformers"}, "'model' is required"),
-    ({"temperature": -1}, "temperature"),
-    ({"batch_size": 0}, "batch_size"),
-    ({"level_edges": [512, 256]}, "strictly increasing"),
-    ({"name": "has space"}, "name"),
-    ({"counter": "gpt2"}, "counter"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        ({"agnet": "direct"}, "did you mean 'agent'"),
+        ({"agent": "nope"}, "unknown agent"),
+        ({"backend": "hf"}, "unknown backend"),
+        ({"backend": "transformers"}, "'model' is required"),
+        ({"temperature": -1}, "temperature"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"level_edges": [512, 256]}, "strictly increasing"),
+        ({"name": "has space"}, "name"),
+        ({"counter": "gpt2"}, "counter"),
+    ],
+)
 def test_validation_errors_name_the_field(bad, match):
     with pytest.raises(ValueError, match=match):
         spec_from_dict({**BASE, **bad})
@@ -27,7 +30,9 @@ def test_missing_required():
 
 
 def test_yaml_and_toml(tmp_path):
-    (tmp_path / "a.yaml").write_text("name: a\nagent: mft\nbackend: openai\nmodel: m\nbackend_args: {api_key: sk-secret}\n")
+    (tmp_path / "a.yaml").write_text(
+        "name: a\nagent: mft\nbackend: openai\nmodel: m\nbackend_args: {api_key: sk-secret}\n"
+    )
     (tmp_path / "b.toml").write_text('name = "b"\nagent = "direct"\nbackend = "scripted"\n')
     a = load_spec(tmp_path / "a.yaml")
     assert a.agent == "mft" and load_spec(tmp_path / "b.toml").name == "b"
@@ -36,7 +41,9 @@ def test_yaml_and_toml(tmp_path):
 
 
 def test_unsafe_yaml_refused(tmp_path):
-    (tmp_path / "evil.yaml").write_text("name: !!python/object/apply:os.system ['echo pwned']\nagent: direct\nbackend: scripted\n")
+    (tmp_path / "evil.yaml").write_text(
+        "name: !!python/object/apply:os.system ['echo pwned']\nagent: direct\nbackend: scripted\n"
+    )
     with pytest.raises(ValueError, match="not valid YAML"):
         load_spec(tmp_path / "evil.yaml")
 

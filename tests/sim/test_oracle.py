@@ -10,8 +10,10 @@ from osmckp_env.sim.profiles import Atoms
 BINS = LevelBins(edges=(40, 90))
 
 atoms_st = st.lists(st.tuples(st.integers(1, 150), st.floats(0, 1), st.floats(0.05, 1)), min_size=1, max_size=3).map(
-    lambda xs: Atoms(np.array([x[0] for x in xs]), np.array([x[1] for x in xs]),
-                     np.array([x[2] for x in xs]) / sum(x[2] for x in xs)))
+    lambda xs: Atoms(
+        np.array([x[0] for x in xs]), np.array([x[1] for x in xs]), np.array([x[2] for x in xs]) / sum(x[2] for x in xs)
+    )
+)
 
 
 @settings(max_examples=60, deadline=None)

@@ -29,6 +29,8 @@ def test_bundled_ppo_beats_always_attempt():
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        df = sim_leaderboard(d, settings=("hard-1024",), n_exams=50, policies=pols, progress=False, plots=False)["hard-1024"]
+        df = sim_leaderboard(d, settings=("hard-1024",), n_exams=50, policies=pols, progress=False, plots=False)[
+            "hard-1024"
+        ]
     by = dict(zip(df["policy"], df["expected_score"]))
     assert by["ppo"] > by["always-attempt"] and by["ppo"] <= by["oracle"] + 1e-9

@@ -32,12 +32,15 @@ def test_save_load_roundtrip_and_tamper(tmp_path):
         Profile.load(path)
 
 
-@pytest.mark.parametrize("bad,match", [
-    ({"lengths": [0], "p_correct": [0.5]}, ">= 1"),
-    ({"lengths": [10], "p_correct": [1.5]}, r"\[0, 1\]"),
-    ({"lengths": [10, 20], "p_correct": [0.5]}, "equally long"),
-    ({"lengths": "x"}, "numeric"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        ({"lengths": [0], "p_correct": [0.5]}, ">= 1"),
+        ({"lengths": [10], "p_correct": [1.5]}, r"\[0, 1\]"),
+        ({"lengths": [10, 20], "p_correct": [0.5]}, "equally long"),
+        ({"lengths": "x"}, "numeric"),
+    ],
+)
 def test_schema_validation(bad, match):
     with pytest.raises(ValueError, match=match):
         Atoms.from_dict(bad, "k")
@@ -55,12 +58,24 @@ def test_calibration_roundtrip_on_hand_made_records():
         return {"id": pid, "tier": tier, "status": status, "tokens": tokens, "correct": correct}
 
     records = [
-        {"budget": 512, "budget_exhausted": False, "problems": [prob("g1", "easy", "answered", 100, True),
-                                                               prob("m1", "medium", "answered", 300, False),
-                                                               prob("a1", "hard", "skipped", 5, False)]},
-        {"budget": 512, "budget_exhausted": True, "problems": [prob("g1", "easy", "answered", 140, True),
-                                                              prob("m1", "medium", "answered", 250, True),
-                                                              prob("a1", "hard", "missing", 120, False)]},
+        {
+            "budget": 512,
+            "budget_exhausted": False,
+            "problems": [
+                prob("g1", "easy", "answered", 100, True),
+                prob("m1", "medium", "answered", 300, False),
+                prob("a1", "hard", "skipped", 5, False),
+            ],
+        },
+        {
+            "budget": 512,
+            "budget_exhausted": True,
+            "problems": [
+                prob("g1", "easy", "answered", 140, True),
+                prob("m1", "medium", "answered", 250, True),
+                prob("a1", "hard", "missing", 120, False),
+            ],
+        },
     ]
     p = calibrate(records, "toy", level_of={"m1": 3})
     assert not p.synthetic

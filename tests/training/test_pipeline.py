@@ -44,8 +44,9 @@ def _params(path):
 
 
 def test_mft_data_labels_and_resume(tmp_path, grader):
-    cfg = MFTDataConfig(spec="unused.yaml", out_dir=str(tmp_path / "d"), k=2, limit_per_tier=3, n_exam_examples=2,
-                        max_tokens=400)
+    cfg = MFTDataConfig(
+        spec="unused.yaml", out_dir=str(tmp_path / "d"), k=2, limit_per_tier=3, n_exam_examples=2, max_tokens=400
+    )
     st = make_mft_data(cfg, scripted_sampler(), grader=grader, progress=False)
     assert st["solve_rate"] == {"easy": 1.0, "medium": 0.0, "hard": 0.0}
     assert st["level_histogram"]["easy"] == {"Level-0": 3}  # shortest correct sample, < 256 tokens
@@ -68,10 +69,20 @@ def test_sft_then_grpo_then_agent(tmp_path, tiny_checkpoint, grader):
     make_mft_data(cfg, scripted_sampler(), grader=grader, progress=False)
     before = _params(tiny_checkpoint)
 
-    sft = train_mft(SFTRunConfig(model=str(tiny_checkpoint), dataset=str(tmp_path / "d" / "dataset"),
-                                 output_dir=str(tmp_path / "mft"), max_steps=3, per_device_train_batch_size=2,
-                                 gradient_accumulation_steps=1, learning_rate=1e-3, max_length=256, logging_steps=1,
-                                 save_steps=1000))
+    sft = train_mft(
+        SFTRunConfig(
+            model=str(tiny_checkpoint),
+            dataset=str(tmp_path / "d" / "dataset"),
+            output_dir=str(tmp_path / "mft"),
+            max_steps=3,
+            per_device_train_batch_size=2,
+            gradient_accumulation_steps=1,
+            learning_rate=1e-3,
+            max_length=256,
+            logging_steps=1,
+            save_steps=1000,
+        )
+    )
     losses = [h["loss"] for h in sft["log_history"] if "loss" in h]
     assert losses and all(math.isfinite(x) for x in losses)
     after_sft = _params(tmp_path / "mft")
@@ -80,9 +91,21 @@ def test_sft_then_grpo_then_agent(tmp_path, tiny_checkpoint, grader):
     def shorter_is_better(prompts, completions, **kw):
         return [-len(c[0]["content"] if isinstance(c, list) else c) / 100 for c in completions]
 
-    rl = train_rarl(RARLConfig(model=str(tmp_path / "mft"), output_dir=str(tmp_path / "rarl"), budget=48, n_exams=8,
-                               num_generations=4, per_device_train_batch_size=4, max_steps=2, learning_rate=1e-2,
-                               save_steps=1000), grader=grader, extra_rewards=[(shorter_is_better, 1.0)])
+    rl = train_rarl(
+        RARLConfig(
+            model=str(tmp_path / "mft"),
+            output_dir=str(tmp_path / "rarl"),
+            budget=48,
+            n_exams=8,
+            num_generations=4,
+            per_device_train_batch_size=4,
+            max_steps=2,
+            learning_rate=1e-2,
+            save_steps=1000,
+        ),
+        grader=grader,
+        extra_rewards=[(shorter_is_better, 1.0)],
+    )
     logs = [h for h in rl["log_history"] if "loss" in h]
     assert logs and all(math.isfinite(h["loss"]) for h in logs)
     assert all("rewards/rarl/mean" in h and "rewards/level_accuracy/mean" in h for h in logs)
@@ -99,13 +122,25 @@ def test_sft_then_grpo_then_agent(tmp_path, tiny_checkpoint, grader):
 
 
 def test_lora_sft_merges_into_plain_checkpoint(tmp_path, tiny_checkpoint, grader):
-    cfg = MFTDataConfig(spec="unused.yaml", out_dir=str(tmp_path / "d"), k=1, limit_per_tier=2, temperature=0.7,
-                        max_tokens=300)
+    cfg = MFTDataConfig(
+        spec="unused.yaml", out_dir=str(tmp_path / "d"), k=1, limit_per_tier=2, temperature=0.7, max_tokens=300
+    )
     make_mft_data(cfg, scripted_sampler(), grader=grader, progress=False)
-    meta = train_mft(SFTRunConfig(model=str(tiny_checkpoint), dataset=str(tmp_path / "d" / "dataset"),
-                                  output_dir=str(tmp_path / "lora"), lora_r=4, max_steps=2,
-                                  per_device_train_batch_size=2, gradient_accumulation_steps=1, learning_rate=1e-3,
-                                  max_length=256, logging_steps=1, save_steps=1000))
+    meta = train_mft(
+        SFTRunConfig(
+            model=str(tiny_checkpoint),
+            dataset=str(tmp_path / "d" / "dataset"),
+            output_dir=str(tmp_path / "lora"),
+            lora_r=4,
+            max_steps=2,
+            per_device_train_batch_size=2,
+            gradient_accumulation_steps=1,
+            learning_rate=1e-3,
+            max_length=256,
+            logging_steps=1,
+            save_steps=1000,
+        )
+    )
     assert math.isfinite(meta["train_loss"])
     from transformers import AutoModelForCausalLM
 
@@ -113,11 +148,15 @@ def test_lora_sft_merges_into_plain_checkpoint(tmp_path, tiny_checkpoint, grader
     assert not any("lora" in k for k in model.state_dict())
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"model": ""}, "model is required"), ({"model": "m", "num_generations": 1}, "num_generations"),
-    ({"model": "m", "per_device_train_batch_size": 3, "num_generations": 2}, "divisible"),
-    ({"model": "m", "reward": "accuracy"}, "reward"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"model": ""}, "model is required"),
+        ({"model": "m", "num_generations": 1}, "num_generations"),
+        ({"model": "m", "per_device_train_batch_size": 3, "num_generations": 2}, "divisible"),
+        ({"model": "m", "reward": "accuracy"}, "reward"),
+    ],
+)
 def test_rarl_config_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         RARLConfig(**kwargs)
