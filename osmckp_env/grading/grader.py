@@ -20,6 +20,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from osmckp_env.grading.verify import reject_reason
 
@@ -42,6 +43,15 @@ class GradeResult:
         return asdict(self)
 
 
+def _worker_env() -> dict:
+    """The caller's environment, with this package's location first on PYTHONPATH so the worker
+    imports the same osmckp_env even when it was put on ``sys.path`` by hand."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
 class _Worker:
     """One ``osmckp_env.grading.worker`` subprocess with a deadline-aware line reader."""
 
@@ -51,6 +61,7 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            env=_worker_env(),
         )
         self._buf = b""
         if self._read_line(startup_timeout_s) is None:

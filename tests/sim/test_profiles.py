@@ -92,3 +92,21 @@ def test_atoms_sampling_matches_weights():
     rng = np.random.default_rng(0)
     counts = np.bincount([a.sample(rng.random()) for _ in range(20000)], minlength=3) / 20000
     assert np.allclose(counts, [0.2, 0.3, 0.5], atol=0.02)
+
+
+def test_calibrate_cli_from_a_real_run(tmp_path, grader):
+    from osmckp_env.cli import main
+    from osmckp_env.runner.run import run_suite
+    from osmckp_env.runner.spec import AgentSpec
+    from osmckp_env.sim.env import SimEnv
+    from osmckp_env.suites import get_suite
+
+    spec = AgentSpec(name="g", agent="direct", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5")
+    run_suite(spec, get_suite("medium-512", n_exams=5), tmp_path / "run", grader=grader, progress=False)
+    assert main(["sim", "calibrate", str(tmp_path / "run" / "records.jsonl"), "--out", str(tmp_path / "p.json")]) == 0
+    prof = Profile.load(tmp_path / "p.json")
+    assert not prof.synthetic and all(a.p_correct.min() == 1.0 for a in prof.keys.values())
+    env = SimEnv("medium-512", profile=str(tmp_path / "p.json"))
+    env.reset(seed=0)
+    _, r, *_ = env.step(env.action_space.n - 1)
+    assert r in (0.0, 1.0)
