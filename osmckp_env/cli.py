@@ -119,9 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--no-regrade", action="store_true")
     v.set_defaults(func=_cmd_validate)
 
-    from osmckp_env.cli_extra import add_extra_commands
+    from osmckp_env import bench
+    from osmckp_env.sim import cli as sim_cli
+    from osmckp_env.training import cli as train_cli
 
-    add_extra_commands(sub)
+    for module in (sim_cli, train_cli, bench):
+        module.add_command(sub)
     return p
 
 
