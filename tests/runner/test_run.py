@@ -135,3 +135,14 @@ def test_kill_minus_nine_then_resume_equals_clean_run(tmp_path, grader):
     by_key = {r["key"]: r["score"] for r in records}
     clean_recs, _ = read_records(Path(tmp_path / "clean" / "slow" / "medium-512-n12" / "records.jsonl"))
     assert by_key == {r["key"]: r["score"] for r in clean_recs}
+
+
+def test_replay_rescores_a_past_run_without_a_model(tmp_path, grader):
+    suite = get_suite("hard-512", n_exams=4)
+    first = run_suite(GOLD, suite, tmp_path / "a", grader=grader, progress=False)
+    replay = AgentSpec(name="replayed", agent="direct", backend="replay", model=str(tmp_path / "a"), counter="qwen2.5")
+    again = run_suite(replay, suite, tmp_path / "b", grader=grader, progress=False)
+    assert again["metrics"] == first["metrics"]
+    a, _ = read_records(tmp_path / "a" / "records.jsonl")
+    b, _ = read_records(tmp_path / "b" / "records.jsonl")
+    assert [r["completion"] for r in a] == [r["completion"] for r in b]
