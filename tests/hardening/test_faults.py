@@ -14,11 +14,11 @@ from osmckp_env.runner.spec import AgentSpec
 from osmckp_env.suites import get_suite
 from osmckp_env.testing.fake_openai_server import FakeOpenAIServer
 
-pytest.importorskip("openai")
 SECRET = "sk-test-THIS-MUST-NOT-LEAK-123"
 
 
 def _openai_spec(srv, **backend_args):
+    pytest.importorskip("openai")
     return AgentSpec(
         name="api",
         agent="direct",
