@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.levels import LevelBins
 from osmckp_env.rewards import completion_text, exams_from_columns
 from osmckp_env.scoring import score_completions
 from osmckp_env.suites import SuiteConfig, build_suite
 from osmckp_env.training.config import RARLConfig
-from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config
+from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config, train_and_save
 
 
 def rarl_dataset(cfg: RARLConfig):
@@ -134,18 +131,4 @@ def train_rarl(
         peft_config=lora_config(cfg.lora_r, cfg.lora_alpha) if cfg.lora_r > 0 else None,
         callbacks=callbacks,
     )
-    result = trainer.train()
-    out = Path(cfg.output_dir)
-    model_out = trainer.model.merge_and_unload() if cfg.lora_r > 0 else trainer.model
-    model_out.save_pretrained(out)
-    tok.save_pretrained(out)
-    meta = {
-        "stage": "rarl",
-        "config": cfg.to_dict(),
-        "config_hash": cfg.config_hash,
-        "n_exams": len(ds),
-        "train_loss": result.training_loss,
-        "log_history": trainer.state.log_history,
-    }
-    (out / "osmckp_train.json").write_text(json.dumps(meta, indent=1, default=str))
-    return meta
+    return train_and_save(trainer, tok, cfg, "rarl", n_exams=len(ds))

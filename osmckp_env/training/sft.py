@@ -72,19 +72,23 @@ def train_mft(cfg: SFTRunConfig, *, dataset=None, callbacks=None) -> dict:
         peft_config=lora_config(cfg.lora_r, cfg.lora_alpha) if cfg.lora_r > 0 else None,
         callbacks=callbacks,
     )
+    return train_and_save(
+        trainer, tok, cfg, "mft", dataset_fingerprint=getattr(ds, "_fingerprint", None), n_examples=len(ds)
+    )
+
+
+def train_and_save(trainer, tok, cfg, stage: str, **meta_extra) -> dict:
+    """Train, save a plain checkpoint (LoRA merged) with its tokenizer, and ``osmckp_train.json``."""
     result = trainer.train()
     out = Path(cfg.output_dir)
-    model_out = trainer.model
-    if cfg.lora_r > 0:
-        model_out = model_out.merge_and_unload()
+    model_out = trainer.model.merge_and_unload() if getattr(cfg, "lora_r", 0) > 0 else trainer.model
     model_out.save_pretrained(out)
     tok.save_pretrained(out)
     meta = {
-        "stage": "mft",
+        "stage": stage,
         "config": cfg.to_dict(),
         "config_hash": cfg.config_hash,
-        "dataset_fingerprint": getattr(ds, "_fingerprint", None),
-        "n_examples": len(ds),
+        **meta_extra,
         "train_loss": result.training_loss,
         "log_history": trainer.state.log_history,
     }
