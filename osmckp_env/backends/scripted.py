@@ -20,22 +20,24 @@ def _gold_answers() -> dict[str, str]:
 
 
 def gold_reply(messages: Messages, cap: int) -> str:
-    """An oracle that answers every bundled problem in the prompt with its gold answer.
+    """An oracle that answers every bundled problem in the prompt with its gold answer, with a
+    ``<predicted_level>Level-0</predicted_level>`` tag when the prompt asks for levels.
 
     For dry runs and tests of the pipeline (a perfect-accuracy upper bound), never a baseline.
     """
     user = messages[-1]["content"]
     table = _gold_answers()
+    tag = "<predicted_level>Level-0</predicted_level>\n" if "<predicted_level>" in user else ""
     heads = list(PROMPT_HEADER_RE.finditer(user))
     if not heads:
         ans = next((a for q, a in table.items() if q and q in user), "NA")
-        return f"Short reasoning. \\boxed{{{ans}}}"
+        return f"{tag}Short reasoning. \\boxed{{{ans}}}"
     out = []
     for k, m in enumerate(heads):
         end = heads[k + 1].start() if k + 1 < len(heads) else len(user)
         body = user[m.end() : end].strip()
         ans = table.get(body) or next((a for q, a in table.items() if q and body.startswith(q)), "NA")
-        out.append(f"### Problem {k + 1}\nShort reasoning. \\boxed{{{ans}}}\n")
+        out.append(f"### Problem {k + 1}\n{tag}Short reasoning. \\boxed{{{ans}}}\n")
     return "".join(out)
 
 

@@ -15,6 +15,7 @@ from osmckp_env.suites import MAIN_SETTINGS
 COLUMNS = [
     "agent",
     "model",
+    "description",
     "score",
     "regret",
     "score_easy",
@@ -58,6 +59,7 @@ def _row(r: dict) -> dict:
     return {
         "agent": r["spec"]["name"],
         "model": r["spec"].get("model") or "",
+        "description": r["spec"].get("description") or "",
         "score": m["score"],
         "regret": m.get("regret", float("nan")),
         "score_easy": m.get("score_easy", float("nan")),

@@ -5,9 +5,14 @@ from osmckp_env.suites import get_suite
 
 
 def test_leaderboard_from_recorded_results(tmp_path, grader):
-    for name, reply in (("gold", "gold"), ("skipper", "skip-all")):
+    for name, reply, agent in (("gold", "gold", "mft"), ("skipper", "skip-all", "direct")):
         spec = AgentSpec(
-            name=name, agent="direct", backend="scripted", backend_args={"reply": reply}, counter="qwen2.5"
+            name=name,
+            agent=agent,
+            backend="scripted",
+            backend_args={"reply": reply},
+            counter="qwen2.5",
+            description=f"{name} pipeline check",
         )
         for s in ("medium-512", "hard-1024"):
             run_suite(spec, get_suite(s, n_exams=4), tmp_path / "runs" / name / s, grader=grader, progress=False)
@@ -23,5 +28,14 @@ def test_leaderboard_from_recorded_results(tmp_path, grader):
     assert "Reported in the paper (not measured here)" in readme and "nothing reported" in readme
     assert readme.index("Medium-512") < readme.index("Hard-1024") or "Hard-1024" in readme
     assert len(out["skipped"]) == 1 and "broken" in out["skipped"][0]
-    for f in ("medium-512.csv", "hard-1024.md", "score_regret.png", "position_accuracy.png", "token_lengths.png"):
+    assert list(df["description"]) == ["gold pipeline check", "skipper pipeline check"]
+    assert df["level_accuracy"].iloc[0] == 1.0  # the gold script tags Level-0 and uses < 256 tokens
+    for f in (
+        "medium-512.csv",
+        "hard-1024.md",
+        "score_regret.png",
+        "position_accuracy.png",
+        "token_lengths.png",
+        "level_confusion.png",
+    ):
         assert (tmp_path / "lb" / f).stat().st_size > 0
