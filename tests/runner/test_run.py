@@ -1,5 +1,6 @@
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -107,16 +108,20 @@ def test_kill_minus_nine_then_resume_equals_clean_run(tmp_path, grader):
         "--quiet",
     ]
     rec_file = tmp_path / "runs" / "slow" / "medium-512-n12" / "records.jsonl"
-    for kill_after in (3, 9, 15):
+    # kill points: after N records (mid-run), and after seeded random delays (any phase: start-up,
+    # agent, grading, fsync)
+    rng = random.Random(1234)
+    kill_points = [("records", 3), ("delay", rng.uniform(0.3, 2.5)), ("records", 11), ("delay", rng.uniform(0.3, 2.5))]
+    for kind, at in kill_points:
         proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        deadline = time.time() + 60
-        while time.time() < deadline:
+        start, deadline = time.time(), time.time() + 60
+        while time.time() < deadline and proc.poll() is None:
             n = len(read_records(rec_file)[0]) if rec_file.exists() else 0
-            if n >= kill_after or proc.poll() is not None:
+            if (kind == "records" and n >= at) or (kind == "delay" and time.time() - start >= at):
                 break
-            time.sleep(0.02)
+            time.sleep(0.01)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
