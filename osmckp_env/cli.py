@@ -28,7 +28,7 @@ def _cmd_run(args) -> int:
 
     spec = load_spec(args.spec)
     for s in args.suite:
-        if s not in NAMED_SUITES:
+        if not s.endswith(".jsonl") and s not in NAMED_SUITES:
             from osmckp_env._lookup import lookup
 
             lookup(NAMED_SUITES, s, kind="suite")
@@ -98,8 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_suites)
 
     r = sub.add_parser("run", help="evaluate an agent spec on suites (resumable)")
-    r.add_argument("spec", help="agent spec (.yaml/.toml)")
-    r.add_argument("--suite", nargs="+", default=["medium-1024", "medium-512", "hard-1024", "hard-512"])
+    r.add_argument("spec", help="agent spec (.yaml/.toml), or a results.json to re-run its spec")
+    r.add_argument(
+        "--suite",
+        nargs="+",
+        default=["medium-1024", "medium-512", "hard-1024", "hard-512"],
+        help="named suites and/or suite .jsonl files (osmckp suites --export)",
+    )
     r.add_argument("--n-exams", type=int, help="first N exams of each suite (smoke runs)")
     r.add_argument("--out", default="runs", help="output root (default: runs/)")
     r.add_argument("--overwrite", action="store_true", help="start over if the folder holds another config")

@@ -224,6 +224,18 @@ def load_results(path: str | Path) -> dict:
     return d
 
 
+def load_suite(name: str, n_exams: int | None = None) -> Suite:
+    """A named suite, or a suite file (``*.jsonl``) cut to its first ``n_exams``."""
+    if name.endswith(".jsonl"):
+        suite = Suite.from_jsonl(name)
+        if n_exams is not None:
+            if not 0 < n_exams <= len(suite):
+                raise ValueError(f"n_exams must be in 1..{len(suite)} for {name}, got {n_exams}")
+            suite = Suite(suite.name, suite.config.replace(n_exams=n_exams), suite.exams[:n_exams])
+        return suite
+    return get_suite(name, n_exams=n_exams)
+
+
 def run_spec(
     spec: AgentSpec,
     suites: list[str],
@@ -234,12 +246,13 @@ def run_spec(
     progress: bool = True,
     retry_errors: bool = False,
 ) -> list[dict]:
-    """Run one spec over named suites; each gets ``out_root/<spec.name>/<suite>[-n<N>]/``."""
+    """Run one spec over suites (names, or suite JSONL files from ``osmckp suites --export`` /
+    ``Suite.to_jsonl``); each gets ``out_root/<spec.name>/<suite>[-n<N>]/``."""
     agent = None
     out = []
     for name in suites:
-        suite = get_suite(name, n_exams=n_exams)
-        folder = Path(out_root) / spec.name / (name if n_exams is None else f"{name}-n{n_exams}")
+        suite = load_suite(name, n_exams)
+        folder = Path(out_root) / spec.name / (suite.name if n_exams is None else f"{suite.name}-n{n_exams}")
         records, _ = read_records(folder / "records.jsonl")
         if agent is None and len(records) < 2 * len(suite):
             agent = build_agent(spec)

@@ -130,19 +130,41 @@ def spec_from_dict(d: dict, source: str = "<dict>") -> AgentSpec:
         raise ValueError(f"{source}: {e}") from None
 
 
+def _unredact(obj):
+    if isinstance(obj, dict):
+        return {k: _unredact(v) for k, v in obj.items() if v != REDACTED}
+    return obj
+
+
+def spec_from_results(path: Path, text: str) -> AgentSpec:
+    """The spec stored in a results file; redacted secrets are dropped (supply them via the environment)."""
+    import json
+
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(d, dict) or "spec" not in d:
+        raise ValueError(f"{path}: a .json spec must be an osmckp results file with a 'spec' field")
+    return spec_from_dict(_unredact(d["spec"]), str(path))
+
+
 def load_spec(path: str | Path) -> AgentSpec:
-    """Load and validate a ``.yaml``/``.yml``/``.toml`` spec (safe loaders only)."""
+    """Load and validate a ``.yaml``/``.yml``/``.toml`` spec (safe loaders only), or the spec
+    inside a ``results.json`` (so a results file alone re-runs its evaluation)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"agent spec {path} does not exist")
     text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return spec_from_results(path, text)
     try:
         if path.suffix == ".toml":
             d = tomllib.loads(text)
         elif path.suffix in (".yaml", ".yml"):
             d = yaml.safe_load(text)
         else:
-            raise ValueError(f"{path}: spec files must end in .yaml, .yml or .toml")
+            raise ValueError(f"{path}: spec files must end in .yaml, .yml or .toml (or be a results.json)")
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as e:
         raise ValueError(f"{path}: not valid {path.suffix[1:].upper()}: {e}") from None
     return spec_from_dict(d, str(path))

@@ -151,3 +151,41 @@ def test_replay_rescores_a_past_run_without_a_model(tmp_path, grader):
     a, _ = read_records(tmp_path / "a" / "records.jsonl")
     b, _ = read_records(tmp_path / "b" / "records.jsonl")
     assert [r["completion"] for r in a] == [r["completion"] for r in b]
+
+
+def test_results_file_alone_reruns_and_custom_suite_file(tmp_path):
+    from osmckp_env.cli import main
+    from osmckp_env.suites import SuiteConfig, build_suite
+
+    suite = build_suite(SuiteConfig(n_problems=5, budget=2048, n_exams=3, order="hard"), name="five-2048")
+    suite.to_jsonl(tmp_path / "five.jsonl")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: g\nagent: direct\nbackend: scripted\nbackend_args: {reply: gold}\ncounter: qwen2.5\n")
+    assert (
+        main(["run", str(spec), "--suite", str(tmp_path / "five.jsonl"), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    )
+    res_path = tmp_path / "a" / "g" / "five-2048" / "results.json"
+    res = json.loads(res_path.read_text())
+    assert res["metrics"]["score"] == 5.0 and res["suite"]["hash"] == suite.hash
+    assert (
+        main(["run", str(res_path), "--suite", str(tmp_path / "five.jsonl"), "--out", str(tmp_path / "b"), "--quiet"])
+        == 0
+    )
+    again = json.loads((tmp_path / "b" / "g" / "five-2048" / "results.json").read_text())
+    assert again["config_hash"] == res["config_hash"] and again["metrics"] == res["metrics"]
+
+
+def test_transformers_spec_through_the_runner(tmp_path, tiny_checkpoint, grader):
+    spec = AgentSpec(
+        name="tiny",
+        agent="mft",
+        backend="transformers",
+        model=str(tiny_checkpoint),
+        backend_args={"device": "cpu", "batch_size": 4},
+        batch_size=4,
+    )
+    res = run_suite(spec, get_suite("easy-512", n_exams=2), tmp_path, grader=grader, progress=False)
+    assert res["tokenizer"] == str(tiny_checkpoint) and res["metrics"]["n_exams"] == 2
+    records, _ = read_records(tmp_path / "records.jsonl")
+    assert all(r["completion_tokens"] <= 512 for r in records)
+    assert validate_results(tmp_path / "results.json", grader=grader) == []

@@ -49,8 +49,11 @@ def test_unsafe_yaml_refused(tmp_path):
 
 
 def test_bad_extension_and_missing(tmp_path):
-    (tmp_path / "a.json").write_text("{}")
+    (tmp_path / "a.txt").write_text("name: a")
     with pytest.raises(ValueError, match=".yaml"):
+        load_spec(tmp_path / "a.txt")
+    (tmp_path / "a.json").write_text("{}")
+    with pytest.raises(ValueError, match="results file"):
         load_spec(tmp_path / "a.json")
     with pytest.raises(FileNotFoundError):
         load_spec(tmp_path / "none.yaml")
