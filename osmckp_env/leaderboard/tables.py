@@ -140,6 +140,14 @@ def build_leaderboard(
         written[setting] = df
     if not settings:
         index += ["_No results yet: run `osmckp run SPEC` first._", ""]
+    if (out_dir / "sim" / "README.md").exists():
+        index += [
+            "## Simulator",
+            "",
+            "Allocation-policy results on `OSMCKP-Sim-v0` (a response profile, not a model) "
+            "are in [sim/](sim/README.md).",
+            "",
+        ]
     if reported is not None:
         index += ["## Reported in the paper (not measured here)", "", reported_block(reported), ""]
     if problems:
