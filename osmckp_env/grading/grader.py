@@ -133,9 +133,12 @@ class Grader:
         self._lock = threading.Lock()
         self._closed = False
         self._live: dict[str, _Worker] = {}
+        self._pid = os.getpid()
         self.stats = {"graded": 0, "rejected": 0, "timeout": 0, "error": 0, "worker_restarts": 0}  # running counts
 
     def _ensure_started(self) -> None:
+        if self._pid != os.getpid():
+            self._forget_parent_state()
         with self._lock:
             if self._closed:
                 raise RuntimeError("Grader is closed; create a new Grader()")
@@ -145,6 +148,15 @@ class Grader:
                 t = threading.Thread(target=self._dispatch, name=f"osmckp-grader-{i}", daemon=True)
                 t.start()
                 self._threads.append(t)
+
+    def _forget_parent_state(self) -> None:
+        """After ``fork`` the child has the parent's queue and worker pipes but none of its threads:
+        start afresh (the parent's workers stay the parent's) instead of queueing into nothing."""
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._tasks = queue.Queue()
+        self._threads = []
+        self._live = {}
 
     def _dispatch(self) -> None:
         worker: _Worker | None = None

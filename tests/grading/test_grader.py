@@ -128,3 +128,27 @@ def test_closed_grader_refuses():
 def test_bad_types():
     with Grader(n_workers=1) as g, pytest.raises(TypeError):
         g.grade(3, "3")
+
+
+def _grade_after_fork(q):
+    from osmckp_env.grading import grade as shared_grade
+
+    q.put(shared_grade("2/4", "\\frac{1}{2}").correct)
+
+
+def test_shared_grader_survives_fork():
+    import multiprocessing as mp
+
+    from osmckp_env.grading import grade as shared_grade
+
+    assert shared_grade("3/6", "\\frac{1}{2}").correct  # parent starts its threads and workers
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_grade_after_fork, args=(q,))
+    p.start()
+    p.join(timeout=60)
+    alive = p.is_alive()
+    if alive:
+        p.kill()
+    assert not alive, "grading in a forked child hung"
+    assert q.get(timeout=5) is True
