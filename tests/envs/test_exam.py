@@ -117,3 +117,13 @@ def test_render_transcript(grader):
     env.step("### Problem 1\n\\boxed{1}")
     out = env.render()
     assert "=== exam" in out and "[P1" in out and "[P3" in out
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_vector_text_env(mode):
+    venv = gym.make_vec("OSMCKP-v0", num_envs=2, vectorization_mode=mode, suite="easy-512")
+    obs, _ = venv.reset(seed=[1, 2])
+    assert len(obs["prompt"]) == 2 and list(obs["remaining_budget"]) == [512, 512]
+    _, r, term, _, _ = venv.step(("\\boxed{NA}", "### Problem 1\n\\boxed{NA}"))
+    assert list(r) == [0.0, 0.0] and all(term)
+    venv.close()
