@@ -18,7 +18,8 @@ from osmckp_env.tokenization import HFTokenCounter, TokenCounter, default_counte
 
 REWARDS = ("score", "rarl")
 MODES = ("exam", "sequential")
-MAX_TEXT = 1_000_000
+MAX_TEXT = 1_000_000  # action (completion) length limit, in characters
+MAX_PROMPT = 200_000  # observation limit; sized for AsyncVectorEnv shared memory (4 bytes a character)
 MAX_BUDGET = 2**31 - 1
 
 
@@ -122,7 +123,7 @@ class ExamEnv(gym.Env):
         n = max(e.n_problems for e in self.suite.exams)
         self.observation_space = spaces.Dict(
             {
-                "prompt": UnicodeText(MAX_TEXT),
+                "prompt": UnicodeText(MAX_PROMPT),
                 "remaining_budget": spaces.Box(0, MAX_BUDGET, shape=(), dtype=np.int64),
                 "position": spaces.Discrete(n + 1),
             }

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import string
+from collections.abc import Sequence
 from typing import Any
 
-from gymnasium.spaces import Text
+import numpy as np
+from gymnasium.spaces import Box, Text
+from gymnasium.spaces.utils import flatten, flatten_space, unflatten
+from gymnasium.vector.utils.shared_memory import create_shared_memory, read_from_shared_memory, write_to_shared_memory
 
 SAMPLE_CHARSET = string.ascii_letters + string.digits + " \n\\{}()^_+-*/=.,$#<>" + "αβπ∑√≤≥→°é中"
 
@@ -39,3 +44,77 @@ class UnicodeText(Text):
             other.min_length,
             other.max_length,
         )
+
+
+# Flattening and shared memory (AsyncVectorEnv) index characters into Text's finite charset;
+# UnicodeText stores Unicode code points instead (int32, padded with -1).
+def _codes(space: UnicodeText, x: str) -> np.ndarray:
+    out = np.full(space.max_length, -1, dtype=np.int32)
+    out[: len(x)] = np.frombuffer(x.encode("utf-32-le"), dtype=np.int32) if x else []
+    return out
+
+
+def _text(codes: np.ndarray) -> str:
+    codes = np.asarray(codes, dtype=np.int32)
+    return codes[codes >= 0].astype("<i4").tobytes().decode("utf-32-le")
+
+
+@flatten.register(UnicodeText)
+def _flatten_unicode(space: UnicodeText, x: str) -> np.ndarray:
+    return _codes(space, x)
+
+
+@unflatten.register(UnicodeText)
+def _unflatten_unicode(space: UnicodeText, x: np.ndarray) -> str:
+    return _text(x)
+
+
+@flatten_space.register(UnicodeText)
+def _flatten_space_unicode(space: UnicodeText) -> Box:
+    return Box(low=-1, high=0x10FFFF, shape=(space.max_length,), dtype=np.int32)
+
+
+@create_shared_memory.register(UnicodeText)
+def _create_unicode_shared_memory(space: UnicodeText, n: int = 1, ctx=mp):
+    return ctx.Array(np.dtype(np.int32).char, n * space.max_length)
+
+
+class SharedTextView(Sequence):
+    """Live view of the batch's strings in shared memory.
+
+    AsyncVectorEnv reads its shared observation buffer once, at construction, and relies on
+    numpy views staying current; strings cannot be views, so this decodes on access and turns
+    into a plain tuple of the current strings when the vector env copies its observations.
+    """
+
+    def __init__(self, data: np.ndarray) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return self._data.shape[0]
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(_text(row) for row in self._data[i])
+        return _text(self._data[i])
+
+    def __deepcopy__(self, memo) -> tuple[str, ...]:
+        return tuple(self)
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == tuple(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"SharedTextView({tuple(self)!r})"
+
+
+@read_from_shared_memory.register(UnicodeText)
+def _read_unicode_shared_memory(space: UnicodeText, shared_memory, n: int = 1) -> SharedTextView:
+    return SharedTextView(np.frombuffer(shared_memory.get_obj(), dtype=np.int32).reshape((n, space.max_length)))
+
+
+@write_to_shared_memory.register(UnicodeText)
+def _write_unicode_shared_memory(space: UnicodeText, index: int, values: str, shared_memory) -> None:
+    size = space.max_length
+    dest = np.frombuffer(shared_memory.get_obj(), dtype=np.int32)
+    np.copyto(dest[index * size : (index + 1) * size], _codes(space, values))

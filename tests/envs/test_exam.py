@@ -127,3 +127,26 @@ def test_vector_text_env(mode):
     _, r, term, _, _ = venv.step(("\\boxed{NA}", "### Problem 1\n\\boxed{NA}"))
     assert list(r) == [0.0, 0.0] and all(term)
     venv.close()
+
+
+def test_async_prompts_equal_single_env_with_unicode():
+    single = gym.make("OSMCKP-v0", suite="medium-1024")
+    seeds = [0, 5]
+    expected = [single.reset(seed=s)[0]["prompt"] for s in seeds]
+    assert any(ord(c) > 127 for c in "".join(expected))  # real problems carry unicode / LaTeX
+    venv = gym.make_vec("OSMCKP-v0", num_envs=2, vectorization_mode="async", suite="medium-1024")
+    obs, _ = venv.reset(seed=seeds)
+    assert list(obs["prompt"]) == expected
+    venv.close()
+
+
+def test_unicode_text_flatten_roundtrip():
+    from gymnasium.spaces.utils import flatten, flatten_space, unflatten
+
+    from osmckp_env.envs.spaces import UnicodeText
+
+    space = UnicodeText(50)
+    x = "π ≈ \\frac{22}{7} 🙂 中"
+    flat = flatten(space, x)
+    assert flat.shape == (50,) and flatten_space(space).contains(flat)
+    assert unflatten(space, flat) == x and unflatten(space, flatten(space, "")) == ""
