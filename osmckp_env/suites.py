@@ -147,9 +147,6 @@ class Suite:
         name = f"{order}-{base[1]}" if len(base) == 2 and base[0] in ORDERS else f"{self.name}@{order}"
         return Suite(name, self.config.replace(order=order), exams)
 
-    def to_records(self) -> list[dict]:
-        return [{"suite": self.name, "suite_hash": self.hash, **e.to_dict()} for e in self.exams]
-
     def to_jsonl(self, path: str | Path) -> Path:
         path = Path(path)
         header = {

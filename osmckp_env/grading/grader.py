@@ -24,8 +24,6 @@ from pathlib import Path
 
 from osmckp_env.grading.verify import reject_reason
 
-GRADE_STATUSES = ("ok", "rejected", "timeout", "error")
-
 
 @dataclass(frozen=True)
 class GradeResult:
