@@ -37,6 +37,22 @@ def scripted_sampler():
     return ScriptedBackend(reply)
 
 
+def tiny_sft_config(model, tmp_path, out: str, **kw) -> SFTRunConfig:
+    """A few fast SFT steps on the MFT data written to ``tmp_path / "d"``."""
+    base = dict(
+        model=str(model),
+        dataset=str(tmp_path / "d" / "dataset"),
+        output_dir=str(tmp_path / out),
+        per_device_train_batch_size=2,
+        gradient_accumulation_steps=1,
+        learning_rate=1e-3,
+        max_length=256,
+        logging_steps=1,
+        save_steps=1000,
+    )
+    return SFTRunConfig(**{**base, **kw})
+
+
 def _params(path):
     from transformers import AutoModelForCausalLM
 
@@ -69,20 +85,7 @@ def test_sft_then_grpo_then_agent(tmp_path, tiny_checkpoint, grader):
     make_mft_data(cfg, scripted_sampler(), grader=grader, progress=False)
     before = _params(tiny_checkpoint)
 
-    sft = train_mft(
-        SFTRunConfig(
-            model=str(tiny_checkpoint),
-            dataset=str(tmp_path / "d" / "dataset"),
-            output_dir=str(tmp_path / "mft"),
-            max_steps=3,
-            per_device_train_batch_size=2,
-            gradient_accumulation_steps=1,
-            learning_rate=1e-3,
-            max_length=256,
-            logging_steps=1,
-            save_steps=1000,
-        )
-    )
+    sft = train_mft(tiny_sft_config(tiny_checkpoint, tmp_path, "mft", max_steps=3))
     losses = [h["loss"] for h in sft["log_history"] if "loss" in h]
     assert losses and all(math.isfinite(x) for x in losses)
     after_sft = _params(tmp_path / "mft")
@@ -126,21 +129,7 @@ def test_lora_sft_merges_into_plain_checkpoint(tmp_path, tiny_checkpoint, grader
         spec="unused.yaml", out_dir=str(tmp_path / "d"), k=1, limit_per_tier=2, temperature=0.7, max_tokens=300
     )
     make_mft_data(cfg, scripted_sampler(), grader=grader, progress=False)
-    meta = train_mft(
-        SFTRunConfig(
-            model=str(tiny_checkpoint),
-            dataset=str(tmp_path / "d" / "dataset"),
-            output_dir=str(tmp_path / "lora"),
-            lora_r=4,
-            max_steps=2,
-            per_device_train_batch_size=2,
-            gradient_accumulation_steps=1,
-            learning_rate=1e-3,
-            max_length=256,
-            logging_steps=1,
-            save_steps=1000,
-        )
-    )
+    meta = train_mft(tiny_sft_config(tiny_checkpoint, tmp_path, "lora", lora_r=4, max_steps=2))
     assert math.isfinite(meta["train_loss"])
     from transformers import AutoModelForCausalLM
 
