@@ -79,6 +79,13 @@ class SuiteConfig:
         d["tiers"] = list(self.slot_tiers)
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict) -> SuiteConfig:
+        """Inverse of ``to_dict`` (as stored in suite files and results files)."""
+        d = dict(d)
+        d["tiers"] = tuple(d["tiers"]) if d.get("tiers") else None
+        return cls(**d)
+
 
 @dataclass(frozen=True)
 class Exam:
@@ -169,10 +176,10 @@ class Suite:
         header = json.loads(lines[0])
         if header.get("osmckp_suite") != SUITE_FORMAT_VERSION:
             raise ValueError(f"{path}: not an osmckp suite file (first line must be its header)")
-        cfg = header["config"]
-        cfg["tiers"] = tuple(cfg["tiers"]) if cfg.get("tiers") else None
         suite = cls(
-            header["name"], SuiteConfig(**cfg), tuple(Exam.from_dict(json.loads(x)) for x in lines[1:] if x.strip())
+            header["name"],
+            SuiteConfig.from_dict(header["config"]),
+            tuple(Exam.from_dict(json.loads(x)) for x in lines[1:] if x.strip()),
         )
         if suite.hash != header["hash"]:
             raise ValueError(f"{path}: content hash {suite.hash} != header hash {header['hash']}; the file was edited")

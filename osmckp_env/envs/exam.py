@@ -12,7 +12,7 @@ from osmckp_env.envs.spaces import UnicodeText
 from osmckp_env.grading import Grader
 from osmckp_env.levels import LevelBins
 from osmckp_env.prompts import SYSTEM_PROMPT, exam_user_prompt, problem_user_prompt
-from osmckp_env.scoring import score_completions
+from osmckp_env.scoring import actual_level, score_completions
 from osmckp_env.suites import Exam, Suite, SuiteConfig, build_suite, get_suite
 from osmckp_env.tokenization import HFTokenCounter, TokenCounter, default_counter
 
@@ -224,9 +224,8 @@ class ExamEnv(gym.Env):
         prob = {**rec["problems"][0], "position": pos}
         # in sequential mode a problem's cost is everything it generated
         prob["tokens"] = rec["completion_tokens"]
-        if prob["status"] != "skipped":
-            prob["actual_level"] = self.bins.level_of(prob["tokens"])
-            prob["rarl"] = prob["correct"] and prob["predicted_level"] == prob["actual_level"]
+        prob["actual_level"] = actual_level(prob["status"], prob["tokens"], self.bins)
+        prob["rarl"] = prob["correct"] and prob["predicted_level"] == prob["actual_level"]
         self._problem_records.append(prob)
         self._remaining -= rec["completion_tokens"]
         self._tokens_used += rec["completion_tokens"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -17,7 +20,7 @@ from osmckp_env.backends import Sampling, make_backend
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.levels import LevelBins
 from osmckp_env.metrics import summarize
-from osmckp_env.runner.records import RecordWriter, read_records
+from osmckp_env.runner.records import RecordWriter
 from osmckp_env.runner.spec import AgentSpec, config_hash
 from osmckp_env.scoring import score_completions
 from osmckp_env.suites import Suite, get_suite
@@ -76,12 +79,15 @@ def run_suite(
     progress: bool = True,
     max_batches: int | None = None,
     retry_errors: bool = False,
+    agent_factory: Callable[[], Any] | None = None,
 ) -> dict:
     """Evaluate ``spec`` on ``suite`` in its own order and in easy order, resuming what exists.
 
     Writes ``out_dir/records.jsonl`` (one record per exam and order, appended as each batch
     finishes) and ``out_dir/results.json``. ``max_batches`` stops early (for tests and smoke runs)
     and returns ``{}``. ``retry_errors`` re-runs exams whose backend call failed in an earlier run.
+    The agent is ``agent``, else ``agent_factory()``, else built from the spec, and only when
+    something is left to run.
     """
     cfg = run_config(spec, suite)
     grader = grader or default_grader()
@@ -98,7 +104,7 @@ def run_suite(
         done = writer.done_keys
         todo = [(s.name, e) for s in orders for e in s.exams if f"{e.order}:{e.index}" not in done]
         if todo and agent is None:
-            agent = build_agent(spec)
+            agent = agent_factory() if agent_factory is not None else build_agent(spec)
         if spec.counter == "qwen2.5":
             counter = default_counter()
         elif agent is not None:
@@ -171,6 +177,15 @@ def json_safe(obj):
     return obj
 
 
+def split_orders(records: list[dict], order: str) -> tuple[list[dict], list[dict]]:
+    """The records of the given order and of the easy order, each sorted by exam index."""
+
+    def of(o: str) -> list[dict]:
+        return sorted((r for r in records if r["order"] == o), key=lambda r: r["exam_index"])
+
+    return of(order), of("easy")
+
+
 def make_results(
     spec: AgentSpec,
     suite: Suite,
@@ -181,8 +196,7 @@ def make_results(
     grader: Grader | None = None,
 ) -> dict:
     """The results document: metrics in the given and easy order, Regret, and full provenance."""
-    given = sorted((r for r in records if r["order"] == suite.config.order), key=lambda r: r["exam_index"])
-    easy_recs = sorted((r for r in records if r["order"] == "easy"), key=lambda r: r["exam_index"])
+    given, easy_recs = split_orders(records, suite.config.order)
     return json_safe(
         {
             "osmckp_results": RESULTS_FORMAT,
@@ -248,17 +262,20 @@ def run_spec(
 ) -> list[dict]:
     """Run one spec over suites (names, or suite JSONL files from ``osmckp suites --export`` /
     ``Suite.to_jsonl``); each gets ``out_root/<spec.name>/<suite>[-n<N>]/``."""
-    agent = None
+    shared_agent = functools.cache(lambda: build_agent(spec))  # built once, only if a suite needs it
     out = []
     for name in suites:
         suite = load_suite(name, n_exams)
         folder = Path(out_root) / spec.name / (suite.name if n_exams is None else f"{suite.name}-n{n_exams}")
-        records, _ = read_records(folder / "records.jsonl")
-        if agent is None and len(records) < 2 * len(suite):
-            agent = build_agent(spec)
         out.append(
             run_suite(
-                spec, suite, folder, agent=agent, overwrite=overwrite, progress=progress, retry_errors=retry_errors
+                spec,
+                suite,
+                folder,
+                agent_factory=shared_agent,
+                overwrite=overwrite,
+                progress=progress,
+                retry_errors=retry_errors,
             )
         )
     return out

@@ -10,7 +10,7 @@ from osmckp_env.levels import LevelBins
 from osmckp_env.metrics import summarize
 from osmckp_env.problems import Problem
 from osmckp_env.runner.records import read_records
-from osmckp_env.runner.run import load_results
+from osmckp_env.runner.run import load_results, split_orders
 from osmckp_env.scoring import score_completions
 from osmckp_env.suites import Exam, SuiteConfig, build_suite
 from osmckp_env.tokenization import DEFAULT_TOKENIZER, default_counter
@@ -19,8 +19,6 @@ from osmckp_env.tokenization import DEFAULT_TOKENIZER, default_counter
 def _close(a, b) -> bool:
     a = None if isinstance(a, float) and math.isnan(a) else a
     b = None if isinstance(b, float) and math.isnan(b) else b
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return abs(a - b) <= 1e-9
     if isinstance(a, list) and isinstance(b, list):
@@ -41,17 +39,14 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     foreign = [r["key"] for r in records if r.get("config_hash") != res["config_hash"]]
     if foreign:
         issues.append(f"{len(foreign)} record(s) from another config hash, e.g. {foreign[:3]}")
-    cfg = dict(res["suite"]["config"])
-    cfg["tiers"] = tuple(cfg["tiers"]) if cfg.get("tiers") else None
-    suite = build_suite(SuiteConfig(**cfg), name=res["suite"]["name"])
+    suite = build_suite(SuiteConfig.from_dict(res["suite"]["config"]), name=res["suite"]["name"])
     if suite.hash != res["suite"]["hash"]:
         issues.append(f"suite hash {res['suite']['hash']} != bundled suite {suite.hash} (data or code changed)")
     order = res["suite"]["order"]
     expected = len(suite) * (1 if order == "easy" else 2)
     if len(records) != expected:
         issues.append(f"{len(records)} records, expected {expected} ({len(suite)} exams x orders)")
-    given = sorted((r for r in records if r["order"] == order), key=lambda r: r["exam_index"])
-    easy = sorted((r for r in records if r["order"] == "easy"), key=lambda r: r["exam_index"])
+    given, easy = split_orders(records, order)
     exams = {e.index: e for e in suite.exams}
     for r in given:
         e = exams.get(r["exam_index"])

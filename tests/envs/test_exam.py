@@ -150,3 +150,12 @@ def test_unicode_text_flatten_roundtrip():
     flat = flatten(space, x)
     assert flat.shape == (50,) and flatten_space(space).contains(flat)
     assert unflatten(space, flat) == x and unflatten(space, flatten(space, "")) == ""
+
+
+def test_sequential_overrun_is_recorded(grader):
+    env = gym.make("OSMCKP-Seq-v0", suite="easy-512", grader=grader)
+    env.reset(seed=0)
+    _, _, term, _, info = env.step("word " * 300)  # 300 of 512 tokens: no overrun
+    assert not term and not info["problem"]["status"] == "skipped"
+    _, _, term, _, info = env.step("word " * 400)  # more than what is left: cut, and the episode ends
+    assert term and info["record"]["budget_overrun"]
