@@ -31,13 +31,13 @@ COLUMNS = [
 ]
 
 
-def _expected(policy: SimPolicy, env: SimEnv, suite, cache: dict) -> float:
+def _expected(policy: SimPolicy, views: list, reward: str, cache: dict) -> float:
+    """Mean exact expected reward over exams; exams with the same signature are solved once."""
     vals = []
-    for e in suite.exams:
-        v = env.view_of(e)
-        key = (policy.name, v.signature)
+    for v in views:
+        key = (id(policy), v.signature)
         if key not in cache:
-            cache[key] = policy.expected(v, env.reward_kind)
+            cache[key] = policy.expected(v, reward)
         vals.append(cache[key])
     return float(np.mean(vals))
 
@@ -66,7 +66,7 @@ def _monte_carlo(policy: SimPolicy, env: SimEnv, suite, seed: int) -> dict:
     }
 
 
-def default_policies(include_ppo: bool = True) -> list[SimPolicy]:
+def default_policies(include_ppo: bool = True, reward: str = "score") -> list[SimPolicy]:
     out = [make_policy(n) for n in POLICIES if n != "oracle"]
     if include_ppo:
         from osmckp_env.sim.ppo import bundled_ppo_path
@@ -79,7 +79,7 @@ def default_policies(include_ppo: bool = True) -> list[SimPolicy]:
                 out.append(SB3Policy(load_ppo(path), "ppo"))
             except ImportError:
                 pass
-    out.append(Oracle())
+    out.append(Oracle(reward))
     return out
 
 
@@ -97,7 +97,7 @@ def sim_leaderboard(
 ) -> dict[str, pd.DataFrame]:
     """Evaluate every policy on every setting; write Markdown/CSV/PNG under ``out_dir``."""
     prof = get_profile(profile)
-    policies = policies or default_policies()
+    policies = policies or default_policies(reward=reward)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables, suite_hashes = {}, {}
@@ -106,14 +106,15 @@ def sim_leaderboard(
         suite = get_suite(setting, n_exams=n_exams)
         easy = suite.with_order("easy")
         env, env_easy = SimEnv(suite, profile=prof, reward=reward), SimEnv(easy, profile=prof, reward=reward)
+        views = [env.view_of(e) for e in suite.exams]
+        views_easy = [env_easy.view_of(e) for e in easy.exams]
         cache: dict = {}
-        oracle = next((p for p in policies if isinstance(p, Oracle)), Oracle(reward))
-        oracle_score = _expected(oracle, env, suite, cache)
+        oracle_score = _expected(Oracle(reward), views, reward, cache)
         rows = []
         for pol in policies:
             bar.set_postfix(setting=setting, policy=pol.name)
-            exp = _expected(pol, env, suite, cache)
-            exp_easy = _expected(pol, env_easy, easy, cache)
+            exp = _expected(pol, views, reward, cache)
+            exp_easy = _expected(pol, views_easy, reward, cache)
             mc = _monte_carlo(pol, env, suite, seed)
             rows.append(
                 {

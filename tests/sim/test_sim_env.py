@@ -97,3 +97,13 @@ def test_sim_leaderboard_small(tmp_path):
     assert (df["oracle_regret"] >= -1e-9).all()
     text = (tmp_path / "README.md").read_text()
     assert "SYNTHETIC" in text and "not model results" in text
+
+
+def test_sim_leaderboard_rarl_oracle_is_the_rarl_optimum(tmp_path):
+    tables = sim_leaderboard(
+        tmp_path, settings=("medium-1024",), n_exams=15, reward="rarl", progress=False, plots=False
+    )
+    df = tables["medium-1024"]
+    by = dict(zip(df["policy"], df["expected_score"]))
+    assert by["oracle"] == pytest.approx(df["oracle_score"].iloc[0])
+    assert all(v <= by["oracle"] + 1e-9 for v in by.values())
