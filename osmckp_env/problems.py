@@ -110,6 +110,14 @@ def _aime(years: tuple[int, ...]) -> list[Problem]:
     return out
 
 
+def _aime_1983_2023() -> list[Problem]:
+    """The optional larger hard-tier training pool (975 AIME problems, 1983-2023; DeepScaleR)."""
+    return [
+        Problem(r["id"], f"aime{r['year']}", r["problem"], str(r["answer"]).strip(), "hard")
+        for r in _read_jsonl_gz("aime/aime_1983_2023.jsonl.gz")
+    ]
+
+
 _POOLS = {
     ("train", "easy"): lambda: _gsm8k("train"),
     ("train", "medium"): lambda: _math("train"),
@@ -121,11 +129,19 @@ _POOLS = {
 
 
 @cache
-def load_pool(split: str, tier: str) -> tuple[Problem, ...]:
+def load_pool(split: str, tier: str, *, extended: bool = False) -> tuple[Problem, ...]:
     """Problems of one tier: ``split='eval'`` is GSM8K test / MATH-500 / AIME 2025,
-    ``split='train'`` is GSM8K train / MATH train / AIME 2022-2024."""
+    ``split='train'`` is GSM8K train / MATH train / AIME 2022-2024.
+
+    ``extended=True`` (train split, hard tier only) gives the optional larger AIME pool,
+    1983-2023 (975 problems; no overlap with AIME 2024 or 2025).
+    """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if extended:
+        if (split, tier) != ("train", "hard"):
+            raise ValueError(f"extended=True is only for the train split's hard tier, got {split!r}/{tier!r}")
+        return tuple(_aime_1983_2023())
     loader = lookup({t: _POOLS[(split, t)] for t in TIERS}, tier, kind="tier")
     return tuple(loader())
 

@@ -1,7 +1,9 @@
 import gzip
 import hashlib
+import json
 import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +31,7 @@ def _sources_table():
         "aime/aime_2023.jsonl",
         "aime/aime_2024.jsonl",
         "aime/aime_2025.jsonl",
+        "aime/aime_1983_2023.jsonl",
     ],
 )
 def test_bundled_file_matches_sources_hash(name):
@@ -66,3 +69,50 @@ def test_gsm8k_answer_strips_commas():
 def test_unknown_tier_suggests():
     with pytest.raises(KeyError, match="Did you mean 'hard'"):
         load_pool("eval", "harder")
+
+
+BUNDLED = sorted(str(p.relative_to(DATA)) for p in Path(str(DATA)).rglob("*.jsonl.gz"))
+# what a JSON escape leaves of a LaTeX command whose backslash was eaten: "\t" + "riangle" became
+# a tab + "riangle" (\f, \b, \r become control characters, caught by the first check)
+_LOST_T = re.compile(r"\t(?:riangle|imes|ext|heta|au|an|ilde|frac|op|o\b|hinspace|riangleq|extbf|extit)")
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_every_pool_is_listed_in_sources_and_checked():
+    assert set(BUNDLED) == {n + ".gz" for n in _sources_table()}
+    assert "aime/aime_1983_2023.jsonl.gz" in BUNDLED
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_no_control_characters_or_lost_latex_backslashes(name):
+    raw = gzip.decompress((DATA / name).read_bytes()).decode("utf-8")
+    for lineno, line in enumerate(raw.splitlines(), 1):
+        for text in _strings(json.loads(line)):
+            bad = sorted({hex(ord(c)) for c in text if ord(c) < 32 and c not in "\n\t"})
+            assert not bad, f"{name}:{lineno}: control characters {bad} (a LaTeX backslash lost to a JSON escape?)"
+            m = _LOST_T.search(text)
+            assert m is None, f"{name}:{lineno}: tab + {m.group(0)[1:]!r} is a LaTeX command that lost its backslash"
+
+
+def test_the_repaired_problems_read_as_latex():
+    hard = {p.id: p.problem for p in load_pool("eval", "hard")}
+    assert hard["aime-2025-18"].count("\\frac") == 5 and "\\frac" in hard["aime-2025-27"]
+    assert "\\triangle" in hard["aime-2025-19"]
+
+
+def test_extended_aime_pool_is_optional_and_disjoint_from_eval():
+    ext = load_pool("train", "hard", extended=True)
+    assert len(ext) == 975 and all(p.difficulty == "hard" and p.answer for p in ext)
+    assert not {p.problem for p in ext} & {p.problem for p in load_pool("eval", "hard")}
+    with pytest.raises(ValueError, match="only for the train split"):
+        load_pool("eval", "hard", extended=True)
