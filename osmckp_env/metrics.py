@@ -55,9 +55,16 @@ def skip_rate(records: Sequence[dict]) -> float:
 
 
 def missing_rate(records: Sequence[dict]) -> float:
-    """Share of problems with no complete final answer (often cut by the budget)."""
+    """Share of problems the completion reached but left without a complete final answer
+    (often cut by the budget mid-solution)."""
     ps = _problems(records)
     return sum(p["status"] == "missing" for p in ps) / len(ps) if ps else float("nan")
+
+
+def unreached_rate(records: Sequence[dict]) -> float:
+    """Share of problems the completion never reached (it ended, usually with the budget, before them)."""
+    ps = _problems(records)
+    return sum(p["status"] == "unreached" for p in ps) / len(ps) if ps else float("nan")
 
 
 def mean_tokens_per_problem(records: Sequence[dict]) -> float:
@@ -78,16 +85,23 @@ def budget_overrun_rate(records: Sequence[dict]) -> float:
     )
 
 
+def _level_pairs(records):
+    """Problems with both a predicted and an actual level (unreached problems have no actual level)."""
+    return [p for p in _problems(records) if p["predicted_level"] is not None and p.get("actual_level") is not None]
+
+
 def level_accuracy(records: Sequence[dict]) -> float:
-    """Share of problems whose predicted level equals the level of the tokens used (NaN if none predicted)."""
-    ps = [p for p in _problems(records) if p["predicted_level"] is not None]
+    """Share of problems whose predicted level equals the level of the tokens used (NaN if none predicted).
+
+    Problems with no actual level (never reached) are left out."""
+    ps = _level_pairs(records)
     return sum(p["predicted_level"] == p["actual_level"] for p in ps) / len(ps) if ps else float("nan")
 
 
 def level_confusion(records: Sequence[dict], n_levels: int = 4) -> list[list[int]]:
-    """Counts[predicted][actual] over problems that carry a predicted level."""
+    """Counts[predicted][actual] over problems that carry a predicted and an actual level."""
     m = [[0] * n_levels for _ in range(n_levels)]
-    for p in _problems(records):
+    for p in _level_pairs(records):
         pl, al = p["predicted_level"], p["actual_level"]
         if pl is not None and 0 <= pl < n_levels and 0 <= al < n_levels:
             m[pl][al] += 1
@@ -128,6 +142,7 @@ def summarize(records: Sequence[dict], easy_records: Sequence[dict] | None = Non
         "tier_accuracy": tier_accuracy(records),
         "skip_rate": skip_rate(records),
         "missing_rate": missing_rate(records),
+        "unreached_rate": unreached_rate(records),
         "tokens_per_problem": mean_tokens_per_problem(records),
         "budget_exhausted_rate": budget_exhausted_rate(records),
         "level_accuracy": level_accuracy(records),

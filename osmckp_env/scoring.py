@@ -6,15 +6,24 @@ This is the single scoring path shared by the env, the runner and the RL reward.
 from __future__ import annotations
 
 from osmckp_env.grading import Grader, default_grader, parse_completion
+from osmckp_env.grading.parse import preamble_end
 from osmckp_env.levels import SKIP_LEVEL, LevelBins
 from osmckp_env.tokenization import TokenCounter, default_counter, truncate
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: per-problem tokens partition the completion; `unreached` status, null levels
 
 
-def actual_level(status: str, tokens: int, bins: LevelBins) -> int:
-    """The level a problem's real cost falls in; a skip is Level-3 by definition."""
-    return SKIP_LEVEL if status == "skipped" else bins.level_of(tokens)
+def actual_level(status: str, tokens: int, bins: LevelBins) -> int | None:
+    """The level a problem's real cost falls in; a skip is Level-3 by definition.
+
+    ``None`` for a problem the completion never wrote anything for (``unreached``, or ``missing``
+    with no segment): there is no cost to measure, and it is not a Level-0 problem.
+    """
+    if status == "skipped":
+        return SKIP_LEVEL
+    if status == "unreached" or (status == "missing" and tokens == 0):
+        return None
+    return bins.level_of(tokens)
 
 
 def score_completions(
@@ -60,7 +69,7 @@ def score_completion(exam, text: str, **kwargs) -> dict:
 def _record(exam, budget, cut, parsed, grades, counter, bins) -> dict:
     problems = []
     for pos, (pp, prob, g) in enumerate(zip(parsed, exam.problems, grades)):
-        tokens = cut.tokens_in(*pp.span) if pp.span[1] > pp.span[0] else 0
+        tokens = sum(cut.tokens_in(s, e) for s, e in pp.spans)
         lvl = actual_level(pp.status, tokens, bins)
         correct = bool(g.correct) and pp.status == "answered" and g.status == "ok"
         problems.append(
@@ -88,6 +97,7 @@ def _record(exam, budget, cut, parsed, grades, counter, bins) -> dict:
         "problem_ids": [p.id for p in exam.problems],
         "problems": problems,
         "completion_tokens": min(cut.n_tokens, budget),
+        "preamble_tokens": cut.tokens_in(-1, preamble_end(parsed, len(cut.text))),
         "raw_completion_tokens": cut.n_tokens,
         "budget_exhausted": cut.truncated or cut.n_tokens >= budget,
         "truncated": cut.truncated,

@@ -1,4 +1,7 @@
+import pytest
 from conftest import completion, make_exam
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from osmckp_env.levels import LevelBins
 from osmckp_env.scoring import score_completion, score_completions
@@ -30,7 +33,7 @@ def test_budget_cut_loses_later_answers(grader):
     r = score_completion(exam, text, grader=grader)
     assert r["truncated"] and r["budget_exhausted"]
     assert r["completion_tokens"] == 60 and r["raw_completion_tokens"] > 60
-    assert r["problems"][0]["correct"] and r["problems"][2]["status"] == "missing"
+    assert r["problems"][0]["correct"] and r["problems"][2]["status"] == "unreached"
 
 
 def test_tokens_per_problem_add_up(exam, grader):
@@ -53,3 +56,74 @@ def test_batch(grader):
     exams = [make_exam(index=i) for i in range(3)]
     texts = [completion(["4", "0.5", "70"]), completion(["5", "0.5", "70"]), ""]
     assert [r["score"] for r in score_completions(exams, texts, grader=grader)] == [3, 2, 0]
+
+
+def test_repeated_header_does_not_double_count_tokens(exam, grader):
+    text = (
+        "### Problem 1\n" + "start " * 40 + "\n### Problem 2\n" + "two " * 30 + "\\boxed{0.5}\n"
+        "### Problem 1\n" + "back to one " * 5 + "\\boxed{4}\n### Problem 3\n\\boxed{70}\n"
+    )
+    r = score_completion(exam, text, grader=grader)
+    tokens = [p["tokens"] for p in r["problems"]]
+    assert r["score"] == 3
+    assert r["preamble_tokens"] + sum(tokens) == r["completion_tokens"] == default_counter().count(text)
+    # problem 2's text is counted once, for problem 2 only
+    two = default_counter().count("### Problem 2\n" + "two " * 30 + "\\boxed{0.5}\n")
+    assert abs(tokens[1] - two) <= 1 and tokens[0] < r["completion_tokens"] - two
+
+
+def test_unreached_problems_have_no_level_and_are_counted_apart(grader):
+    from osmckp_env import metrics
+
+    exam = make_exam(budget=40)
+    text = "### Problem 1\n<predicted_level>Level-0</predicted_level>\n" + "word " * 100
+    r = score_completion(exam, text, grader=grader)
+    assert [p["status"] for p in r["problems"]] == ["missing", "unreached", "unreached"]
+    assert [p["actual_level"] for p in r["problems"]] == [0, None, None]
+    assert [p["tokens"] for p in r["problems"]] == [40, 0, 0]
+    r2 = score_completion(make_exam(), completion(["4", "NA", "70"], levels=[0, 3, 1]), grader=grader)
+    recs = [r, r2]
+    s = metrics.summarize(recs)
+    assert s["unreached_rate"] == pytest.approx(2 / 6) and s["missing_rate"] == pytest.approx(1 / 6)
+    # 4 problems carry both levels: r's first (0/0) and r2's three (0/0, 3/3, 1/0)
+    assert sum(map(sum, metrics.level_confusion(recs))) == 4
+    assert s["level_accuracy"] == pytest.approx(3 / 4)
+
+
+_HEADERS = st.sampled_from(
+    [
+        "### Problem {k}",
+        "Problem {k}:",
+        "**Problem {k}**",
+        "## Problem {k}: a title",
+        "Problem {k} is like that",
+        "### Problem {k} of 3",
+        "### Problem 9",
+        "Problem {k}. \\boxed{{3}}",
+    ]
+)
+_FILLER = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+_BOXES = st.sampled_from(["", "\\boxed{4}", "\\boxed{NA}", "\\boxed{\\frac{1}{"])
+
+
+@given(
+    pieces=st.lists(st.tuples(_HEADERS, st.integers(1, 4), _FILLER, _BOXES), max_size=8),
+    preamble=_FILLER,
+    budget=st.integers(1, 120),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_per_problem_tokens_partition_the_counted_completion(pieces, preamble, budget):
+    from osmckp_env.grading.parse import parse_completion, preamble_end
+    from osmckp_env.tokenization import truncate
+
+    text = preamble + "".join(f"\n{h.format(k=k)}\n{f} {box}\n" for h, k, f, box in pieces)
+    counter = default_counter()
+    cut = truncate(text, budget, counter)
+    parsed = parse_completion(cut.text, 3)
+    tokens = [sum(cut.tokens_in(s, e) for s, e in p.spans) for p in parsed]
+    pre = cut.tokens_in(-1, preamble_end(parsed, len(cut.text)))
+    assert pre + sum(tokens) == min(cut.n_tokens, budget)
+    for p in parsed:  # spans are disjoint and ordered
+        assert all(a[1] <= b[0] for a, b in zip(p.spans, p.spans[1:]))

@@ -222,6 +222,8 @@ class ExamEnv(gym.Env):
             [single], [text], counter=self.counter, bins=self.bins, grader=self.grader, budgets=[self._remaining]
         )[0]
         prob = {**rec["problems"][0], "position": pos}
+        if prob["status"] == "unreached":
+            prob["status"] = "missing"  # the env posed this problem: an empty reply leaves it unanswered
         # in sequential mode a problem's cost is everything it generated
         prob["tokens"] = rec["completion_tokens"]
         prob["actual_level"] = actual_level(prob["status"], prob["tokens"], self.bins)
@@ -246,9 +248,9 @@ class ExamEnv(gym.Env):
                         "tier": p.difficulty,
                         "gold": p.answer,
                         "answer": None,
-                        "status": "missing",
+                        "status": "unreached",
                         "predicted_level": None,
-                        "actual_level": 0,
+                        "actual_level": None,
                         "tokens": 0,
                         "correct": False,
                         "rarl": False,
@@ -262,6 +264,7 @@ class ExamEnv(gym.Env):
                 "problem_ids": [p.id for p in exam.problems],
                 "problems": self._problem_records,
                 "completion_tokens": self._tokens_used,
+                "preamble_tokens": 0,
                 "raw_completion_tokens": self._tokens_used,
                 "budget_exhausted": self._remaining <= 0,
                 "truncated": self._remaining <= 0,

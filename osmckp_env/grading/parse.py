@@ -3,6 +3,12 @@
 Protocol (see the README): for each problem k a header ``### Problem k``, optionally
 ``<predicted_level>Level-j</predicted_level>``, reasoning, and a final ``\\boxed{...}``;
 ``\\boxed{NA}`` means skip.
+
+Segments **partition** the completion: the text before the first header is the preamble, and
+every later character belongs to the problem whose header (the last valid one) precedes it. A
+repeated header continues its problem (a problem may own several pieces); a header with an
+out-of-range number is not a header, so its text stays with the problem before it. Per-problem
+token counts therefore add up, with the preamble, to the completion's tokens.
 """
 
 from __future__ import annotations
@@ -13,22 +19,45 @@ from dataclasses import asdict, dataclass
 from osmckp_env.grading.extract import find_boxed, is_skip
 from osmckp_env.levels import parse_level_tag
 
-HEADER_RE = re.compile(r"^[ \t]*(?:#{1,6}|\*\*)?[ \t]*Problem[ \t]*(\d{1,3})\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
+# A header is a line holding only: optional markdown markers (``#``..``######``, ``**``, ``__``),
+# ``Problem k`` (optionally ``of n``), and optionally punctuation plus a short title, a short
+# parenthetical, or a level tag. ``Problem 2 is similar: ...`` inside a solution is not one.
+_MARK = r"(?:\*\*|__)?"
+HEADER_RE = re.compile(
+    r"^[ \t]*(?:#{1,6}[ \t]*)?"
+    + _MARK
+    + r"[ \t]*Problem[ \t]*(\d{1,3})(?:[ \t]+of[ \t]+\d{1,3})?[ \t]*"
+    + _MARK
+    + r"[ \t]*(?:(?:[:.)\-\u2013\u2014][ \t]*(?P<title>[^\n]{0,60}?))|\([^()\n]{0,40}\))?"
+    r"[ \t]*" + _MARK + r"[ \t]*(?:<predicted_level>[^<\n]{0,20}</predicted_level>)?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NOT_A_TITLE = re.compile(r"\\(?:boxed|fbox)|\$")
+
+STATUSES = ("answered", "skipped", "missing", "unreached")
 
 
 @dataclass(frozen=True)
 class ParsedProblem:
     """What the completion says about one problem.
 
-    ``status`` is ``answered``, ``skipped`` (``\\boxed{NA}``) or ``missing`` (no complete box);
-    ``span`` is the (start, end) character range of the problem's segment (empty if absent).
+    ``status``: ``answered``; ``skipped`` (``\\boxed{NA}``); ``missing`` (the problem has a
+    segment without a complete box, or has no segment although a later problem has one);
+    ``unreached`` (no segment, and no later problem has one either: the completion ended, e.g.
+    the budget ran out, before it). ``spans`` are the (start, end) character ranges of the
+    problem's segment pieces, in text order (empty if it has none).
     """
 
     index: int
     answer: str | None
     status: str
     predicted_level: int | None
-    span: tuple[int, int]
+    spans: tuple[tuple[int, int], ...]
+
+    @property
+    def reached(self) -> bool:
+        """True if the completion holds any text for this problem."""
+        return any(e > s for s, e in self.spans)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,7 +73,7 @@ def _read_segment(index: int, text: str, start: int, end: int) -> ParsedProblem:
         status = "skipped"
     else:
         status = "answered"
-    return ParsedProblem(index, answer, status, parse_level_tag(segment), (start, end))
+    return ParsedProblem(index, answer, status, parse_level_tag(segment), ((start, end),))
 
 
 def parse_single(text: str, index: int = 0) -> ParsedProblem:
@@ -52,22 +81,34 @@ def parse_single(text: str, index: int = 0) -> ParsedProblem:
     return _read_segment(index, text, 0, len(text))
 
 
+def header_marks(text: str, n_problems: int) -> list[tuple[int, int]]:
+    """(character offset, problem index) of every valid header line, in text order."""
+    out = []
+    for m in HEADER_RE.finditer(text):
+        k = int(m.group(1)) - 1
+        title = m.group("title")
+        if 0 <= k < n_problems and not (title and _NOT_A_TITLE.search(title)):
+            out.append((m.start(), k))
+    return out
+
+
 def parse_completion(text: str, n_problems: int) -> list[ParsedProblem]:
     """Split ``text`` into ``n_problems`` segments and parse each.
 
-    Headers ``### Problem k`` (also ``Problem k:``, ``**Problem k**``) mark segments; a repeated
-    header continues the same problem, out-of-range numbers are ignored, and text before the
-    first header belongs to nobody. Without any header the boxes are assigned to problems in
-    order, one box each (a best-effort fallback for models that ignore the format).
+    Headers ``### Problem k`` (also ``Problem k:``, ``**Problem k**``) mark segments; text up to
+    the next header belongs to the problem whose header precedes it (a repeated header continues
+    its problem: the last complete box over all its pieces wins, the first level tag counts).
+    Without any header the boxes are assigned to problems in order, one box each (a best-effort
+    fallback for models that ignore the format); text after the last box belongs to the next
+    problem.
     """
     if n_problems <= 0:
         raise ValueError(f"n_problems must be positive, got {n_problems}")
     if not isinstance(text, str):
         raise TypeError(f"completion must be str, got {type(text).__name__}")
-    marks = [(m.start(), int(m.group(1)) - 1) for m in HEADER_RE.finditer(text)]
-    marks = [(pos, k) for pos, k in marks if 0 <= k < n_problems]
+    marks = header_marks(text, n_problems)
     if not marks:
-        return _parse_headerless(text, n_problems)
+        return _mark_unreached(_parse_headerless(text, n_problems))
     pieces: dict[int, list[tuple[int, int]]] = {}
     for j, (pos, k) in enumerate(marks):
         end = marks[j + 1][0] if j + 1 < len(marks) else len(text)
@@ -76,15 +117,28 @@ def parse_completion(text: str, n_problems: int) -> list[ParsedProblem]:
     for k in range(n_problems):
         spans = pieces.get(k)
         if not spans:
-            out.append(ParsedProblem(k, None, "missing", None, (0, 0)))
+            out.append(ParsedProblem(k, None, "missing", None, ()))
             continue
-        # a duplicated header continues the problem: the last box over all its pieces wins
         parsed = [_read_segment(k, text, s, e) for s, e in spans]
         with_answer = [p for p in parsed if p.answer is not None]
         chosen = with_answer[-1] if with_answer else parsed[-1]
         level = next((p.predicted_level for p in parsed if p.predicted_level is not None), None)
-        out.append(ParsedProblem(k, chosen.answer, chosen.status, level, (spans[0][0], spans[-1][1])))
-    return out
+        out.append(ParsedProblem(k, chosen.answer, chosen.status, level, tuple(spans)))
+    return _mark_unreached(out)
+
+
+def preamble_end(parsed: list[ParsedProblem], text_len: int) -> int:
+    """End of the preamble (text before any problem's segment): the first segment's start."""
+    starts = [s for p in parsed for s, e in p.spans if e > s]
+    return min(starts) if starts else text_len
+
+
+def _mark_unreached(parsed: list[ParsedProblem]) -> list[ParsedProblem]:
+    """Problems with no segment after the last problem that has one were never reached."""
+    last = max((p.index for p in parsed if p.reached), default=-1)
+    return [
+        ParsedProblem(p.index, None, "unreached", None, ()) if p.index > last and not p.reached else p for p in parsed
+    ]
 
 
 def _parse_headerless(text: str, n_problems: int) -> list[ParsedProblem]:
@@ -93,10 +147,14 @@ def _parse_headerless(text: str, n_problems: int) -> list[ParsedProblem]:
     prev_end = 0
     for k in range(n_problems):
         if k < len(boxes):
-            start, end, answer = boxes[k]
-            seg_end = end if k + 1 < n_problems else len(text)
-            out.append(_read_segment(k, text, prev_end, seg_end))
-            prev_end = seg_end
+            seg_end = boxes[k][1]
+            if k + 1 == n_problems or (k + 1 == len(boxes) and not text[seg_end:].strip()):
+                seg_end = len(text)  # trailing text or whitespace stays with the last answered problem
         else:
-            out.append(ParsedProblem(k, None, "missing", None, (prev_end, prev_end)))
+            seg_end = len(text)  # text after the last box is the next problem's (unfinished) attempt
+        if seg_end > prev_end:
+            out.append(_read_segment(k, text, prev_end, seg_end))
+        else:
+            out.append(ParsedProblem(k, None, "missing", None, ()))
+        prev_end = seg_end
     return out

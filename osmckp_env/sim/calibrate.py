@@ -14,7 +14,7 @@ from osmckp_env.sim.profiles import Atoms, Profile
 def calibrate(
     records: list[dict], name: str, *, min_per_key: int = 1, level_of: dict[str, int] | None = None
 ) -> Profile:
-    """One atom per observed attempt (skips excluded: the model chose not to try).
+    """One atom per observed attempt (skipped and unreached problems excluded: nothing was tried).
 
     A finished answer contributes (tokens, correct). An attempt with no final answer that ran
     out of budget is censored: its natural length is only known to exceed what it got, so it
@@ -25,8 +25,8 @@ def calibrate(
     obs: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for r in records:
         for p in r["problems"]:
-            if p["status"] == "skipped":
-                continue
+            if p["status"] in ("skipped", "unreached"):
+                continue  # not attempted: the model chose to skip, or the completion never got there
             if p["status"] == "missing" and r.get("budget_exhausted"):
                 item = (int(r["budget"]) + 1, 0.0)
             else:

@@ -76,7 +76,9 @@ def test_sequential_budget_runs_out(grader):
     env.reset(seed=0)
     _, r, term, _, info = env.step("blah " * 100)
     assert term and r == 0.0
-    assert [p["status"] for p in info["record"]["problems"]][1:] == ["missing", "missing"]
+    probs = info["record"]["problems"]
+    assert [p["status"] for p in probs] == ["missing", "unreached", "unreached"]
+    assert [p["actual_level"] for p in probs] == [0, None, None]
 
 
 @pytest.mark.parametrize("action", [b"bytes", 3, None, ["list"]])

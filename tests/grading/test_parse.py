@@ -11,13 +11,58 @@ def test_three_headers():
     assert [x.status for x in p] == ["answered", "skipped", "missing"]
     assert [x.answer for x in p] == ["4", "NA", None]
     assert [x.predicted_level for x in p] == [0, 3, None]
-    assert p[0].span[1] == p[1].span[0]
+    assert p[0].spans[-1][1] == p[1].spans[0][0]
 
 
 def test_missing_header_is_missing():
     p = parse_completion("### Problem 1\n\\boxed{1}\n### Problem 3\n\\boxed{3}", 3)
     assert [x.answer for x in p] == ["1", None, "3"]
-    assert p[1].status == "missing"
+    assert p[1].status == "missing" and p[1].spans == ()
+
+
+def test_problems_after_the_end_are_unreached_not_missing():
+    p = parse_completion("### Problem 1\nlong reasoning cut by the bud", 3)
+    assert [x.status for x in p] == ["missing", "unreached", "unreached"]
+    assert p[0].reached and not p[1].reached
+
+
+def test_repeated_header_continues_its_problem_and_owns_only_its_own_text():
+    text = "### Problem 1\nA\n### Problem 2\nB \\boxed{2}\n### Problem 1\nC \\boxed{1}\n### Problem 3\nD"
+    p = parse_completion(text, 3)
+    assert [x.answer for x in p] == ["1", "2", None]
+    assert [text[s:e] for s, e in p[0].spans] == ["### Problem 1\nA\n", "### Problem 1\nC \\boxed{1}\n"]
+    assert [text[s:e] for s, e in p[1].spans] == ["### Problem 2\nB \\boxed{2}\n"]
+    pieces = sorted(span for x in p for span in x.spans)
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
+
+
+def test_a_reasoning_line_that_mentions_a_problem_is_not_a_header():
+    text = "### Problem 1\nProblem 2 is similar, but first: \\boxed{1}\n### Problem 2\n\\boxed{2}"
+    p = parse_completion(text, 2)
+    assert [x.answer for x in p] == ["1", "2"]
+    text = "### Problem 1\nProblem 2: the answer here is \\boxed{7}\n### Problem 2\n\\boxed{2}"
+    assert [x.answer for x in parse_completion(text, 2)] == ["7", "2"]
+
+
+def test_header_forms_with_titles_and_markers():
+    forms = [
+        "### Problem 2",
+        "## Problem 2: Counting apples",
+        "**Problem 2.**",
+        "**Problem 2:** Geometry",
+        "Problem 2 - a short title",
+        "### Problem 2 of 3",
+        "__Problem 2__",
+        "### Problem 2 (continued)",
+        "### Problem 2 <predicted_level>Level-1</predicted_level>",
+    ]
+    for form in forms:
+        p = parse_completion(f"### Problem 1\n\\boxed{{1}}\n{form}\n\\boxed{{2}}", 2)
+        assert [x.answer for x in p] == ["1", "2"], form
+    for not_header in ["Problem 2 is like problem 1.", "In Problem 2 we", "Problem 2: so $x=3$ and"]:
+        p = parse_completion(f"### Problem 1\n\\boxed{{1}}\n{not_header}\n\\boxed{{2}}", 2)
+        assert p[1].status == "unreached", not_header
 
 
 def test_duplicate_header_continues_problem():
@@ -27,7 +72,7 @@ def test_duplicate_header_continues_problem():
 
 
 def test_header_variants_and_out_of_range():
-    text = "**Problem 1**\n\\boxed{1}\nProblem 2: \\boxed{2}\n### Problem 9\n\\boxed{9}"
+    text = "**Problem 1**\n\\boxed{1}\nProblem 2:\n\\boxed{2}\n### Problem 9\n\\boxed{9}"
     p = parse_completion(text, 2)
     # problem 9 is out of range, so its box belongs to problem 2's segment and wins
     assert [x.answer for x in p] == ["1", "9"]
@@ -36,6 +81,8 @@ def test_header_variants_and_out_of_range():
 def test_headerless_fallback_assigns_boxes_in_order():
     p = parse_completion("a \\boxed{1} b \\boxed{2}", 3)
     assert [x.answer for x in p] == ["1", "2", None]
+    assert [x.status for x in p] == ["answered", "answered", "unreached"]
+    p = parse_completion("a \\boxed{1} b \\boxed{2} and now problem three is hard", 3)
     assert [x.status for x in p] == ["answered", "answered", "missing"]
 
 
