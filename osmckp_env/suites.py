@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,11 @@ from osmckp_env._lookup import lookup
 from osmckp_env.problems import SPLITS, TIER_RANK, TIERS, Problem, load_pools
 
 ORDERS = ("medium", "hard", "easy")
-SUITE_FORMAT_VERSION = 1
+SUITE_FORMAT_VERSION = 1  # the layout of suite files
+# How suites are built. 1: a Medium exam was any uniform shuffle (1 in 3 equalled the easy or the
+# hard order). 2: a Medium exam's order is drawn uniformly from the orders that are neither.
+SUITE_VERSION = 2
+SUITE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class SuiteConfig:
         tiers: tier of each slot before ordering; default cycles easy, medium, hard.
         split: ``eval`` (GSM8K test, MATH-500, AIME 2025) or ``train``.
         seed: drives problem choice and the medium shuffle.
+        version: how the suite is built (``SUITE_VERSION``; enters the hash). Version 1 is kept
+            only so that old results files can be re-derived.
     """
 
     order: str = "medium"
@@ -44,8 +51,14 @@ class SuiteConfig:
     tiers: tuple[str, ...] | None = None
     split: str = "eval"
     seed: int = 0
+    version: int = SUITE_VERSION
 
     def __post_init__(self) -> None:
+        if self.version not in SUITE_VERSIONS:
+            raise ValueError(
+                f"suite version {self.version!r} is not known to this osmckp (knows {SUITE_VERSIONS}); "
+                "upgrade osmckp to read it"
+            )
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
         if not isinstance(self.budget, int) or isinstance(self.budget, bool) or self.budget <= 0:
@@ -84,6 +97,7 @@ class SuiteConfig:
         """Inverse of ``to_dict`` (as stored in suite files and results files)."""
         d = dict(d)
         d["tiers"] = tuple(d["tiers"]) if d.get("tiers") else None
+        d.setdefault("version", 1)  # files written before suites had a version
         return cls(**d)
 
 
@@ -142,12 +156,17 @@ class Suite:
 
     @property
     def hash(self) -> str:
-        return suite_hash(self.exams)
+        return suite_hash(self.exams, self.config.version)
 
     def with_order(self, order: str) -> Suite:
         """The same exams re-ordered (``easy`` gives the Regret reference)."""
         exams = tuple(
-            Exam(e.index, _order_problems(e.problems, order, self.config.seed, e.index), e.budget, order)
+            Exam(
+                e.index,
+                _order_problems(e.problems, order, self.config.seed, e.index, self.config.version),
+                e.budget,
+                order,
+            )
             for e in self.exams
         )
         base = self.name.rsplit("-", 1)
@@ -232,21 +251,44 @@ class Suite:
         return cls(name, cfg, tuple(exams))
 
 
-def suite_hash(exams) -> str:
-    """sha256 (first 16 hex) of the canonical JSON of every exam's ordered problems and budget."""
-    blob = json.dumps(
-        [[e.budget, [[p.id, p.answer] for p in e.problems]] for e in exams], sort_keys=True, ensure_ascii=False
-    )
+def suite_hash(exams, version: int = SUITE_VERSION) -> str:
+    """sha256 (first 16 hex) of the canonical JSON of every exam's ordered problems and budget,
+    and of the suite version (from version 2 on; version-1 hashes are unchanged)."""
+    content = [[e.budget, [[p.id, p.answer] for p in e.problems]] for e in exams]
+    blob = json.dumps(content if version < 2 else {"version": version, "exams": content}, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def _order_problems(problems, order: str, seed: int, index: int) -> tuple[Problem, ...]:
+def _n_rank_sequences(ranks) -> int:
+    """How many distinct rank sequences the problems can be put in (a multinomial coefficient)."""
+    out = math.factorial(len(ranks))
+    for r in set(ranks):
+        out //= math.factorial(ranks.count(r))
+    return out
+
+
+def _order_problems(problems, order: str, seed: int, index: int, version: int = SUITE_VERSION) -> tuple[Problem, ...]:
+    """Easy: easiest first (the Regret reference). Hard: hardest first. Medium: interleaved, i.e.
+    drawn uniformly (seeded by suite seed and exam index) from the orders whose tier/level
+    sequence is neither the easy nor the hard one (version 1: any shuffle)."""
+    easy = tuple(sorted(problems, key=lambda p: p.rank))
     if order == "easy":
-        return tuple(sorted(problems, key=lambda p: p.rank))
+        return easy
     if order == "hard":
         return tuple(sorted(problems, key=lambda p: p.rank, reverse=True))
     rng = np.random.default_rng([seed, index, 1])
-    return tuple(problems[i] for i in rng.permutation(len(problems)))
+    if version < 2:
+        return tuple(problems[i] for i in rng.permutation(len(problems)))
+    excluded = {tuple(p.rank for p in easy), tuple(p.rank for p in reversed(easy))}
+    if _n_rank_sequences([p.rank for p in problems]) <= len(excluded):
+        raise ValueError(
+            f"exam {index}: its {len(problems)} problems have no order that is neither easy nor hard, so it cannot "
+            "be a Medium (interleaved) exam; use at least 3 problems of at least 2 tiers, or order='easy'/'hard'"
+        )
+    while True:  # rejection sampling: uniform over the allowed permutations
+        perm = tuple(problems[i] for i in rng.permutation(len(problems)))
+        if tuple(p.rank for p in perm) not in excluded:
+            return perm
 
 
 def _draw(pool: tuple[Problem, ...], count: int, rng: np.random.Generator) -> list[Problem]:
@@ -285,7 +327,8 @@ def build_suite(config: SuiteConfig, name: str | None = None) -> Suite:
                 block = [pools[tier][j] for j in rng.choice(len(pools[tier]), size=k, replace=False)]
             blocks[tier] = list(block)
         slotted = tuple(blocks[t].pop(0) for t in slots)
-        exams.append(Exam(i, _order_problems(slotted, config.order, config.seed, i), config.budget, config.order))
+        ordered = _order_problems(slotted, config.order, config.seed, i, config.version)
+        exams.append(Exam(i, ordered, config.budget, config.order))
     return Suite(name or f"{config.order}-{config.budget}", config, tuple(exams))
 
 

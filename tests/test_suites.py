@@ -1,9 +1,10 @@
 import json
+from collections import Counter
 
 import pytest
 
 from osmckp_env.problems import TIER_RANK
-from osmckp_env.suites import NAMED_SUITES, Suite, SuiteConfig, build_suite, get_suite, list_suites
+from osmckp_env.suites import NAMED_SUITES, SUITE_VERSION, Suite, SuiteConfig, build_suite, get_suite, list_suites
 
 
 def test_named_suites_exist():
@@ -35,9 +36,45 @@ def test_orders_share_problems():
     assert med.with_order("easy").hash == easy.hash
 
 
-def test_medium_order_is_shuffled():
-    orders = {tuple(p.difficulty for p in e.problems) for e in get_suite("medium-1024")}
-    assert len(orders) == 6
+def test_medium_order_is_interleaved_never_easy_or_hard():
+    medium = get_suite("medium-1024")
+    easy, hard = medium.with_order("easy"), medium.with_order("hard")
+    for m, e, h in zip(medium, easy, hard):
+        assert m.problems != e.problems and m.problems != h.problems
+    orders = Counter(tuple(p.difficulty for p in e.problems) for e in medium)
+    # the 4 interleaved tier orders of 3 tiers, each drawn about equally often
+    assert set(orders) == {
+        ("easy", "hard", "medium"),
+        ("medium", "easy", "hard"),
+        ("hard", "easy", "medium"),
+        ("medium", "hard", "easy"),
+    }
+    assert min(orders.values()) > 500 / 4 * 0.7
+
+
+def test_medium_with_ties_and_other_sizes():
+    s = build_suite(SuiteConfig(n_problems=5, n_exams=40, order="medium", seed=3))
+    for m, e in zip(s, s.with_order("easy")):
+        ranks = [p.rank for p in m.problems]
+        assert ranks != sorted(ranks) and ranks != sorted(ranks, reverse=True)
+        assert {p.id for p in m.problems} == {p.id for p in e.problems}
+    with pytest.raises(ValueError, match="neither easy nor hard"):
+        build_suite(SuiteConfig(n_problems=2, tiers=("easy", "hard"), n_exams=2, order="medium"))
+
+
+def test_suite_version_enters_the_hash_and_old_files_still_load(tmp_path):
+    v1 = build_suite(SuiteConfig(version=1))
+    v2 = build_suite(SuiteConfig())
+    assert v2.config.version == SUITE_VERSION == 2 and v1.hash != v2.hash
+    # a version-1 Medium suite holds easy/hard orders (the defect version 2 fixes)
+    easy = v1.with_order("easy")
+    assert any(a.problems == b.problems for a, b in zip(v1, easy))
+    # files and results written before versions existed read as version 1 with their old hash
+    d = v1.config.to_dict()
+    del d["version"]
+    assert SuiteConfig.from_dict(d).version == 1
+    with pytest.raises(ValueError, match="not known"):
+        SuiteConfig(version=99)
 
 
 def test_general_generator_five_problems():

@@ -22,7 +22,7 @@ from osmckp_env.levels import LevelBins
 from osmckp_env.metrics import summarize
 from osmckp_env.runner.records import RecordWriter
 from osmckp_env.runner.spec import AgentSpec, config_hash
-from osmckp_env.scoring import score_completions
+from osmckp_env.scoring import RECORD_VERSION, score_completions
 from osmckp_env.suites import Suite, get_suite
 from osmckp_env.tokenization import default_counter
 
@@ -63,7 +63,7 @@ def run_config(spec: AgentSpec, suite: Suite) -> dict:
         "suite_hash": suite.hash,
         "n_exams": len(suite),
         "env_id": ENV_ID,
-        "record_version": 1,
+        "record_version": RECORD_VERSION,
     }
     return {**d, "config_hash": config_hash(d)}
 

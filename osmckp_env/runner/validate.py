@@ -12,7 +12,7 @@ from osmckp_env.problems import Problem
 from osmckp_env.runner.records import read_records
 from osmckp_env.runner.run import load_results, split_orders
 from osmckp_env.scoring import score_completions
-from osmckp_env.suites import Exam, SuiteConfig, build_suite
+from osmckp_env.suites import SUITE_VERSION, Exam, SuiteConfig, build_suite
 from osmckp_env.tokenization import DEFAULT_TOKENIZER, default_counter
 
 
@@ -39,7 +39,19 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     foreign = [r["key"] for r in records if r.get("config_hash") != res["config_hash"]]
     if foreign:
         issues.append(f"{len(foreign)} record(s) from another config hash, e.g. {foreign[:3]}")
-    suite = build_suite(SuiteConfig.from_dict(res["suite"]["config"]), name=res["suite"]["name"])
+    try:
+        cfg = SuiteConfig.from_dict(res["suite"]["config"])
+    except (TypeError, ValueError) as e:
+        return [*issues, f"cannot rebuild the suite of this results file: {e}"]
+    if cfg.version < SUITE_VERSION:
+        return [
+            *issues,
+            f"this results file was made with suite version {cfg.version}, and this osmckp builds version "
+            f"{SUITE_VERSION} (since version 2 a Medium exam is never in its easy or hard order, and the suite hash "
+            "says which version built it); its numbers are not comparable with current results: re-run the spec "
+            f"(`osmckp run {path}`)",
+        ]
+    suite = build_suite(cfg, name=res["suite"]["name"])
     if suite.hash != res["suite"]["hash"]:
         issues.append(f"suite hash {res['suite']['hash']} != bundled suite {suite.hash} (data or code changed)")
     order = res["suite"]["order"]

@@ -49,6 +49,17 @@ def test_tampered_results_fail_validation(tmp_path, grader):
     assert any("re-scoring" in i for i in validate_results(p, grader=grader))
 
 
+def test_results_of_an_older_suite_version_are_named_as_such(tmp_path, grader):
+    run_suite(GOLD, get_suite("medium-512", n_exams=3), tmp_path, grader=grader, progress=False)
+    p = tmp_path / "results.json"
+    d = json.loads(p.read_text())
+    del d["suite"]["config"]["version"]  # as written before suites had a version
+    p.write_text(json.dumps(d))
+    issues = validate_results(p, grader=grader)
+    assert len(issues) == 1 and "suite version 1" in issues[0] and "re-run" in issues[0]
+    assert "hash" not in issues[0].split("(")[0]
+
+
 def test_resume_does_not_rerun(tmp_path, grader):
     suite = get_suite("medium-512", n_exams=8)
     assert run_suite(GOLD, suite, tmp_path, grader=grader, progress=False, max_batches=2) == {}
