@@ -109,7 +109,10 @@ class Grader:
         n_workers: worker processes (default: min(4, cpu count)).
         timeout_s: math-verify's own per-call timeout inside the worker, in seconds.
         hard_timeout_s: wall-clock limit per answer after which the worker is killed; the answer
-            is graded ``status='timeout'``. This is the documented bound on grading time.
+            is graded ``status='timeout'``. The clock starts when a *ready* worker (math-verify
+            imported, one warm-up pair graded) receives the answer: time spent queued behind other
+            answers or waiting for a replacement worker to start is never charged to it.
+        startup_timeout_s: how long a new worker may take to become ready.
     """
 
     def __init__(

@@ -18,6 +18,9 @@ def main(timeout_s: int) -> None:
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
     from osmckp_env.grading.verify import verify_answer
 
+    # Ready means warm: math-verify (sympy, latex2sympy) imported and one pair graded, so the
+    # parent's per-answer deadline never pays for this start-up.
+    verify_answer("\\frac{1}{2}", "0.5", timeout_s=timeout_s)
     proto.write('{"ready": true}\n')
     proto.flush()
     for line in sys.stdin:

@@ -152,3 +152,32 @@ def test_shared_grader_survives_fork():
         p.kill()
     assert not alive, "grading in a forked child hung"
     assert q.get(timeout=5) is True
+
+
+@pytest.fixture
+def both_cores_busy():
+    """Two CPU-bound processes, as on a loaded CI machine (killed by PID afterwards)."""
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    yield
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+def test_replacement_worker_startup_is_not_charged_to_queued_answers(both_cores_busy):
+    # the first answer overruns and its worker is killed; the answers queued behind it must be
+    # graded by a ready replacement, not time out while it imports math-verify
+    # 0.25 s: grading these on a warm worker takes ~10 ms under load; a cold start takes ~0.5 s
+    with Grader(n_workers=1, timeout_s=1, hard_timeout_s=0.25) as g:
+        futs = [
+            g.submit("\\left(9^{9999}\\right)^{9999}", "5"),
+            g.submit("\\frac{1}{2}", "0.5"),
+            g.submit("\\sqrt{4}", "2"),
+        ]
+        res = [f.result(timeout=120) for f in futs]
+        assert res[0].status == "timeout"
+        assert [(r.status, r.correct) for r in res[1:]] == [("ok", True), ("ok", True)]
+        assert g.stats["worker_restarts"] == 1
