@@ -10,6 +10,8 @@ import math
 import re
 import threading
 
+from osmckp_env.grading.normalize import normalize_answer
+
 MAX_ANSWER_CHARS = 2_000
 MAX_NESTING = 8
 MAX_EXPONENT_NESTING = 2
@@ -82,14 +84,30 @@ def _wrap(answer: str) -> str:
 def verify_answer(pred: str, gold: str, *, timeout_s: int = 5) -> bool:
     """True iff ``pred`` and ``gold`` (box contents, LaTeX or plain) are mathematically equal.
 
+    ``pred`` is accepted if math-verify accepts it as written or in its normalised form
+    (``normalize.normalize_answer``: ``35.0\\%`` or ``18 dollars`` for a bare-number gold).
     Raises on grader failure (timeout, parse error) instead of returning False, so callers can
     count errors apart from wrong answers. Signal timeouts are used only on the main thread.
     """
-    from math_verify import parse, verify
-
     reason = reject_reason(pred)
     if reason is not None:
         raise AnswerRejected(reason)
+    if pred.strip() == gold.strip():
+        return True
+    candidate = normalize_answer(pred, gold)
+    try:
+        if _math_verify(pred, gold, timeout_s):
+            return True
+    except Exception:
+        if candidate is None:
+            raise
+        return _math_verify(candidate, gold, timeout_s)
+    return candidate is not None and _math_verify(candidate, gold, timeout_s)
+
+
+def _math_verify(pred: str, gold: str, timeout_s: int) -> bool:
+    from math_verify import parse, verify
+
     if pred.strip() == gold.strip():
         return True
     on_main = threading.current_thread() is threading.main_thread()
