@@ -45,9 +45,7 @@ _PERCENT_TAIL = re.compile(r"\s*(?:\\%|%|percent|per\s*cent)$", re.I)
 _DEGREE_TAIL = re.compile(r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree|degrees?)(?:\s*[CF])?$")
 # a unit: words of letters (one-letter ones only from a short list), joined by space, '/', '.'
 # or '-', with an optional square/cube power; value-changing words are never units
-_UNIT_TAIL = re.compile(
-    r"\s*((?:[A-Za-z]{2,}|[mgshlL])(?:\s*[/.\-]?\s*[A-Za-z]+)*\.?(?:\s*\^\s*\{?[23]\}?)?)$"
-)
+_UNIT_TAIL = re.compile(r"\s*((?:[A-Za-z]{2,}|[mgshlL])(?:\s*[/.\-]?\s*[A-Za-z]+)*\.?(?:\s*\^\s*\{?[23]\}?)?)$")
 _NOT_UNITS = frozenset(
     "thousand thousands million millions billion billions trillion hundred hundreds dozen dozens half halves "
     "third thirds quarter quarters squared cubed times plus minus over pi factorial percent degree degrees "
@@ -65,7 +63,7 @@ def _unwrap(ans: str) -> str:
         m = _WRAP.match(ans)
         if m and "{" not in m.group(1) and "}" not in m.group(1):
             ans = m.group(1).strip()
-        if re.fullmatch(rf".*\d\.", ans, re.S) and not ans.endswith(".."):
+        if re.fullmatch(r".*\d\.", ans, re.S) and not ans.endswith(".."):
             ans = ans[:-1].rstrip()
         if ans == before:
             return ans
