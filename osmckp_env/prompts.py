@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from osmckp_env.levels import LevelBins
+from osmckp_env.levels import SKIP_LEVEL, LevelBins
 
 SYSTEM_PROMPT = (
     "You are taking a timed exam. You have ONE total token budget for all problems; "
@@ -16,15 +16,30 @@ FORMAT_RULES = (
     "tokens for later problems. Only correct final answers score."
 )
 
-LEVEL_RULE = (
-    "first predict how many tokens you need as <predicted_level>Level-k</predicted_level> "
-    "(Level-0: under {e0} tokens, Level-1: {e0}-{e1} tokens, Level-2: over {e1} tokens, "
-    "Level-3: too hard, skip), "
-)
+LEVEL_TAG = "<predicted_level>Level-k</predicted_level>"
+
+
+def level_legend(bins: LevelBins) -> str:
+    """What each level means under ``bins``, rendered from its edges (the one place that says it).
+
+    ``LevelBins((256, 512))`` -> ``Level-0: under 256 tokens, Level-1: 256-511 tokens, Level-2: 512
+    tokens or more, Level-3: not worth its cost, skip it``; with a third edge, Level-2 ends there
+    and Level-3 also covers solutions at or above it.
+    """
+    e = bins.edges
+    parts = [f"Level-0: under {e[0]} tokens"]
+    parts += [f"Level-{k}: {e[k - 1]}-{e[k] - 1} tokens" for k in range(1, len(e))]
+    if len(e) < SKIP_LEVEL:
+        parts.append(f"Level-{len(e)}: {e[-1]} tokens or more")
+        parts.append(f"Level-{SKIP_LEVEL}: not worth its cost, skip it")
+    else:
+        parts.append(f"Level-{SKIP_LEVEL}: {e[-1]} tokens or more, or not worth its cost: skip it")
+    return ", ".join(parts)
 
 
 def level_rule(bins: LevelBins) -> str:
-    return LEVEL_RULE.format(e0=bins.edges[0], e1=bins.edges[1] if len(bins.edges) > 1 else bins.edges[0])
+    """The exam prompt's level instruction (a clause that precedes the reasoning)."""
+    return f"first predict how many tokens you need as {LEVEL_TAG} ({level_legend(bins)}), "
 
 
 def exam_user_prompt(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from osmckp_env.agents.base import AgentOutput, PromptAgent, call_record
 from osmckp_env.knapsack import greedy_by_levels
 from osmckp_env.levels import SKIP_LEVEL, parse_level_tag
-from osmckp_env.prompts import SYSTEM_PROMPT, level_rule
+from osmckp_env.prompts import LEVEL_TAG, SYSTEM_PROMPT, level_legend
 from osmckp_env.suites import Exam
 
 LEVEL_MAX_TOKENS = 24
@@ -29,10 +29,7 @@ class GreedyKnapsackAgent(PromptAgent):
     def level_messages(self, problem) -> list[dict]:
         user = (
             "Estimate how many tokens you would need to solve this problem correctly. Reply with only "
-            "<predicted_level>Level-k</predicted_level>, where "
-            + level_rule(self.bins).rstrip(", ")
-            + ".\n\n"
-            + problem.problem
+            f"{LEVEL_TAG}, where " + level_legend(self.bins) + ".\n\n" + problem.problem
         )
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 

@@ -15,7 +15,7 @@ from osmckp_env.backends.base import prompt_hash
 from osmckp_env.grading import Grader, default_grader, parse_single
 from osmckp_env.levels import SKIP_LEVEL, LevelBins
 from osmckp_env.problems import Problem, load_pool
-from osmckp_env.prompts import SYSTEM_PROMPT, exam_user_prompt, level_rule
+from osmckp_env.prompts import LEVEL_TAG, SYSTEM_PROMPT, exam_user_prompt, level_legend
 from osmckp_env.runner.records import RecordWriter
 from osmckp_env.suites import Exam
 from osmckp_env.training.config import MFTDataConfig
@@ -26,7 +26,7 @@ SAMPLE_FIELDS = ("key", "config_hash", "problem_id", "samples")
 def single_problem_messages(problem: Problem, bins: LevelBins) -> list[dict]:
     """The single-problem MFT prompt: predict the level first, then solve or skip."""
     user = (
-        f"First predict the cost of this problem as {level_rule(bins).rstrip(', ')}; then solve it and give "
+        f"First predict the cost of this problem as {LEVEL_TAG} ({level_legend(bins)}); then solve it and give "
         f"the final answer in \\boxed{{...}}, or write \\boxed{{NA}} if it is not worth solving.\n\n{problem.problem}"
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
