@@ -113,7 +113,9 @@ class SimEnv(gym.Env):
     def view_of(self, exam: Exam, rng: np.random.Generator | None = None) -> ExamView:
         atoms = tuple(self.profile.atoms_for(p) for p in exam.problems)
         levels = [true_level(a, exam.budget, self.bins) for a in atoms]
-        if self.level_noise and rng is not None:
+        if rng is not None:
+            # drawn whatever the noise, so that noise changes the predictions and nothing else
+            # (the same seed gives the same exams and outcomes with and without noise)
             flip = rng.random(len(levels)) < self.level_noise
             noise = rng.integers(0, SKIP_LEVEL + 1, len(levels))
             levels = [int(n) if f else lvl for lvl, f, n in zip(levels, flip, noise)]

@@ -57,12 +57,46 @@ class SkipHardestTier(SimPolicy):
         return 0 if view.exam.problems[k].difficulty == "hard" else len(action_caps(view.bins)) - 1
 
 
+def _largest_cap_within(view: ExamView, b: int, room: int) -> int:
+    """The largest attempt action whose cap fits in ``room`` (the smallest cap if none does)."""
+    caps = action_caps(view.bins)
+    best = 1
+    for a in range(1, len(caps)):
+        if (b if caps[a] is None else caps[a]) <= room:
+            best = a
+    return best
+
+
 class GreedyKnapsack(SimPolicy):
-    """The paper's greedy knapsack on the predicted levels of the problems still ahead, re-planned
-    at each step; a chosen problem gets the largest cap that leaves the typical cost of the chosen
-    problems after it (the same pure ``greedy_by_levels`` the LLM agent uses)."""
+    """The paper's greedy-knapsack baseline, as the LLM agent runs it: ONE plan made before
+    solving, from the predicted levels of the whole exam and its full budget (the same pure
+    ``greedy_by_levels``). Problems outside the plan are skipped; a planned problem gets the
+    largest cap that leaves the typical cost of the planned problems after it."""
 
     name = "greedy-knapsack"
+
+    def __init__(self) -> None:
+        self._plans: dict = {}
+
+    def plan(self, view: ExamView) -> frozenset[int]:
+        key = (view.predicted_levels, view.budget, view.bins)
+        if key not in self._plans:
+            self._plans[key] = frozenset(greedy_by_levels(list(view.predicted_levels), view.budget, view.bins))
+        return self._plans[key]
+
+    def decide(self, view, k, b):
+        chosen = self.plan(view)
+        if k not in chosen:
+            return 0
+        reserve = sum(view.bins.cost_of(view.predicted_levels[j]) for j in chosen if j > k)
+        return _largest_cap_within(view, b, b - reserve)
+
+
+class GreedyReplan(SimPolicy):
+    """Greedy knapsack re-planned at every step over the problems still ahead and the budget
+    actually left (not the paper's baseline, which plans once: see ``GreedyKnapsack``)."""
+
+    name = "greedy-replan"
 
     def decide(self, view, k, b):
         levels = list(view.predicted_levels[k:])
@@ -70,14 +104,7 @@ class GreedyKnapsack(SimPolicy):
         if 0 not in chosen:
             return 0
         reserve = sum(view.bins.cost_of(levels[j]) for j in chosen if j > 0)
-        caps = action_caps(view.bins)
-        room = b - reserve
-        best = 1
-        for a in range(1, len(caps)):
-            c = b if caps[a] is None else caps[a]
-            if c <= room:
-                best = a
-        return best
+        return _largest_cap_within(view, b, b - reserve)
 
 
 class RandomPolicy(SimPolicy):
@@ -146,6 +173,7 @@ POLICIES: dict[str, Callable[[], SimPolicy]] = {
     "always-attempt": AlwaysAttempt,
     "skip-hardest-tier": SkipHardestTier,
     "greedy-knapsack": GreedyKnapsack,
+    "greedy-replan": GreedyReplan,
     "random": RandomPolicy,
     "oracle": Oracle,
 }
