@@ -82,3 +82,49 @@ def test_act_on_gym_observation(grader):
         obs, r, done, _, info = env.step(agent.act(obs))
         total += r
     assert total == 3.0
+
+
+def test_least_to_most_assesses_the_whole_exam_before_solving(grader):
+    from osmckp_env.agents.prompting import parse_skip_list
+    from osmckp_env.backends.scripted import gold_reply
+
+    seen = []
+
+    def reply(messages, cap):
+        user = messages[-1]["content"]
+        seen.append((user, cap))
+        if "assess the whole exam" in user:
+            return "SKIP: 3"
+        return gold_reply(messages, cap)
+
+    agent = make_agent("least-to-most", ScriptedBackend(reply))
+    outs = agent.solve(EXAMS)
+    assess = [u for u, _ in seen if "assess the whole exam" in u]
+    solve = [u for u, _ in seen if "assess the whole exam" not in u]
+    assert len(assess) == len(solve) == 3
+    # the assessment sees every problem of the exam and its budget
+    assert all(p.problem.strip()[:40] in assess[0] for p in EXAMS[0].problems) and "512 tokens" in assess[0]
+    assert all(o.plan == {"skip": [2]} for o in outs)
+    assert all("skip problems 3" in u for u in solve)
+    assert [c["purpose"] for c in outs[0].calls] == ["assess", "solve"]
+    assert parse_skip_list("SKIP: none", 3) == [] and parse_skip_list("SKIP: 1, 3, 7", 3) == [0, 2]
+    assert parse_skip_list("no verdict", 3) is None
+
+
+def test_greedy_knapsack_plan_follows_cost_not_tier_order_and_reserves_budget(grader):
+    # levels by tier: medium Level-0 (128) is cheaper than easy Level-1 (384); hard Level-2 (768)
+    levels = {"easy": 1, "medium": 0, "hard": 2}
+    agent = make_agent("greedy-knapsack", ScriptedBackend(gold_or_level_reply(levels)))
+    outs = agent.solve(EXAMS)
+    for o, e in zip(outs, EXAMS):
+        tiers = [p.difficulty for p in e.problems]
+        assert o.plan["levels"] == [levels[t] for t in tiers]
+        # 128 + 384 = 512 fits the budget; adding 768 does not
+        assert o.plan["chosen"] == sorted(tiers.index(t) for t in ("easy", "medium"))
+        solves = [c for c in o.calls if c["purpose"] == "solve"]
+        first, second = sorted(o.plan["chosen"])
+        # the first planned problem keeps the typical cost of the second in reserve (+24 for headers)
+        assert solves[0]["max_tokens"] == 512 - (384 if tiers[second] == "easy" else 128) - 24
+        assert solves[1]["max_tokens"] == 512 - solves[0]["n_tokens"] - 24
+    recs = score_completions(EXAMS, [o.text for o in outs], grader=grader)
+    assert all(r["score"] == 2 for r in recs)
