@@ -73,9 +73,8 @@ class LeastToMostAgent(PromptAgent):
         msgs = self.messages(exam)
         if skip is not None:
             said = ", ".join(str(k + 1) for k in skip) if skip else "none"
-            msgs[-1]["content"] += (
-                f"Your assessment of the whole exam: skip problems {said}. "
-                + ("Answer each of them with its header and \\boxed{NA} only.\n" if skip else "\n")
+            msgs[-1]["content"] += f"Your assessment of the whole exam: skip problems {said}. " + (
+                "Answer each of them with its header and \\boxed{NA} only.\n" if skip else "\n"
             )
         return msgs
 

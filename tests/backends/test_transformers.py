@@ -14,8 +14,10 @@ def backend(tiny_checkpoint):
 
 def test_loads_by_path_and_caps_tokens(backend):
     out = backend.generate(PROMPTS, max_tokens=[3, 9], sampling=Sampling())
-    assert [c.n_tokens for c in out] == [3, 9] or all(c.n_tokens <= cap for c, cap in zip(out, [3, 9]))
-    assert all(c.n_tokens <= cap for c, cap in zip(out, [3, 9]))
+    for c, cap in zip(out, [3, 9]):
+        assert 0 < c.n_tokens <= cap
+        # shorter than the cap only when the model ended the text itself
+        assert c.n_tokens == cap or c.finish_reason == "stop"
     assert backend.counter.name
 
 

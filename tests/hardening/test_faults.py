@@ -46,7 +46,7 @@ def test_flaky_server_gives_up_on_one_exam_and_completes_the_rest(tmp_path, grad
         records, _ = read_records(tmp_path / "records.jsonl")
         assert len(records) == 6 and res["backend_errors"] == 1
         failed = [r for r in records if r["error"]]
-        assert len(failed) == 1 and "500" in failed[0]["error"] or "Internal" in failed[0]["error"]
+        assert len(failed) == 1 and ("500" in failed[0]["error"] or "Internal" in failed[0]["error"])
         # --retry-errors re-runs only that exam
         run_suite(spec, get_suite("medium-512", n_exams=3), tmp_path, grader=grader, progress=False, retry_errors=True)
         records, _ = read_records(tmp_path / "records.jsonl")
