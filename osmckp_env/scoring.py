@@ -48,8 +48,7 @@ def score_completions(
         if not isinstance(text, str):
             raise TypeError(f"completion for exam {exam.index} must be str, got {type(text).__name__}")
         budget = exam.budget if budgets is None else budgets[i]
-        cut = truncate(text, budget, counter)
-        parsed = parse_completion(cut.text, exam.n_problems)
+        cut, parsed = cut_and_parse(text, exam.n_problems, budget, counter)
         futures = [
             grader.submit(pp.answer if pp.status == "answered" else None, prob.answer)
             for pp, prob in zip(parsed, exam.problems)
@@ -61,6 +60,23 @@ def score_completions(
     ]
 
 
+def cut_and_parse(text: str, n_problems: int, budget: int, counter: TokenCounter):
+    """The env's view of a completion before grading: cut at the budget, then parsed."""
+    cut = truncate(text, budget, counter)
+    return cut, parse_completion(cut.text, n_problems)
+
+
+def problem_tokens(cut, parsed) -> list[int]:
+    """Tokens of each problem's segment pieces (header and level tag included), as the env counts them."""
+    return [sum(cut.tokens_in(s, e) for s, e in pp.spans) for pp in parsed]
+
+
+def segment_levels(text: str, n_problems: int, budget: int, counter: TokenCounter, bins: LevelBins) -> list:
+    """The actual level the env gives each problem of ``text`` (no grading): what MFT labels must equal."""
+    cut, parsed = cut_and_parse(text, n_problems, budget, counter)
+    return [actual_level(pp.status, n, bins) for pp, n in zip(parsed, problem_tokens(cut, parsed))]
+
+
 def score_completion(exam, text: str, **kwargs) -> dict:
     """Grade one exam completion; see ``score_completions``."""
     return score_completions([exam], [text], **kwargs)[0]
@@ -68,8 +84,7 @@ def score_completion(exam, text: str, **kwargs) -> dict:
 
 def _record(exam, budget, cut, parsed, grades, counter, bins) -> dict:
     problems = []
-    for pos, (pp, prob, g) in enumerate(zip(parsed, exam.problems, grades)):
-        tokens = sum(cut.tokens_in(s, e) for s, e in pp.spans)
+    for pos, (pp, prob, g, tokens) in enumerate(zip(parsed, exam.problems, grades, problem_tokens(cut, parsed))):
         lvl = actual_level(pp.status, tokens, bins)
         correct = bool(g.correct) and pp.status == "answered" and g.status == "ok"
         problems.append(

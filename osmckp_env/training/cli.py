@@ -12,7 +12,7 @@ def _mft_data(args) -> int:
     cfg = MFTDataConfig.load(
         args.config, spec=args.spec, out_dir=args.out, k=args.k, limit_per_tier=args.limit_per_tier
     )
-    st = make_mft_data(cfg, progress=not args.quiet)
+    st = make_mft_data(cfg, progress=not args.quiet, overwrite=args.overwrite)
     print(json.dumps({k: st[k] for k in ("n_problems", "n_examples", "solve_rate", "level_histogram")}, indent=1))
     print(f"wrote {cfg.out_dir}/dataset and {cfg.out_dir}/stats.json")
     return 0
@@ -51,7 +51,8 @@ def add_command(sub) -> None:
     d.add_argument("--out")
     d.add_argument("--k", type=int)
     d.add_argument("--limit-per-tier", type=int)
-    d.add_argument("--quiet", action="store_true")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--overwrite", action="store_true", help="start over when --out holds samples of another config")
     d.set_defaults(func=_mft_data)
     m = s.add_parser("mft", help="supervised MFT on the dataset (full or LoRA)")
     m.add_argument("--config", help="YAML with SFTRunConfig fields")

@@ -50,6 +50,8 @@ class MFTDataConfig(_Base):
         temperature: sampling temperature (> 0 so the k samples differ).
         max_tokens: cap per sample (the largest level edge you care about; default 1024).
         n_exam_examples: multi-problem (exam-format) examples composed from the single ones.
+        exam_budgets: the budgets an exam-format example may be posed under; each gets the
+            smallest its target fits, and one that fits none is dropped (and counted).
         level_edges: the level bins, as in the env.
     """
 
@@ -62,6 +64,7 @@ class MFTDataConfig(_Base):
     temperature: float = 0.7
     max_tokens: int = 1024
     n_exam_examples: int = 0
+    exam_budgets: tuple[int, ...] = (512, 1024)
     level_edges: tuple[int, ...] = (256, 512)
     seed: int = 0
     batch_size: int = 64
@@ -69,6 +72,9 @@ class MFTDataConfig(_Base):
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiers", tuple(self.tiers))
         object.__setattr__(self, "level_edges", tuple(self.level_edges))
+        object.__setattr__(self, "exam_budgets", tuple(int(b) for b in self.exam_budgets))
+        if not self.exam_budgets or any(b <= 0 for b in self.exam_budgets):
+            raise ValueError(f"MFTDataConfig.exam_budgets must be positive token budgets, got {self.exam_budgets}")
         if not self.spec:
             raise ValueError("MFTDataConfig.spec is required: the agent spec of the sampling model")
         if self.k <= 0:

@@ -13,10 +13,11 @@ from tqdm.auto import tqdm
 from osmckp_env.backends import Sampling
 from osmckp_env.backends.base import prompt_hash
 from osmckp_env.grading import Grader, default_grader, parse_single
-from osmckp_env.levels import SKIP_LEVEL, LevelBins
+from osmckp_env.levels import LEVEL_TAG_RE, SKIP_LEVEL, LevelBins
 from osmckp_env.problems import Problem, load_pool
 from osmckp_env.prompts import LEVEL_TAG, SYSTEM_PROMPT, exam_user_prompt, level_legend
 from osmckp_env.runner.records import RecordWriter
+from osmckp_env.scoring import segment_levels
 from osmckp_env.suites import Exam
 from osmckp_env.training.config import MFTDataConfig
 
@@ -32,10 +33,46 @@ def single_problem_messages(problem: Problem, bins: LevelBins) -> list[dict]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+LABEL_BUDGET = 10**9  # labels are measured on the whole target: nothing is cut
+
+
+def strip_level_tags(text: str) -> str:
+    """The sampled text without any ``<predicted_level>`` tag the sampler wrote (the label replaces it)."""
+    return LEVEL_TAG_RE.sub("", text).strip()
+
+
 def target_text(level: int, solution: str | None) -> str:
+    """One problem's training target: ONE level tag, then the solution (or the skip)."""
     if level == SKIP_LEVEL or solution is None:
         return f"<predicted_level>Level-{SKIP_LEVEL}</predicted_level>\n\\boxed{{NA}}"
-    return f"<predicted_level>Level-{level}</predicted_level>\n{solution.strip()}"
+    return f"<predicted_level>Level-{level}</predicted_level>\n{strip_level_tags(solution)}"
+
+
+def exam_target(levels: list[int], solutions: list[str | None]) -> str:
+    """The exam-format target: each problem's header, tag and solution, as the exam prompt asks."""
+    return "".join(
+        f"### Problem {k + 1}\n{target_text(lv, sol)}\n" for k, (lv, sol) in enumerate(zip(levels, solutions))
+    )
+
+
+def label_targets(solutions: list[str | None], counter, bins: LevelBins) -> tuple[list[int], str]:
+    """Levels and target text such that the env, scoring the text, gives each problem its label.
+
+    A label is the level of the tokens the env counts for the problem: its whole segment, with
+    the tag itself and, in exam format, its ``### Problem k`` header. One problem: the bare
+    target (a single-problem completion has no header); several: ``exam_target``. Computed as a
+    fixed point (the tag's digit does not change the count, so it settles at once).
+    """
+    n = len(solutions)
+    levels = [SKIP_LEVEL if s is None else 0 for s in solutions]
+    build = (lambda lv: target_text(lv[0], solutions[0])) if n == 1 else (lambda lv: exam_target(lv, solutions))
+    for _ in range(5):
+        text = build(levels)
+        got = segment_levels(text, n, LABEL_BUDGET, counter, bins)
+        if got == levels:
+            return levels, text
+        levels = got
+    raise RuntimeError(f"MFT labels did not settle for a target of {n} problem(s): {levels}")
 
 
 def training_problems(cfg: MFTDataConfig) -> list[Problem]:
@@ -50,13 +87,19 @@ def training_problems(cfg: MFTDataConfig) -> list[Problem]:
 
 
 def sample_problems(
-    cfg: MFTDataConfig, backend, problems: list[Problem], *, grader: Grader | None = None, progress: bool = True
+    cfg: MFTDataConfig,
+    backend,
+    problems: list[Problem],
+    *,
+    grader: Grader | None = None,
+    progress: bool = True,
+    overwrite: bool = False,
 ) -> list[dict]:
     """Sample and grade (resumable: ``samples.jsonl`` keeps finished problems)."""
     grader = grader or default_grader()
     bins = LevelBins(edges=cfg.level_edges)
     header = {"config_hash": cfg.config_hash, "config": cfg.to_dict()}
-    with RecordWriter(cfg.out_dir, header, filename="samples.jsonl", required=SAMPLE_FIELDS) as w:
+    with RecordWriter(cfg.out_dir, header, filename="samples.jsonl", required=SAMPLE_FIELDS, overwrite=overwrite) as w:
         done = w.done_keys
         todo = [p for p in problems if p.id not in done]
         bar = tqdm(total=len(problems), initial=len(problems) - len(todo), disable=not progress, desc="mft-data")
@@ -86,7 +129,7 @@ def sample_problems(
             by_problem: dict[str, list[dict]] = defaultdict(list)
             for (p, _), c, pp, f, m in zip(owners, comps, parsed, futs, prompts):
                 g = f.result()
-                n = len(backend.counter.offsets(c.text))
+                n = min(int(c.n_tokens), cfg.max_tokens)  # generated ids, never a re-tokenized count
                 by_problem[p.id].append(
                     {
                         "text": c.text,
@@ -119,8 +162,15 @@ def sample_problems(
         return list(w.records)
 
 
-def build_examples(cfg: MFTDataConfig, problems: list[Problem], sample_records: list[dict]) -> list[dict]:
-    """Chat examples: correct samples with their level tag; unsolved problems -> Level-3 skip."""
+def _example(messages: list[dict], target: str, **meta) -> dict:
+    """One SFT example in prompt-completion form (TRL trains on the completion only) plus the
+    same turns as ``messages`` for readers."""
+    completion = [{"role": "assistant", "content": target}]
+    return {"prompt": messages, "completion": completion, "messages": messages + completion, **meta}
+
+
+def build_examples(cfg: MFTDataConfig, problems: list[Problem], sample_records: list[dict], counter) -> list[dict]:
+    """Single-problem examples: correct samples with their level tag; unsolved problems -> Level-3 skip."""
     bins = LevelBins(edges=cfg.level_edges)
     by_id = {r["problem_id"]: r for r in sample_records}
     examples = []
@@ -130,61 +180,75 @@ def build_examples(cfg: MFTDataConfig, problems: list[Problem], sample_records: 
             continue
         correct = sorted((s for s in rec["samples"] if s["correct"]), key=lambda s: s["n_tokens"])
         chosen = correct[:1] if cfg.keep == "shortest" else correct
-        if not chosen:
-            targets = [(SKIP_LEVEL, None, 0)]
-        else:
-            targets = [(s["level"], s["text"], s["n_tokens"]) for s in chosen]
-        for level, text, n in targets:
+        for s in chosen or [None]:
+            solution = None if s is None else strip_level_tags(s["text"])
+            (level,), target = label_targets([solution], counter, bins)
             examples.append(
-                {
-                    "messages": single_problem_messages(p, bins)
-                    + [{"role": "assistant", "content": target_text(level, text)}],
-                    "problem_id": p.id,
-                    "tier": p.difficulty,
-                    "level": level,
-                    "n_tokens": n,
-                    "kind": "single",
-                }
+                _example(
+                    single_problem_messages(p, bins),
+                    target,
+                    problem_id=p.id,
+                    tier=p.difficulty,
+                    level=level,
+                    levels=[level],
+                    solution=solution,
+                    n_tokens=0 if s is None else s["n_tokens"],
+                    kind="single",
+                )
             )
     return examples
 
 
-def compose_exam_examples(cfg: MFTDataConfig, problems: list[Problem], singles: list[dict]) -> list[dict]:
-    """Multi-problem examples in the exam format, from single examples of different tiers."""
+def compose_exam_examples(
+    cfg: MFTDataConfig, problems: list[Problem], singles: list[dict], counter
+) -> tuple[list[dict], dict]:
+    """Multi-problem examples in the exam format, from single examples of different tiers.
+
+    Each gets the smallest of ``cfg.exam_budgets`` that its target fits (as the env counts it);
+    one that fits none is dropped and counted, never truncated. Labels are re-measured in the
+    exam format (headers included)."""
+    dropped = {"over_budget": 0}
     if cfg.n_exam_examples <= 0:
-        return []
+        return [], dropped
     bins = LevelBins(edges=cfg.level_edges)
     by_tier: dict[str, list[dict]] = defaultdict(list)
     for ex in singles:
         by_tier[ex["tier"]].append(ex)
     tiers = [t for t in ("easy", "medium", "hard") if by_tier[t]]
     if not tiers:
-        return []
+        return [], dropped
     rng = np.random.default_rng([cfg.seed, 7])
     pmap = {p.id: p for p in problems}
     out = []
     for i in range(cfg.n_exam_examples):
         picks = [by_tier[t][int(rng.integers(len(by_tier[t])))] for t in tiers]
         picks = [picks[j] for j in rng.permutation(len(picks))]
-        total = sum(x["n_tokens"] for x in picks)
-        budget = 512 if total <= 512 else 1024
+        levels, target = label_targets([x["solution"] for x in picks], counter, bins)
+        total = len(counter.offsets(target))
+        budget = next((b for b in sorted(cfg.exam_budgets) if total <= b), None)
+        if budget is None:
+            dropped["over_budget"] += 1
+            continue
         exam = Exam(i, tuple(pmap[x["problem_id"]] for x in picks), budget, "medium")
-        target = "".join(f"### Problem {k + 1}\n{x['messages'][-1]['content']}\n" for k, x in enumerate(picks))
+        messages = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": exam_user_prompt(exam, with_levels=True, bins=bins)},
+        ]
         out.append(
-            {
-                "messages": [
-                    {"role": "system", "content": SYSTEM_PROMPT},
-                    {"role": "user", "content": exam_user_prompt(exam, with_levels=True, bins=bins)},
-                    {"role": "assistant", "content": target},
-                ],
-                "problem_id": "|".join(x["problem_id"] for x in picks),
-                "tier": "exam",
-                "level": -1,
-                "n_tokens": total,
-                "kind": "exam",
-            }
+            _example(
+                messages,
+                target,
+                problem_id="|".join(x["problem_id"] for x in picks),
+                tier="exam",
+                level=-1,
+                levels=levels,
+                solution=None,
+                n_tokens=total,
+                kind="exam",
+                budget=budget,
+            )
         )
-    return out
+    return out, dropped
 
 
 def stats(sample_records: list[dict], examples: list[dict]) -> dict:
@@ -205,7 +269,9 @@ def stats(sample_records: list[dict], examples: list[dict]) -> dict:
     }
 
 
-def make_mft_data(cfg: MFTDataConfig, backend=None, *, grader: Grader | None = None, progress: bool = True) -> dict:
+def make_mft_data(
+    cfg: MFTDataConfig, backend=None, *, grader: Grader | None = None, progress: bool = True, overwrite: bool = False
+) -> dict:
     """The whole pipeline; writes ``dataset/`` (``datasets.Dataset``), ``stats.json``."""
     import datasets
 
@@ -215,14 +281,17 @@ def make_mft_data(cfg: MFTDataConfig, backend=None, *, grader: Grader | None = N
 
         backend = build_agent(load_spec(cfg.spec)).backend
     problems = training_problems(cfg)
-    samples = sample_problems(cfg, backend, problems, grader=grader, progress=progress)
-    singles = build_examples(cfg, problems, samples)
-    examples = singles + compose_exam_examples(cfg, problems, singles)
+    samples = sample_problems(cfg, backend, problems, grader=grader, progress=progress, overwrite=overwrite)
+    singles = build_examples(cfg, problems, samples, backend.counter)
+    exams, dropped = compose_exam_examples(cfg, problems, singles, backend.counter)
+    examples = [{**ex, "budget": 0} for ex in singles] + exams
     ds = datasets.Dataset.from_list(examples)
     out = Path(cfg.out_dir)
     ds.save_to_disk(str(out / "dataset"))
     st = {
         **stats(samples, examples),
+        "exam_examples_dropped": dropped,
+        "tokenizer": backend.counter.name,
         "config": cfg.to_dict(),
         "config_hash": cfg.config_hash,
         "dataset_fingerprint": ds._fingerprint,
