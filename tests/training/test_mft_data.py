@@ -9,7 +9,7 @@ import datasets  # noqa: E402
 
 from osmckp_env.backends.scripted import ScriptedBackend  # noqa: E402
 from osmckp_env.levels import LEVEL_TAG_RE, LevelBins  # noqa: E402
-from osmckp_env.problems import TIERS, Problem, load_pool  # noqa: E402
+from osmckp_env.problems import TIERS, load_pool  # noqa: E402
 from osmckp_env.scoring import score_completion  # noqa: E402
 from osmckp_env.suites import Exam  # noqa: E402
 from osmckp_env.tokenization import default_counter  # noqa: E402
