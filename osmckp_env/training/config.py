@@ -30,11 +30,40 @@ class _Base:
 
     @property
     def config_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+        """What the run is (``resume`` only says how it was started, so it is left out)."""
+        d = {k: v for k, v in self.to_dict().items() if k != "resume"}
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
     @classmethod
     def load(cls, path=None, **overrides):
         return _load(cls, path, overrides)
+
+
+def _check_resume(cfg) -> None:
+    if cfg.resume is not None and (not isinstance(cfg.resume, str) or not cfg.resume):
+        raise ValueError(
+            f"{type(cfg).__name__}.resume must be 'auto' (the newest checkpoint in output_dir, if any) or a "
+            f"checkpoint folder, got {cfg.resume!r}"
+        )
+
+
+def resume_checkpoint(cfg) -> str | None:
+    """The checkpoint to resume from: ``resume='auto'`` -> the newest ``checkpoint-N`` in
+    ``output_dir`` (``None`` if there is none, i.e. a fresh start); a path -> that folder."""
+    if cfg.resume is None:
+        return None
+    if cfg.resume == "auto":
+        found = sorted(
+            (p for p in Path(cfg.output_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+            key=lambda p: int(p.name.split("-")[-1]),
+        )
+        return str(found[-1]) if found else None
+    if not (Path(cfg.resume) / "trainer_state.json").exists():
+        raise FileNotFoundError(
+            f"resume: {cfg.resume} is not a trainer checkpoint (no trainer_state.json); "
+            f"pass a checkpoint-N folder from {cfg.output_dir} or 'auto'"
+        )
+    return cfg.resume
 
 
 @dataclass(frozen=True)
@@ -107,10 +136,12 @@ class SFTRunConfig(_Base):
     seed: int = 0
     logging_steps: int = 10
     save_steps: int = 500
+    resume: str | None = None
 
     def __post_init__(self) -> None:
         if not self.model:
             raise ValueError("SFTRunConfig.model is required (a path or hub id)")
+        _check_resume(self)
         if self.learning_rate <= 0:
             raise ValueError("SFTRunConfig.learning_rate must be positive")
 
@@ -142,9 +173,16 @@ class RARLConfig(_Base):
     bf16: bool = False
     use_vllm: bool = False
     vllm_mode: str = "colocate"
+    vllm_gpu_memory_utilization: float = 0.3
+    vllm_tensor_parallel_size: int = 1
+    vllm_server_host: str = "0.0.0.0"
+    vllm_server_port: int = 8000
     seed: int = 0
     logging_steps: int = 1
     save_steps: int = 100
+    resume: str | None = None
+    zero_std_warn_fraction: float = 0.9
+    zero_std_warn_steps: int = 3
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -159,6 +197,13 @@ class RARLConfig(_Base):
             raise ValueError(f"RARLConfig.reward must be 'rarl' or 'score', got {self.reward!r}")
         if self.vllm_mode not in ("colocate", "server"):
             raise ValueError(f"RARLConfig.vllm_mode must be 'colocate' or 'server', got {self.vllm_mode!r}")
+        if not 0 < self.vllm_gpu_memory_utilization <= 1:
+            raise ValueError(
+                f"RARLConfig.vllm_gpu_memory_utilization must be in (0, 1], got {self.vllm_gpu_memory_utilization}"
+            )
+        if self.vllm_tensor_parallel_size < 1 or not 0 < self.vllm_server_port < 65536:
+            raise ValueError("RARLConfig.vllm_tensor_parallel_size must be >= 1 and vllm_server_port a valid port")
+        _check_resume(self)
         if (self.per_device_train_batch_size * self.gradient_accumulation_steps) % self.num_generations:
             raise ValueError(
                 f"per_device_train_batch_size x gradient_accumulation_steps "

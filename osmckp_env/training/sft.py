@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
-from osmckp_env.training.config import SFTRunConfig
+from osmckp_env.training.config import SFTRunConfig, resume_checkpoint
+
+logger = logging.getLogger("osmckp.training")
 
 
 def _require():
@@ -36,16 +39,46 @@ def lora_config(r: int, alpha: int):
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
 
 
-def train_mft(cfg: SFTRunConfig, *, dataset=None, callbacks=None) -> dict:
-    """Fine-tune ``cfg.model`` on the MFT dataset; writes the checkpoint and ``osmckp_train.json``."""
+def as_prompt_completion(ds):
+    """The MFT dataset in TRL's conversational prompt-completion form (older datasets hold only
+    ``messages``: the last turn is the completion)."""
+    if "prompt" in ds.column_names and "completion" in ds.column_names:
+        return ds.select_columns(["prompt", "completion"])
+    return ds.map(
+        lambda row: {"prompt": row["messages"][:-1], "completion": row["messages"][-1:]},
+        remove_columns=ds.column_names,
+    )
+
+
+def drop_too_long(ds, tok, max_length: int):
+    """Examples whose prompt + completion exceed ``max_length`` tokens are dropped, never truncated
+    (a cut target loses its last answers and its end of sequence). Returns (dataset, n dropped)."""
+    lengths = [
+        len(tok.apply_chat_template(row["prompt"] + row["completion"], tokenize=True, return_dict=True)["input_ids"])
+        for row in ds
+    ]
+    keep = [i for i, n in enumerate(lengths) if n <= max_length]
+    return ds.select(keep), len(ds) - len(keep)
+
+
+def build_sft_trainer(cfg: SFTRunConfig, *, dataset=None, callbacks=None):
+    """The ``SFTTrainer`` for ``cfg``: loss on the completion (the assistant's answer) only.
+
+    Returns (trainer, tokenizer, info) with ``info`` = examples used and dropped as too long."""
     _require()
     import datasets
     import torch
     from trl import SFTConfig, SFTTrainer
 
-    ds = dataset if dataset is not None else datasets.load_from_disk(cfg.dataset)
-    ds = ds.select_columns(["messages"])
+    ds = as_prompt_completion(dataset if dataset is not None else datasets.load_from_disk(cfg.dataset))
     model, tok = load_model_and_tokenizer(cfg.model, cfg.bf16)
+    ds, n_long = drop_too_long(ds, tok, cfg.max_length)
+    if n_long:
+        logger.warning(
+            "MFT: dropped %d example(s) longer than max_length=%d tokens (never truncated)", n_long, cfg.max_length
+        )
+    if len(ds) == 0:
+        raise ValueError(f"no MFT example fits max_length={cfg.max_length}; raise max_length")
     args = SFTConfig(
         output_dir=cfg.output_dir,
         learning_rate=cfg.learning_rate,
@@ -57,12 +90,12 @@ def train_mft(cfg: SFTRunConfig, *, dataset=None, callbacks=None) -> dict:
         gradient_checkpointing=cfg.gradient_checkpointing,
         bf16=cfg.bf16,
         seed=cfg.seed,
+        data_seed=cfg.seed,
         logging_steps=cfg.logging_steps,
         save_steps=cfg.save_steps,
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
-        assistant_only_loss=False,
-        completion_only_loss=None,
+        completion_only_loss=True,
     )
     trainer = SFTTrainer(
         model=model,
@@ -72,14 +105,25 @@ def train_mft(cfg: SFTRunConfig, *, dataset=None, callbacks=None) -> dict:
         peft_config=lora_config(cfg.lora_r, cfg.lora_alpha) if cfg.lora_r > 0 else None,
         callbacks=callbacks,
     )
-    return train_and_save(
-        trainer, tok, cfg, "mft", dataset_fingerprint=getattr(ds, "_fingerprint", None), n_examples=len(ds)
-    )
+    return trainer, tok, {"n_examples": len(ds), "n_dropped_too_long": n_long}
+
+
+def train_mft(cfg: SFTRunConfig, *, dataset=None, callbacks=None) -> dict:
+    """Fine-tune ``cfg.model`` on the MFT dataset; writes the checkpoint and ``osmckp_train.json``.
+
+    ``cfg.resume`` (``auto`` or a ``checkpoint-N`` folder) continues an interrupted run."""
+    trainer, tok, info = build_sft_trainer(cfg, dataset=dataset, callbacks=callbacks)
+    fp = getattr(trainer.train_dataset, "_fingerprint", None)
+    return train_and_save(trainer, tok, cfg, "mft", dataset_fingerprint=fp, **info)
 
 
 def train_and_save(trainer, tok, cfg, stage: str, **meta_extra) -> dict:
-    """Train, save a plain checkpoint (LoRA merged) with its tokenizer, and ``osmckp_train.json``."""
-    result = trainer.train()
+    """Train (resuming from ``cfg.resume``), save a plain checkpoint (LoRA merged) with its
+    tokenizer, and ``osmckp_train.json``."""
+    resume = resume_checkpoint(cfg)
+    if resume:
+        logger.info("%s: resuming from %s", stage, resume)
+    result = trainer.train(resume_from_checkpoint=resume)
     out = Path(cfg.output_dir)
     model_out = trainer.model.merge_and_unload() if getattr(cfg, "lora_r", 0) > 0 else trainer.model
     model_out.save_pretrained(out)
@@ -89,6 +133,8 @@ def train_and_save(trainer, tok, cfg, stage: str, **meta_extra) -> dict:
         "config": cfg.to_dict(),
         "config_hash": cfg.config_hash,
         **meta_extra,
+        "resumed_from": resume,
+        "global_step": trainer.state.global_step,
         "train_loss": result.training_loss,
         "log_history": trainer.state.log_history,
     }

@@ -46,7 +46,7 @@ def tiny_sft_config(model, tmp_path, out: str, **kw) -> SFTRunConfig:
         per_device_train_batch_size=2,
         gradient_accumulation_steps=1,
         learning_rate=1e-3,
-        max_length=256,
+        max_length=1024,
         logging_steps=1,
         save_steps=1000,
     )
