@@ -38,6 +38,8 @@ def _rarl(args) -> int:
         args.config, model=args.model, output_dir=args.out, budget=args.budget, max_steps=args.max_steps
     )
     meta = train_rarl(cfg)
+    for w in meta.get("warnings", []):
+        print(f"WARNING: {w}")
     print(f"wrote {cfg.output_dir} (train loss {meta['train_loss']:.4f}); evaluate it with an `agent: mft` spec")
     return 0
 

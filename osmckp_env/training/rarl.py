@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.levels import LevelBins
 from osmckp_env.rewards import completion_text, exams_from_columns
@@ -9,6 +11,8 @@ from osmckp_env.scoring import score_completions
 from osmckp_env.suites import SuiteConfig, build_suite
 from osmckp_env.training.config import RARLConfig
 from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config, train_and_save
+
+logger = logging.getLogger("osmckp.training")
 
 
 def rarl_dataset(cfg: RARLConfig):
@@ -73,6 +77,66 @@ class ExamRewards:
         return [self.function(m) for m in names], [1.0] + [0.0] * (len(names) - 1)
 
 
+ZERO_STD_HINT = (
+    "most GRPO groups have the same reward for every completion, so the advantages and the loss are 0 and "
+    "the policy does not move. Likely causes: the completions carry no <predicted_level> tags or no \\boxed{} "
+    "answers (check the model is an MFT checkpoint and the prompt asks for levels), or the budget is too small "
+    "for any answer to finish (raise `budget`); a larger num_generations or temperature also helps."
+)
+
+
+class ZeroVarianceWatch:
+    """Warns (log and final summary) when a share >= ``fraction`` of the groups had zero reward
+    variance for ``steps`` logged steps in a row: RARL that silently learns nothing."""
+
+    def __init__(self, fraction: float = 0.9, steps: int = 3) -> None:
+        self.fraction, self.steps = fraction, steps
+        self.run = 0
+        self.flat_steps = 0
+        self.logged_steps = 0
+        self.warnings: list[str] = []
+
+    def callback(self):
+        from transformers import TrainerCallback
+
+        watch = self
+
+        class _CB(TrainerCallback):
+            def on_log(self, args, state, control, logs=None, **kw):
+                watch.observe(state.global_step, (logs or {}).get("frac_reward_zero_std"))
+
+            def on_train_end(self, args, state, control, **kw):
+                final = watch.summary()
+                if final:
+                    logger.warning(final)
+                    watch.warnings.append(final)
+
+        return _CB()
+
+    def observe(self, step: int, frac: float | None) -> None:
+        if frac is None:
+            return
+        self.logged_steps += 1
+        flat = frac >= self.fraction
+        self.flat_steps += flat
+        self.run = self.run + 1 if flat else 0
+        if self.run == self.steps:
+            msg = (
+                f"RARL step {step}: {self.run} steps in a row with frac_reward_zero_std >= {self.fraction}: "
+                + ZERO_STD_HINT
+            )
+            logger.warning(msg)
+            self.warnings.append(msg)
+
+    def summary(self) -> str | None:
+        if self.logged_steps and self.flat_steps / self.logged_steps >= 0.5:
+            return (
+                f"RARL: {self.flat_steps} of {self.logged_steps} logged steps had frac_reward_zero_std >= "
+                f"{self.fraction}: " + ZERO_STD_HINT
+            )
+        return None
+
+
 def train_rarl(
     cfg: RARLConfig,
     *,
@@ -80,12 +144,16 @@ def train_rarl(
     grader: Grader | None = None,
     callbacks=None,
     extra_rewards: list[tuple] | None = None,
+    rollout_func=None,
 ) -> dict:
     """Run Dr. GRPO (``loss_type='dr_grpo'``, no std scaling) with the exam's hard cut as
     ``max_completion_length``; writes the checkpoint and ``osmckp_train.json``.
 
     ``extra_rewards``: ``(fn, weight)`` pairs of TRL-shaped reward functions added to the env's
     reward (shaping terms such as a length penalty); they are logged like the others.
+    ``rollout_func``: TRL's (experimental) custom generation hook, passed through. ``cfg.resume``
+    continues an interrupted run. A run whose groups keep zero reward variance is warned about
+    in the log and in ``warnings`` of the returned summary.
     """
     _require()
     import torch
@@ -119,9 +187,15 @@ def train_rarl(
         reward_weights=weights,
         use_vllm=cfg.use_vllm,
         vllm_mode=cfg.vllm_mode,
+        vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+        vllm_tensor_parallel_size=cfg.vllm_tensor_parallel_size,
+        vllm_server_host=cfg.vllm_server_host,
+        vllm_server_port=cfg.vllm_server_port,
         use_cpu=not torch.cuda.is_available(),
+        data_seed=cfg.seed,
         **cfg.extra,
     )
+    watch = ZeroVarianceWatch(cfg.zero_std_warn_fraction, cfg.zero_std_warn_steps)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=funcs,
@@ -129,6 +203,7 @@ def train_rarl(
         train_dataset=ds,
         processing_class=tok,
         peft_config=lora_config(cfg.lora_r, cfg.lora_alpha) if cfg.lora_r > 0 else None,
-        callbacks=callbacks,
+        callbacks=[*(callbacks or []), watch.callback()],
+        rollout_func=rollout_func,
     )
-    return train_and_save(trainer, tok, cfg, "rarl", n_exams=len(ds))
+    return train_and_save(trainer, tok, cfg, "rarl", n_exams=len(ds), warnings=watch.warnings)

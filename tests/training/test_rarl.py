@@ -1,0 +1,169 @@
+"""RARL (Dr. GRPO through TRL) on the tiny local model with a scripted policy: the env's rarl reward
+alone moves probability toward the better completions; resume; reproducibility; the silent-failure
+warning."""
+
+import logging
+
+import pytest
+
+pytest.importorskip("trl")
+
+import datasets  # noqa: E402
+import torch  # noqa: E402
+from test_sft import CountSteps, StopAt  # noqa: E402
+from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
+
+from osmckp_env.problems import load_pool  # noqa: E402
+from osmckp_env.prompts import exam_messages  # noqa: E402
+from osmckp_env.suites import Exam  # noqa: E402
+from osmckp_env.training.config import RARLConfig  # noqa: E402
+from osmckp_env.training.rarl import train_rarl  # noqa: E402
+
+PROBLEMS = load_pool("train", "easy")[:8]
+
+
+def one_problem_exams(n):
+    rows = {"prompt": [], "problem_ids": [], "answers": [], "tiers": [], "budget": [], "order": []}
+    for i, p in enumerate(PROBLEMS[:n]):
+        rows["prompt"].append(exam_messages(Exam(i, (p,), 64, "medium"), with_levels=True))
+        rows["problem_ids"].append([p.id])
+        rows["answers"].append([p.answer])
+        rows["tiers"].append(["easy"])
+        rows["budget"].append(64)
+        rows["order"].append("medium")
+    return datasets.Dataset.from_dict(rows)
+
+
+def variants(answer):
+    """Inside a group: correct with the right level (rarl 1), correct with a wrong level, skip, wrong."""
+    tag = "### Problem 1\n<predicted_level>Level-{}</predicted_level>\n"
+    return [
+        tag.format(0) + f"\\boxed{{{answer}}}",
+        tag.format(2) + f"\\boxed{{{answer}}}",
+        tag.format(3) + "\\boxed{NA}",
+        tag.format(0) + f"\\boxed{{{int(answer) + 1}}}",
+    ]
+
+
+def scripted_rollout(seen=None):
+    by_text = {exam_messages(Exam(0, (p,), 64, "medium"), with_levels=True)[-1]["content"]: p for p in PROBLEMS}
+
+    def rollout(prompts, trainer):
+        tok = trainer.processing_class
+        prompt_ids, completion_ids = [], []
+        for i, prompt in enumerate(prompts):
+            p = by_text[prompt[-1]["content"]]
+            if seen is not None and i == 0:
+                seen.append(p.id)
+            prompt_ids.append(
+                tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)[
+                    "input_ids"
+                ]
+            )
+            text = variants(p.answer)[i % 4]
+            completion_ids.append(tok(text, add_special_tokens=False)["input_ids"] + [tok.eos_token_id])
+        return {"prompt_ids": prompt_ids, "completion_ids": completion_ids, "logprobs": None}
+
+    return rollout
+
+
+def rarl_cfg(model, out, **kw):
+    base = dict(
+        model=str(model),
+        output_dir=str(out),
+        budget=64,
+        num_generations=4,
+        per_device_train_batch_size=4,
+        max_steps=1,
+        learning_rate=1e-3,
+        save_steps=1000,
+        temperature=1.0,
+    )
+    return RARLConfig(**{**base, **kw})
+
+
+def completion_logps(model_path, prompt, texts):
+    tok = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path).eval()
+    ids = tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
+    out = []
+    for t in texts:
+        c = tok(t, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+        x = torch.tensor([ids + c])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(x).logits[0, :-1].float(), -1)
+        out.append(sum(logp[len(ids) - 1 + j, c[j]].item() for j in range(len(c))))
+    return out
+
+
+def test_one_grpo_step_on_the_rarl_reward_alone_favours_the_better_completions(tmp_path, tiny_checkpoint, grader):
+    ds = one_problem_exams(1)
+    meta = train_rarl(
+        rarl_cfg(tiny_checkpoint, tmp_path / "rl"), dataset=ds, grader=grader, rollout_func=scripted_rollout()
+    )
+    log = next(h for h in meta["log_history"] if "rewards/rarl/mean" in h)
+    assert log["rewards/rarl/mean"] == pytest.approx(0.25) and log["frac_reward_zero_std"] == 0.0
+    assert log["rewards/score/mean"] == pytest.approx(0.5)  # two of four are correct
+    texts = variants(PROBLEMS[0].answer)
+    before = completion_logps(str(tiny_checkpoint), ds[0]["prompt"], texts)
+    after = completion_logps(str(tmp_path / "rl"), ds[0]["prompt"], texts)
+    delta = [a - b for a, b in zip(after, before)]
+    # the only completion with reward 1 gains probability, and more than any zero-reward one
+    assert delta[0] > 0 and delta[0] > max(delta[1:])
+    assert meta["warnings"] == []
+
+
+def test_resume_continues_with_the_same_exam_order(tmp_path, tiny_checkpoint, grader):
+    ds = one_problem_exams(4)
+    kw = dict(max_steps=4, save_steps=2)
+    full_seen, cut_seen = [], []
+    train_rarl(
+        rarl_cfg(tiny_checkpoint, tmp_path / "full", **kw),
+        dataset=ds,
+        grader=grader,
+        rollout_func=scripted_rollout(full_seen),
+    )
+    first = train_rarl(
+        rarl_cfg(tiny_checkpoint, tmp_path / "cut", **kw),
+        dataset=ds,
+        grader=grader,
+        rollout_func=scripted_rollout(cut_seen),
+        callbacks=[StopAt(2)],
+    )
+    assert first["global_step"] == 2
+    steps = CountSteps()
+    resumed = train_rarl(
+        rarl_cfg(tiny_checkpoint, tmp_path / "cut", resume="auto", **kw),
+        dataset=ds,
+        grader=grader,
+        rollout_func=scripted_rollout(cut_seen),
+        callbacks=[steps],
+    )
+    assert resumed["global_step"] == 4 and steps.n == 2 and resumed["resumed_from"].endswith("checkpoint-2")
+    assert cut_seen == full_seen and len(set(full_seen)) == 4
+
+
+def test_same_seed_same_first_step(tmp_path, tiny_checkpoint, grader):
+    ds = one_problem_exams(2)
+    runs = []
+    for name in ("a", "b"):
+        train_rarl(
+            rarl_cfg(tiny_checkpoint, tmp_path / name), dataset=ds, grader=grader, rollout_func=scripted_rollout()
+        )
+        runs.append(AutoModelForCausalLM.from_pretrained(tmp_path / name).state_dict())
+    assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
+    # sampling from the model itself is seeded too
+    lengths = []
+    for name in ("c", "d"):
+        meta = train_rarl(rarl_cfg(tiny_checkpoint, tmp_path / name, budget=24), dataset=ds, grader=grader)
+        lengths.append([h.get("completions/mean_length") for h in meta["log_history"] if "loss" in h])
+    assert lengths[0] == lengths[1] and lengths[0][0] is not None
+
+
+def test_zero_reward_variance_is_warned_about(tmp_path, tiny_checkpoint, grader, caplog):
+    # the random tiny model writes no tags and no boxes: every reward is 0, every group flat
+    cfg = rarl_cfg(tiny_checkpoint, tmp_path / "flat", budget=16, max_steps=3, zero_std_warn_steps=2)
+    with caplog.at_level(logging.WARNING, logger="osmckp.training"):
+        meta = train_rarl(cfg, dataset=one_problem_exams(3), grader=grader)
+    assert len(meta["warnings"]) == 2  # once after 2 flat steps in a row, once in the final summary
+    assert "frac_reward_zero_std" in caplog.text and "predicted_level" in caplog.text
