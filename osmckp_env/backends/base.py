@@ -80,3 +80,21 @@ CHATML_TEMPLATE = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 """Qwen2.5-style ChatML, used when a tokenizer ships no chat template (e.g. the bundled one)."""
+
+
+def peft_adapter(model: str, base_model: str | None = None) -> tuple[str, str | None]:
+    """(base model, adapter folder) for a path that is a PEFT adapter (it holds
+    ``adapter_config.json``, e.g. an intermediate LoRA ``checkpoint-N``), else (model, None).
+
+    The base is ``base_model`` if given, else the adapter's own ``base_model_name_or_path``.
+    """
+    import json
+    from pathlib import Path
+
+    cfg = Path(model) / "adapter_config.json"
+    if not cfg.is_file():
+        return model, None
+    base = base_model or json.loads(cfg.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    if not base:
+        raise ValueError(f"{cfg} names no base_model_name_or_path; pass the base model as backend_args.base_model")
+    return base, model

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from osmckp_env.backends.base import CHATML_TEMPLATE, Completion, Messages, Sampling, check_max_tokens
+from pathlib import Path
+
+from osmckp_env.backends.base import CHATML_TEMPLATE, Completion, Messages, Sampling, check_max_tokens, peft_adapter
 from osmckp_env.tokenization import HFTokenCounter
+
+
+def _has_tokenizer(folder: str) -> bool:
+    return any((Path(folder) / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json", "vocab.json"))
 
 
 def _require():
@@ -19,8 +25,12 @@ class TransformersBackend:
     """Generate with ``AutoModelForCausalLM.generate``.
 
     Args:
-        model: a path or hub id, or an already loaded model.
-        tokenizer: a path / hub id / tokenizer; default: the model's.
+        model: a path or hub id, or an already loaded model. A PEFT adapter folder (one with
+            ``adapter_config.json``, such as an intermediate LoRA checkpoint) is loaded on its base
+            model and merged.
+        base_model: the base for an adapter folder (default: the one the adapter names).
+        tokenizer: a path / hub id / tokenizer; default: the model's (an adapter folder's own
+            tokenizer if it saved one, else its base's).
         device: ``cpu``, ``cuda``, ``auto`` (cuda if available).
         dtype: ``auto``, ``bfloat16``, ``float16`` or ``float32``.
         batch_size: prompts per ``generate`` call.
@@ -35,6 +45,7 @@ class TransformersBackend:
         dtype: str = "auto",
         batch_size: int = 8,
         trust_remote_code: bool = False,
+        base_model: str | None = None,
     ) -> None:
         torch, transformers = _require()
         if batch_size <= 0:
@@ -42,9 +53,18 @@ class TransformersBackend:
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         if isinstance(model, str):
             torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+            base, adapter = peft_adapter(model, base_model)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(
-                model, dtype=torch_dtype, trust_remote_code=trust_remote_code
+                base, dtype=torch_dtype, trust_remote_code=trust_remote_code
             )
+            if adapter is not None:
+                try:
+                    from peft import PeftModel
+                except ImportError as e:
+                    raise ImportError(f"{adapter} is a PEFT adapter; loading it needs peft: pip install peft") from e
+                self.model = PeftModel.from_pretrained(self.model, adapter).merge_and_unload()
+                if tokenizer is None and not _has_tokenizer(adapter):
+                    tokenizer = base
             name = model
         else:
             self.model = model

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from osmckp_env.backends.base import CHATML_TEMPLATE, Completion, Messages, Sampling, check_max_tokens
+from osmckp_env.backends.base import CHATML_TEMPLATE, Completion, Messages, Sampling, check_max_tokens, peft_adapter
 from osmckp_env.tokenization import HFTokenCounter
 
 
 class VLLMBackend:
-    """Args: ``model`` (path or hub id) and any ``vllm.LLM`` keyword (``tensor_parallel_size``...)."""
+    """Args: ``model`` (path or hub id) and any ``vllm.LLM`` keyword (``tensor_parallel_size``...).
 
-    def __init__(self, model: str, **llm_kwargs) -> None:
+    A PEFT adapter folder (``adapter_config.json``) is served as a LoRA on its base model
+    (``base_model`` overrides the base the adapter names; ``max_lora_rank`` defaults to its rank).
+    """
+
+    def __init__(self, model: str, base_model: str | None = None, **llm_kwargs) -> None:
         try:
             import vllm
         except ImportError as e:
             raise ImportError("the vllm backend needs vLLM on a CUDA machine: pip install 'osmckp[vllm]'") from e
         self._vllm = vllm
-        self.llm = vllm.LLM(model=model, **llm_kwargs)
+        base, adapter = peft_adapter(model, base_model)
+        self._lora = None
+        if adapter is not None:
+            import json
+            from pathlib import Path
+
+            from vllm.lora.request import LoRARequest
+
+            rank = json.loads((Path(adapter) / "adapter_config.json").read_text()).get("r", 16)
+            llm_kwargs = {"enable_lora": True, "max_lora_rank": max(8, int(rank)), **llm_kwargs}
+            self._lora = LoRARequest("osmckp-adapter", 1, str(adapter))
+        self.llm = vllm.LLM(model=base, **llm_kwargs)
         tok = self.llm.get_tokenizer()
         if not getattr(tok, "chat_template", None):
             tok.chat_template = CHATML_TEMPLATE
@@ -33,7 +48,7 @@ class VLLMBackend:
             )
             for c in caps
         ]
-        outs = self.llm.generate(texts, params)
+        outs = self.llm.generate(texts, params, lora_request=self._lora)
         return [
             Completion(
                 o.outputs[0].text,

@@ -37,3 +37,28 @@ def test_sampling_seeded(backend):
 def test_rejects_bad_cap(backend):
     with pytest.raises(ValueError, match="max_tokens"):
         backend.generate(PROMPTS, max_tokens=0, sampling=Sampling())
+
+
+def test_a_peft_adapter_folder_loads_on_its_base(tiny_checkpoint, tmp_path):
+    pytest.importorskip("peft")
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_checkpoint)
+    lora = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", task_type="CAUSAL_LM"))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, p in lora.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.5)  # a trained adapter: not the identity
+    lora.save_pretrained(tmp_path / "checkpoint-2")  # what an intermediate LoRA checkpoint holds
+    assert (tmp_path / "checkpoint-2" / "adapter_config.json").exists()
+    merged = lora.merge_and_unload()
+
+    from_adapter = make_backend("transformers", model=str(tmp_path / "checkpoint-2"), device="cpu")
+    from_merged = make_backend("transformers", model=merged, tokenizer=str(tiny_checkpoint), device="cpu")
+    from_base = make_backend("transformers", model=str(tiny_checkpoint), device="cpu")
+    texts = [c.text for c in from_adapter.generate(PROMPTS, max_tokens=8, sampling=Sampling())]
+    assert texts == [c.text for c in from_merged.generate(PROMPTS, max_tokens=8, sampling=Sampling())]
+    assert texts != [c.text for c in from_base.generate(PROMPTS, max_tokens=8, sampling=Sampling())]
