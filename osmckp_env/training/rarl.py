@@ -137,6 +137,43 @@ class ZeroVarianceWatch:
         return None
 
 
+def grpo_args(cfg: RARLConfig, reward_weights: list[float]):
+    """TRL's ``GRPOConfig`` for ``cfg``: Dr. GRPO, the exam budget as the hard cut, vLLM settings."""
+    _require()
+    import torch
+    from trl import GRPOConfig
+
+    return GRPOConfig(
+        output_dir=cfg.output_dir,
+        loss_type="dr_grpo",
+        scale_rewards="none",
+        beta=cfg.beta,
+        num_generations=cfg.num_generations,
+        max_completion_length=cfg.budget,
+        temperature=cfg.temperature,
+        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        max_steps=cfg.max_steps,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        bf16=cfg.bf16,
+        seed=cfg.seed,
+        logging_steps=cfg.logging_steps,
+        save_steps=cfg.save_steps,
+        report_to="none",
+        reward_weights=reward_weights,
+        use_vllm=cfg.use_vllm,
+        vllm_mode=cfg.vllm_mode,
+        vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+        vllm_tensor_parallel_size=cfg.vllm_tensor_parallel_size,
+        vllm_server_host=cfg.vllm_server_host,
+        vllm_server_port=cfg.vllm_server_port,
+        use_cpu=not torch.cuda.is_available(),
+        data_seed=cfg.seed,
+        **cfg.extra,
+    )
+
+
 def train_rarl(
     cfg: RARLConfig,
     *,
@@ -156,8 +193,7 @@ def train_rarl(
     in the log and in ``warnings`` of the returned summary.
     """
     _require()
-    import torch
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     ds = dataset if dataset is not None else rarl_dataset(cfg)
     model, tok = load_model_and_tokenizer(cfg.model, cfg.bf16)
@@ -166,35 +202,7 @@ def train_rarl(
     for fn, w in extra_rewards or []:
         funcs.append(fn)
         weights.append(float(w))
-    args = GRPOConfig(
-        output_dir=cfg.output_dir,
-        loss_type="dr_grpo",
-        scale_rewards="none",
-        beta=cfg.beta,
-        num_generations=cfg.num_generations,
-        max_completion_length=cfg.budget,
-        temperature=cfg.temperature,
-        per_device_train_batch_size=cfg.per_device_train_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        learning_rate=cfg.learning_rate,
-        max_steps=cfg.max_steps,
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        bf16=cfg.bf16,
-        seed=cfg.seed,
-        logging_steps=cfg.logging_steps,
-        save_steps=cfg.save_steps,
-        report_to="none",
-        reward_weights=weights,
-        use_vllm=cfg.use_vllm,
-        vllm_mode=cfg.vllm_mode,
-        vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
-        vllm_tensor_parallel_size=cfg.vllm_tensor_parallel_size,
-        vllm_server_host=cfg.vllm_server_host,
-        vllm_server_port=cfg.vllm_server_port,
-        use_cpu=not torch.cuda.is_available(),
-        data_seed=cfg.seed,
-        **cfg.extra,
-    )
+    args = grpo_args(cfg, weights)
     watch = ZeroVarianceWatch(cfg.zero_std_warn_fraction, cfg.zero_std_warn_steps)
     trainer = GRPOTrainer(
         model=model,

@@ -61,25 +61,13 @@ def drop_too_long(ds, tok, max_length: int):
     return ds.select(keep), len(ds) - len(keep)
 
 
-def build_sft_trainer(cfg: SFTRunConfig, *, dataset=None, callbacks=None):
-    """The ``SFTTrainer`` for ``cfg``: loss on the completion (the assistant's answer) only.
-
-    Returns (trainer, tokenizer, info) with ``info`` = examples used and dropped as too long."""
+def sft_args(cfg: SFTRunConfig):
+    """TRL's ``SFTConfig`` for ``cfg``: loss on the completion only, seeded data order."""
     _require()
-    import datasets
     import torch
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
-    ds = as_prompt_completion(dataset if dataset is not None else datasets.load_from_disk(cfg.dataset))
-    model, tok = load_model_and_tokenizer(cfg.model, cfg.bf16)
-    ds, n_long = drop_too_long(ds, tok, cfg.max_length)
-    if n_long:
-        logger.warning(
-            "MFT: dropped %d example(s) longer than max_length=%d tokens (never truncated)", n_long, cfg.max_length
-        )
-    if len(ds) == 0:
-        raise ValueError(f"no MFT example fits max_length={cfg.max_length}; raise max_length")
-    args = SFTConfig(
+    return SFTConfig(
         output_dir=cfg.output_dir,
         learning_rate=cfg.learning_rate,
         num_train_epochs=cfg.num_train_epochs,
@@ -97,6 +85,26 @@ def build_sft_trainer(cfg: SFTRunConfig, *, dataset=None, callbacks=None):
         use_cpu=not torch.cuda.is_available(),
         completion_only_loss=True,
     )
+
+
+def build_sft_trainer(cfg: SFTRunConfig, *, dataset=None, callbacks=None):
+    """The ``SFTTrainer`` for ``cfg``: loss on the completion (the assistant's answer) only.
+
+    Returns (trainer, tokenizer, info) with ``info`` = examples used and dropped as too long."""
+    _require()
+    import datasets
+    from trl import SFTTrainer
+
+    ds = as_prompt_completion(dataset if dataset is not None else datasets.load_from_disk(cfg.dataset))
+    model, tok = load_model_and_tokenizer(cfg.model, cfg.bf16)
+    ds, n_long = drop_too_long(ds, tok, cfg.max_length)
+    if n_long:
+        logger.warning(
+            "MFT: dropped %d example(s) longer than max_length=%d tokens (never truncated)", n_long, cfg.max_length
+        )
+    if len(ds) == 0:
+        raise ValueError(f"no MFT example fits max_length={cfg.max_length}; raise max_length")
+    args = sft_args(cfg)
     trainer = SFTTrainer(
         model=model,
         args=args,

@@ -1,0 +1,26 @@
+"""The GPU recipe's configs load into our config classes and are accepted by TRL 1.16."""
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("trl")
+
+from osmckp_env.training.config import MFTDataConfig, RARLConfig, SFTRunConfig  # noqa: E402
+from osmckp_env.training.rarl import ExamRewards, grpo_args  # noqa: E402
+from osmckp_env.training.sft import sft_args  # noqa: E402
+
+RECIPES = Path(__file__).resolve().parents[2] / "benchmarks" / "recipes"
+
+
+def test_recipe_configs_are_accepted_by_trl():
+    data = MFTDataConfig.load(RECIPES / "mft_data.yaml")
+    assert (RECIPES / Path(data.spec).name).exists()
+    sft = sft_args(SFTRunConfig.load(RECIPES / "mft.yaml"))
+    assert sft.completion_only_loss is True and sft.max_length == 2048
+    cfg = RARLConfig.load(RECIPES / "rarl.yaml")
+    grpo = grpo_args(cfg, [1.0] + [0.0] * (len(ExamRewards.METRICS) - 1))
+    assert grpo.loss_type == "dr_grpo" and grpo.scale_rewards == "none" and grpo.beta == 0.0
+    assert grpo.max_completion_length == cfg.budget == 1024
+    assert grpo.use_vllm and grpo.vllm_gpu_memory_utilization == cfg.vllm_gpu_memory_utilization
+    assert cfg.resume == "auto"
