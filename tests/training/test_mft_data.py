@@ -102,3 +102,21 @@ def test_changed_config_is_refused_then_overwritten(tmp_path, grader, capsys):
     with pytest.raises(SystemExit):
         main(["train", "mft-data", "--help"])
     assert "--overwrite" in capsys.readouterr().out
+
+
+def test_same_config_and_seed_give_the_same_data(tmp_path, tiny_checkpoint, grader):
+    from osmckp_env.backends import make_backend
+
+    rows = []
+    for name in ("a", "b"):
+        backend = make_backend("transformers", model=str(tiny_checkpoint), device="cpu", batch_size=4)
+        cfg = MFTDataConfig(spec="x.yaml", out_dir=str(tmp_path / name), k=2, limit_per_tier=2, max_tokens=24)
+        make_mft_data(cfg, backend, grader=grader, progress=False)
+        rows.append(datasets.load_from_disk(str(tmp_path / name / "dataset")).to_list())
+        from osmckp_env.runner.records import read_records
+        from osmckp_env.training.mft_data import SAMPLE_FIELDS
+
+        recs, _ = read_records(tmp_path / name / "samples.jsonl", SAMPLE_FIELDS)
+        rows.append([s["text"] for r in recs for s in r["samples"]])
+    assert rows[0] == rows[2] and rows[1] == rows[3]
+    assert len(set(rows[1])) > 1  # the k samples differ: sampling is seeded, not greedy
