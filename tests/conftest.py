@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from osmckp_env.exam.problems import Problem
+from osmckp_env.exam.suites import Exam
 from osmckp_env.grading import Grader
-from osmckp_env.problems import Problem
-from osmckp_env.suites import Exam
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +50,7 @@ def tiny_checkpoint(tmp_path_factory):
 def gold_or_level_reply(levels=None):
     """Scripted model: answers level questions from ``levels`` (by tier), else the gold answers."""
     from osmckp_env.backends.scripted import gold_reply
-    from osmckp_env.problems import TIERS, load_pool
+    from osmckp_env.exam.problems import TIERS, load_pool
 
     levels = levels or {"easy": 0, "medium": 1, "hard": 3}
     tier_of = {p.problem.strip(): p.difficulty for t in TIERS for p in load_pool("eval", t)}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from osmckp_env.problems import gsm8k_final_answer, load_pool
+from osmckp_env.exam.problems import gsm8k_final_answer, load_pool
 
 DATA = resources.files("osmckp_env") / "data"
 

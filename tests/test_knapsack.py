@@ -3,7 +3,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osmckp_env.knapsack import best_subset, greedy_by_levels, greedy_knapsack
+from osmckp_env.exam.knapsack import best_subset, greedy_by_levels, greedy_knapsack
 
 
 def test_paper_rule_examples():

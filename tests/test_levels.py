@@ -1,6 +1,6 @@
 import pytest
 
-from osmckp_env.levels import LevelBins, parse_level_tag
+from osmckp_env.exam.levels import LevelBins, parse_level_tag
 
 
 def test_default_bins_follow_paper():

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from osmckp_env import metrics as M
+from osmckp_env.scoring import metrics as M
 
 
 def rec(correct, statuses=None, tokens=None, pred=None, actual=None, exhausted=False, grade=None):

@@ -2,8 +2,8 @@ import pytest
 from conftest import make_exam
 
 from osmckp_env.agents.greedy_knapsack import GreedyKnapsackAgent
-from osmckp_env.levels import LevelBins
-from osmckp_env.prompts import exam_user_prompt, level_legend, problem_user_prompt
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.prompts import exam_user_prompt, level_legend, problem_user_prompt
 from osmckp_env.training.mft_data import single_problem_messages
 
 

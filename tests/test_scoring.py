@@ -3,9 +3,9 @@ from conftest import completion, make_exam
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from osmckp_env.levels import LevelBins
-from osmckp_env.scoring import score_completion, score_completions
-from osmckp_env.tokenization import default_counter
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.tokenization import default_counter
+from osmckp_env.grading.record import score_completion, score_completions
 
 
 def test_all_correct_with_levels(exam, grader):
@@ -73,7 +73,7 @@ def test_repeated_header_does_not_double_count_tokens(exam, grader):
 
 
 def test_unreached_problems_have_no_level_and_are_counted_apart(grader):
-    from osmckp_env import metrics
+    from osmckp_env.scoring import metrics
 
     exam = make_exam(budget=40)
     text = "### Problem 1\n<predicted_level>Level-0</predicted_level>\n" + "word " * 100
@@ -115,8 +115,8 @@ _BOXES = st.sampled_from(["", "\\boxed{4}", "\\boxed{NA}", "\\boxed{\\frac{1}{"]
 )
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_per_problem_tokens_partition_the_counted_completion(pieces, preamble, budget):
+    from osmckp_env.exam.tokenization import truncate
     from osmckp_env.grading.parse import parse_completion, preamble_end
-    from osmckp_env.tokenization import truncate
 
     text = preamble + "".join(f"\n{h.format(k=k)}\n{f} {box}\n" for h, k, f, box in pieces)
     counter = default_counter()

@@ -3,8 +3,8 @@ from collections import Counter
 
 import pytest
 
-from osmckp_env.problems import TIER_RANK
-from osmckp_env.suites import NAMED_SUITES, SUITE_VERSION, Suite, SuiteConfig, build_suite, get_suite, list_suites
+from osmckp_env.exam.problems import TIER_RANK
+from osmckp_env.exam.suites import NAMED_SUITES, SUITE_VERSION, Suite, SuiteConfig, build_suite, get_suite, list_suites
 
 
 def test_named_suites_exist():

@@ -1,4 +1,4 @@
-from osmckp_env.tokenization import bundled_tokenizer, default_counter, truncate
+from osmckp_env.exam.tokenization import bundled_tokenizer, default_counter, truncate
 
 
 def test_bundled_qwen_tokenizer_reference_ids():

@@ -35,7 +35,7 @@ def timed(fn, *a, **k):
 
 # -- grading -------------------------------------------------------------------------------
 def grading_pairs(n: int, adversarial_share: float, seed: int = 0) -> list[tuple[str, str]]:
-    from osmckp_env.problems import load_pool
+    from osmckp_env.exam.problems import load_pool
 
     rng = np.random.default_rng(seed)
     golds = [p.answer for p in load_pool("eval", "medium")] + [p.answer for p in load_pool("eval", "easy")]
@@ -100,10 +100,10 @@ def bench_grading(n: int) -> None:
 # -- runner --------------------------------------------------------------------------------
 def bench_runner(n_exams: int) -> None:
     from osmckp_env.backends import Sampling, make_backend
+    from osmckp_env.exam.suites import get_suite
     from osmckp_env.grading import Grader
     from osmckp_env.runner.run import run_suite
     from osmckp_env.runner.spec import AgentSpec
-    from osmckp_env.suites import get_suite
     from osmckp_env.testing.fake_openai_server import FakeOpenAIServer
 
     delay = 0.05
@@ -138,8 +138,8 @@ def bench_tokens() -> None:
 
     from transformers import AutoTokenizer
 
-    from osmckp_env.problems import load_pool
-    from osmckp_env.tokenization import default_counter
+    from osmckp_env.exam.problems import load_pool
+    from osmckp_env.exam.tokenization import default_counter
 
     texts = [p.problem + " " + p.answer for p in load_pool("eval", "medium")] * 4
     c = default_counter()
@@ -211,8 +211,8 @@ def bench_sim(n: int) -> None:
 def bench_reward() -> None:
     import torch
 
+    from osmckp_env.exam.suites import get_suite
     from osmckp_env.grading import Grader
-    from osmckp_env.suites import get_suite
     from osmckp_env.testing.tiny_model import build_tiny_model, train_tiny_tokenizer
     from osmckp_env.training.rarl import ExamRewards
 

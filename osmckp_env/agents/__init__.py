@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import importlib
 
-from osmckp_env._lookup import lookup
 from osmckp_env.agents.base import Agent, AgentOutput, PromptAgent
+from osmckp_env.exam._lookup import lookup
 
 AGENTS = {
     "direct": "osmckp_env.agents.prompting:DirectAgent",

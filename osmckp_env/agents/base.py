@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
 from osmckp_env.backends.base import Backend, Completion, Messages, Sampling, prompt_hash
-from osmckp_env.levels import LevelBins
-from osmckp_env.prompts import SYSTEM_PROMPT, exam_user_prompt
-from osmckp_env.suites import Exam
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt
+from osmckp_env.exam.suites import Exam
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from osmckp_env.agents.base import AgentOutput, PromptAgent, call_record
-from osmckp_env.knapsack import greedy_by_levels
-from osmckp_env.levels import SKIP_LEVEL, parse_level_tag
-from osmckp_env.prompts import LEVEL_TAG, SYSTEM_PROMPT, level_legend
-from osmckp_env.suites import Exam
+from osmckp_env.exam.knapsack import greedy_by_levels
+from osmckp_env.exam.levels import SKIP_LEVEL, parse_level_tag
+from osmckp_env.exam.prompts import LEVEL_TAG, SYSTEM_PROMPT, level_legend
+from osmckp_env.exam.suites import Exam
 
 LEVEL_MAX_TOKENS = 24
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from osmckp_env.agents.base import AgentOutput, PromptAgent, call_record
 from osmckp_env.backends.base import Messages
-from osmckp_env.prompts import SYSTEM_PROMPT, exam_user_prompt
-from osmckp_env.suites import Exam
+from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt
+from osmckp_env.exam.suites import Exam
 
 
 class DirectAgent(PromptAgent):

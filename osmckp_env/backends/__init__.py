@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-from osmckp_env._lookup import lookup
 from osmckp_env.backends.base import Backend, Completion, Sampling, prompt_hash
+from osmckp_env.exam._lookup import lookup
 
 BACKENDS = {
     "scripted": "osmckp_env.backends.scripted:ScriptedBackend",

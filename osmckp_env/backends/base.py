@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
-from osmckp_env.tokenization import TokenCounter
+from osmckp_env.exam.tokenization import TokenCounter
 
 Messages = list[dict]
 

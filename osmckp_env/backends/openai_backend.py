@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens
-from osmckp_env.tokenization import TokenCounter, default_counter
+from osmckp_env.exam.tokenization import TokenCounter, default_counter
 
 
 class OpenAIBackend:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens, prompt_hash
-from osmckp_env.tokenization import TokenCounter, default_counter
+from osmckp_env.exam.tokenization import TokenCounter, default_counter
 
 
 class ReplayBackend:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from osmckp_env.backends.base import CHATML_TEMPLATE, Completion, Messages, Sampling, check_max_tokens, peft_adapter
-from osmckp_env.tokenization import HFTokenCounter
+from osmckp_env.exam.tokenization import HFTokenCounter
 
 
 def _has_tokenizer(folder: str) -> bool:

@@ -9,12 +9,12 @@ import numpy as np
 from gymnasium import spaces
 
 from osmckp_env.envs.spaces import UnicodeText
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt, problem_user_prompt
+from osmckp_env.exam.suites import Exam, Suite, SuiteConfig, build_suite, get_suite
+from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter
 from osmckp_env.grading import Grader
-from osmckp_env.levels import LevelBins
-from osmckp_env.prompts import SYSTEM_PROMPT, exam_user_prompt, problem_user_prompt
-from osmckp_env.scoring import actual_level, score_completions
-from osmckp_env.suites import Exam, Suite, SuiteConfig, build_suite, get_suite
-from osmckp_env.tokenization import HFTokenCounter, TokenCounter, default_counter
+from osmckp_env.grading.record import actual_level, score_completions
 
 REWARDS = ("score", "rarl")
 MODES = ("exam", "sequential")
@@ -57,7 +57,7 @@ class ExamEnv(gym.Env):
 
     ## Observation Space
     ``Dict(prompt=UnicodeText, remaining_budget=Box(int64), position=Discrete(n+1))``.
-    ``prompt`` is the user message (the system message is ``osmckp_env.prompts.SYSTEM_PROMPT``;
+    ``prompt`` is the user message (the system message is ``osmckp_env.exam.prompts.SYSTEM_PROMPT``;
     ``info["messages"]`` holds both). In exam mode the prompt poses every problem.
 
     ## Action Space

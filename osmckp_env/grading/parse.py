@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from osmckp_env.exam.levels import parse_level_tag
 from osmckp_env.grading.extract import find_boxed, is_skip
-from osmckp_env.levels import parse_level_tag
 
 # A header is a line holding only: optional markdown markers (``#``..``######``, ``**``, ``__``),
 # ``Problem k`` (optionally ``of n``), and optionally punctuation plus a short title, a short

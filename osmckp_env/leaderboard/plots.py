@@ -10,8 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from osmckp_env.metrics import level_confusion  # noqa: E402
-from osmckp_env.problems import TIERS  # noqa: E402
+from osmckp_env.exam.problems import TIERS  # noqa: E402
+from osmckp_env.scoring.metrics import level_confusion  # noqa: E402
 
 
 def _bars(results: list[dict], out: Path) -> str:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from osmckp_env.exam.suites import MAIN_SETTINGS
 from osmckp_env.runner.records import read_records
 from osmckp_env.runner.run import load_results
-from osmckp_env.suites import MAIN_SETTINGS
 
 COLUMNS = [
     "agent",

@@ -17,14 +17,14 @@ from tqdm.auto import tqdm
 import osmckp_env
 from osmckp_env.agents import make_agent
 from osmckp_env.backends import Sampling, make_backend
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.suites import Suite, get_suite
+from osmckp_env.exam.tokenization import default_counter
 from osmckp_env.grading import Grader, default_grader
-from osmckp_env.levels import LevelBins
-from osmckp_env.metrics import summarize
+from osmckp_env.grading.record import RECORD_VERSION, score_completions
 from osmckp_env.runner.records import RecordWriter
 from osmckp_env.runner.spec import AgentSpec, config_hash
-from osmckp_env.scoring import RECORD_VERSION, score_completions
-from osmckp_env.suites import Suite, get_suite
-from osmckp_env.tokenization import default_counter
+from osmckp_env.scoring.metrics import summarize
 
 RESULTS_FORMAT = 1
 ENV_ID = "OSMCKP-v0"

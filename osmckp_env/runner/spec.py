@@ -13,7 +13,7 @@ import yaml
 
 from osmckp_env.agents import AGENTS
 from osmckp_env.backends import BACKENDS
-from osmckp_env.levels import LevelBins
+from osmckp_env.exam.levels import LevelBins
 
 SECRET_KEY_RE = re.compile(r"(api[_-]?key|token|secret|password|authorization|auth)", re.IGNORECASE)
 REDACTED = "***REDACTED***"

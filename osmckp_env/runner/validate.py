@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.problems import Problem
+from osmckp_env.exam.suites import SUITE_VERSION, Exam, SuiteConfig, build_suite
+from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, default_counter
 from osmckp_env.grading import Grader, default_grader
-from osmckp_env.levels import LevelBins
-from osmckp_env.metrics import summarize
-from osmckp_env.problems import Problem
+from osmckp_env.grading.record import score_completions
 from osmckp_env.runner.records import read_records
 from osmckp_env.runner.run import load_results, split_orders
-from osmckp_env.scoring import score_completions
-from osmckp_env.suites import SUITE_VERSION, Exam, SuiteConfig, build_suite
-from osmckp_env.tokenization import DEFAULT_TOKENIZER, default_counter
+from osmckp_env.scoring.metrics import summarize
 
 
 def _close(a, b) -> bool:

@@ -56,7 +56,7 @@ def calibrate(
 
 def calibrate_file(path: str | Path, name: str | None = None) -> Profile:
     """``calibrate`` over a runner ``records.jsonl`` (or its folder); MATH levels from the bundled pools."""
-    from osmckp_env.problems import SPLITS, load_pool
+    from osmckp_env.exam.problems import SPLITS, load_pool
 
     path = Path(path)
     if path.is_dir():

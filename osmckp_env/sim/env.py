@@ -8,11 +8,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from osmckp_env.levels import SKIP_LEVEL, LevelBins
-from osmckp_env.problems import TIER_RANK
+from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
+from osmckp_env.exam.problems import TIER_RANK
+from osmckp_env.exam.suites import Exam
 from osmckp_env.sim.oracle import action_caps, claimed_level
 from osmckp_env.sim.profiles import Atoms, Profile, get_profile
-from osmckp_env.suites import Exam
 
 N_FEATURES = 12
 

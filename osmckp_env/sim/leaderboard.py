@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite
 from osmckp_env.leaderboard.tables import to_markdown
-from osmckp_env.metrics import regret
+from osmckp_env.scoring.metrics import regret
 from osmckp_env.sim.env import SimEnv
 from osmckp_env.sim.policies import POLICIES, Oracle, SB3Policy, SimPolicy, make_policy
 from osmckp_env.sim.profiles import get_profile
-from osmckp_env.suites import MAIN_SETTINGS, get_suite
 
 COLUMNS = [
     "policy",

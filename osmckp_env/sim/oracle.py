@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from osmckp_env.levels import SKIP_LEVEL, LevelBins
+from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
 from osmckp_env.sim.profiles import Atoms
 
 

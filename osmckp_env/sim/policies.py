@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from osmckp_env._lookup import lookup
-from osmckp_env.knapsack import greedy_by_levels
+from osmckp_env.exam._lookup import lookup
+from osmckp_env.exam.knapsack import greedy_by_levels
 from osmckp_env.sim.env import ExamView
 from osmckp_env.sim.oracle import action_caps, evaluate_table, solve_exam
 

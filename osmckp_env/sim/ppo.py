@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from osmckp_env.suites import SuiteConfig
+from osmckp_env.exam.suites import SuiteConfig
 
 TRAIN_SUITES = [
     SuiteConfig(order=o, budget=b, split="train", n_exams=2000, seed=1) for o in ("medium", "hard") for b in (512, 1024)

@@ -201,6 +201,6 @@ def get_profile(profile) -> Profile:
         return profile
     if isinstance(profile, (str, Path)) and str(profile).endswith(".json"):
         return Profile.load(profile)
-    from osmckp_env._lookup import lookup
+    from osmckp_env.exam._lookup import lookup
 
     return lookup(bundled_profiles(), str(profile), kind="profile")

@@ -19,7 +19,7 @@ def train_tiny_tokenizer(vocab_size: int = 600, texts: list[str] | None = None):
     from osmckp_env.backends.base import CHATML_TEMPLATE
 
     if texts is None:
-        from osmckp_env.problems import load_pool
+        from osmckp_env.exam.problems import load_pool
 
         texts = [p.problem + " " + p.answer for tier in ("easy", "medium") for p in load_pool("eval", tier)[:300]]
         texts += ["### Problem 1 <predicted_level>Level-0</predicted_level> \\boxed{NA} \\boxed{42}"] * 20

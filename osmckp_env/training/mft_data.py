@@ -12,13 +12,13 @@ from tqdm.auto import tqdm
 
 from osmckp_env.backends import Sampling
 from osmckp_env.backends.base import prompt_hash
+from osmckp_env.exam.levels import LEVEL_TAG_RE, SKIP_LEVEL, LevelBins
+from osmckp_env.exam.problems import Problem, load_pool
+from osmckp_env.exam.prompts import LEVEL_TAG, SYSTEM_PROMPT, exam_user_prompt, level_legend
+from osmckp_env.exam.suites import Exam
 from osmckp_env.grading import Grader, default_grader, parse_single
-from osmckp_env.levels import LEVEL_TAG_RE, SKIP_LEVEL, LevelBins
-from osmckp_env.problems import Problem, load_pool
-from osmckp_env.prompts import LEVEL_TAG, SYSTEM_PROMPT, exam_user_prompt, level_legend
+from osmckp_env.grading.record import segment_levels
 from osmckp_env.runner.records import RecordWriter
-from osmckp_env.scoring import segment_levels
-from osmckp_env.suites import Exam
 from osmckp_env.training.config import MFTDataConfig
 
 SAMPLE_FIELDS = ("key", "config_hash", "problem_id", "samples")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.suites import SuiteConfig, build_suite
 from osmckp_env.grading import Grader, default_grader
-from osmckp_env.levels import LevelBins
-from osmckp_env.rewards import completion_text, exams_from_columns
-from osmckp_env.scoring import score_completions
-from osmckp_env.suites import SuiteConfig, build_suite
+from osmckp_env.grading.record import score_completions
+from osmckp_env.scoring.rewards import completion_text, exams_from_columns
 from osmckp_env.training.config import RARLConfig
 from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config, train_and_save
 
@@ -19,7 +19,7 @@ def rarl_dataset(cfg: RARLConfig):
     """Training-split exams in each of ``cfg.orders`` at ``cfg.budget`` with the MFT prompt."""
     import datasets
 
-    from osmckp_env.prompts import exam_messages
+    from osmckp_env.exam.prompts import exam_messages
 
     parts = []
     per = max(1, cfg.n_exams // len(cfg.orders))
@@ -38,7 +38,7 @@ class ExamRewards:
     METRICS = ("rarl", "score", "skip_rate", "tokens", "level_accuracy")
 
     def __init__(self, tokenizer, bins: LevelBins | None = None, grader: Grader | None = None) -> None:
-        from osmckp_env.tokenization import HFTokenCounter
+        from osmckp_env.exam.tokenization import HFTokenCounter
 
         self.counter = HFTokenCounter(tokenizer, getattr(tokenizer, "name_or_path", "") or "policy")
         self.bins = bins or LevelBins()

@@ -4,8 +4,8 @@ from conftest import gold_or_level_reply
 from osmckp_env.agents import AGENTS, Agent, make_agent
 from osmckp_env.backends import make_backend
 from osmckp_env.backends.scripted import ScriptedBackend
-from osmckp_env.scoring import score_completions
-from osmckp_env.suites import get_suite
+from osmckp_env.exam.suites import get_suite
+from osmckp_env.grading.record import score_completions
 
 EXAMS = get_suite("medium-512", n_exams=3).exams
 

@@ -2,8 +2,8 @@ import pytest
 
 from osmckp_env.backends import Sampling, make_backend, prompt_hash
 from osmckp_env.backends.scripted import ScriptedBackend
-from osmckp_env.prompts import exam_messages
-from osmckp_env.suites import get_suite
+from osmckp_env.exam.prompts import exam_messages
+from osmckp_env.exam.suites import get_suite
 
 
 def test_scripted_caps_tokens():

@@ -8,10 +8,10 @@ import pytest
 
 from osmckp_env.backends.scripted import ScriptedBackend
 from osmckp_env.cli import main
+from osmckp_env.exam.suites import get_suite
 from osmckp_env.runner.records import read_records
 from osmckp_env.runner.run import run_suite
 from osmckp_env.runner.spec import AgentSpec
-from osmckp_env.suites import get_suite
 from osmckp_env.testing.fake_openai_server import FakeOpenAIServer
 
 SECRET = "sk-test-THIS-MUST-NOT-LEAK-123"
@@ -75,7 +75,7 @@ def test_no_secret_lands_anywhere(tmp_path, grader, capsys):
 
 def test_backend_overrun_is_cut_and_recorded(grader):
     from osmckp_env.agents.prompting import DirectAgent
-    from osmckp_env.scoring import score_completions
+    from osmckp_env.grading.record import score_completions
 
     exams = get_suite("medium-512", n_exams=2).exams
     agent = DirectAgent(ScriptedBackend(lambda m, cap: "### Problem 1\n" + "word " * 2000 + "\\boxed{1}", overrun=True))

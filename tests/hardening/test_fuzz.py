@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from osmckp_env.exam.levels import parse_level_tag
 from osmckp_env.grading import Grader, find_boxed, parse_completion, parse_single
-from osmckp_env.levels import parse_level_tag
-from osmckp_env.scoring import score_completion
+from osmckp_env.grading.record import score_completion
 
 LATEX_BITS = st.sampled_from(
     [
@@ -121,7 +121,7 @@ def test_failures_are_counted_per_problem_not_hidden(grader):
         slow.close()
     statuses = [p["grade_status"] for p in rec["problems"]]
     assert statuses[0] == "ok" and statuses[1] == "timeout" and statuses[2] == "ok"
-    from osmckp_env.metrics import grader_failures, grader_failures_by_problem
+    from osmckp_env.scoring.metrics import grader_failures, grader_failures_by_problem
 
     assert sum(grader_failures([rec]).values()) == 1
     assert grader_failures_by_problem([rec]) == {"p1": 1}

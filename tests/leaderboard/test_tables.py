@@ -1,7 +1,7 @@
+from osmckp_env.exam.suites import get_suite
 from osmckp_env.leaderboard import build_leaderboard
 from osmckp_env.runner.run import run_suite
 from osmckp_env.runner.spec import AgentSpec
-from osmckp_env.suites import get_suite
 
 
 def test_leaderboard_from_recorded_results(tmp_path, grader):

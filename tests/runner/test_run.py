@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from osmckp_env.exam.suites import get_suite
 from osmckp_env.runner.records import read_records
 from osmckp_env.runner.run import run_spec, run_suite
 from osmckp_env.runner.spec import AgentSpec
 from osmckp_env.runner.validate import validate_results
-from osmckp_env.suites import get_suite
 
 GOLD = AgentSpec(
     name="gold", agent="direct", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5", batch_size=4
@@ -168,7 +168,7 @@ def test_replay_rescores_a_past_run_without_a_model(tmp_path, grader):
 
 def test_results_file_alone_reruns_and_custom_suite_file(tmp_path):
     from osmckp_env.cli import main
-    from osmckp_env.suites import SuiteConfig, build_suite
+    from osmckp_env.exam.suites import SuiteConfig, build_suite
 
     suite = build_suite(SuiteConfig(n_problems=5, budget=2048, n_exams=3, order="hard"), name="five-2048")
     suite.to_jsonl(tmp_path / "five.jsonl")
@@ -208,7 +208,7 @@ def _long_solver_wrong_on_aime(messages, cap):
     """A scripted model that spends ~220 tokens per problem and gets every AIME problem wrong:
     under a 512 budget only two problems fit, so the order decides which two are answered."""
     from osmckp_env.backends.scripted import PROMPT_HEADER_RE
-    from osmckp_env.problems import TIERS, load_pool
+    from osmckp_env.exam.problems import TIERS, load_pool
 
     known = {p.problem.strip(): p for t in TIERS for p in load_pool("eval", t)}
     user = messages[-1]["content"]

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osmckp_env.levels import LevelBins
+from osmckp_env.exam.levels import LevelBins
 from osmckp_env.sim.oracle import brute_force, evaluate_table, solve_exam
 from osmckp_env.sim.profiles import Atoms
 

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from osmckp_env.problems import Problem
+from osmckp_env.exam.problems import Problem
 from osmckp_env.sim.calibrate import calibrate
 from osmckp_env.sim.profiles import Atoms, Profile, get_profile, synthetic_profile
 
@@ -96,10 +96,10 @@ def test_atoms_sampling_matches_weights():
 
 def test_calibrate_cli_from_a_real_run(tmp_path, grader):
     from osmckp_env.cli import main
+    from osmckp_env.exam.suites import get_suite
     from osmckp_env.runner.run import run_suite
     from osmckp_env.runner.spec import AgentSpec
     from osmckp_env.sim.env import SimEnv
-    from osmckp_env.suites import get_suite
 
     spec = AgentSpec(name="g", agent="direct", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5")
     run_suite(spec, get_suite("medium-512", n_exams=5), tmp_path / "run", grader=grader, progress=False)

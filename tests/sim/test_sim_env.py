@@ -6,10 +6,10 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import osmckp_env  # noqa: F401
+from osmckp_env.exam.suites import get_suite
 from osmckp_env.sim.env import SimEnv
 from osmckp_env.sim.leaderboard import sim_leaderboard
 from osmckp_env.sim.policies import POLICIES, Oracle, make_policy
-from osmckp_env.suites import get_suite
 
 
 def test_check_env_clean():
@@ -105,7 +105,7 @@ def test_level_noise_changes_predictions_only():
 
 
 def test_greedy_knapsack_plans_once_and_greedy_replan_replans():
-    from osmckp_env.knapsack import greedy_by_levels
+    from osmckp_env.exam.knapsack import greedy_by_levels
     from osmckp_env.sim.env import ExamView
 
     env = SimEnv(get_suite("medium-1024", n_exams=1))

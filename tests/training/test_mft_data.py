@@ -8,11 +8,11 @@ pytest.importorskip("datasets")
 import datasets  # noqa: E402
 
 from osmckp_env.backends.scripted import ScriptedBackend  # noqa: E402
-from osmckp_env.levels import LEVEL_TAG_RE, LevelBins  # noqa: E402
-from osmckp_env.problems import TIERS, load_pool  # noqa: E402
-from osmckp_env.scoring import score_completion  # noqa: E402
-from osmckp_env.suites import Exam  # noqa: E402
-from osmckp_env.tokenization import default_counter  # noqa: E402
+from osmckp_env.exam.levels import LEVEL_TAG_RE, LevelBins  # noqa: E402
+from osmckp_env.exam.problems import TIERS, load_pool  # noqa: E402
+from osmckp_env.exam.suites import Exam  # noqa: E402
+from osmckp_env.exam.tokenization import default_counter  # noqa: E402
+from osmckp_env.grading.record import score_completion  # noqa: E402
 from osmckp_env.training.config import MFTDataConfig  # noqa: E402
 from osmckp_env.training.mft_data import make_mft_data  # noqa: E402
 

@@ -10,9 +10,9 @@ pytest.importorskip("trl")
 from osmckp_env.agents import make_agent  # noqa: E402
 from osmckp_env.backends import make_backend  # noqa: E402
 from osmckp_env.backends.scripted import ScriptedBackend  # noqa: E402
-from osmckp_env.problems import TIERS, load_pool  # noqa: E402
-from osmckp_env.scoring import score_completions  # noqa: E402
-from osmckp_env.suites import get_suite  # noqa: E402
+from osmckp_env.exam.problems import TIERS, load_pool  # noqa: E402
+from osmckp_env.exam.suites import get_suite  # noqa: E402
+from osmckp_env.grading.record import score_completions  # noqa: E402
 from osmckp_env.training.config import MFTDataConfig, RARLConfig, SFTRunConfig  # noqa: E402
 from osmckp_env.training.mft_data import make_mft_data  # noqa: E402
 from osmckp_env.training.rarl import train_rarl  # noqa: E402

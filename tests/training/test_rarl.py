@@ -13,9 +13,9 @@ import torch  # noqa: E402
 from test_sft import CountSteps, StopAt  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
-from osmckp_env.problems import load_pool  # noqa: E402
-from osmckp_env.prompts import exam_messages  # noqa: E402
-from osmckp_env.suites import Exam  # noqa: E402
+from osmckp_env.exam.problems import load_pool  # noqa: E402
+from osmckp_env.exam.prompts import exam_messages  # noqa: E402
+from osmckp_env.exam.suites import Exam  # noqa: E402
 from osmckp_env.training.config import RARLConfig  # noqa: E402
 from osmckp_env.training.rarl import train_rarl  # noqa: E402
 

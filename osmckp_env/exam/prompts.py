@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from osmckp_env.levels import SKIP_LEVEL, LevelBins
+from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
 
 SYSTEM_PROMPT = (
     "You are taking a timed exam. You have ONE total token budget for all problems; "

@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.problems import Problem
+from osmckp_env.exam.suites import Exam
+from osmckp_env.exam.tokenization import TokenCounter
 from osmckp_env.grading import Grader
-from osmckp_env.levels import LevelBins
-from osmckp_env.problems import Problem
-from osmckp_env.scoring import score_completions
-from osmckp_env.suites import Exam
-from osmckp_env.tokenization import TokenCounter
+from osmckp_env.grading.record import score_completions
 
 REWARD_KINDS = ("score", "rarl")
 

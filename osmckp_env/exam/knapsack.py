@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
-from osmckp_env.levels import LevelBins
+from osmckp_env.exam.levels import LevelBins
 
 
 def greedy_knapsack(costs: Sequence[int | None], budget: int, values: Sequence[float] | None = None) -> list[int]:

@@ -73,7 +73,7 @@ def bundled_tokenizer(name: str = DEFAULT_TOKENIZER):
     """The bundled ``tokenizers.Tokenizer`` (Qwen2.5 BPE), loaded once per process."""
     from tokenizers import Tokenizer
 
-    from osmckp_env._lookup import lookup
+    from osmckp_env.exam._lookup import lookup
 
     lookup({DEFAULT_TOKENIZER: None}, name, kind="bundled tokenizer")
     path = resources.files("osmckp_env") / "data" / "tokenizers" / name / "tokenizer.json.gz"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from osmckp_env._lookup import lookup
-from osmckp_env.problems import SPLITS, TIER_RANK, TIERS, Problem, load_pools
+from osmckp_env.exam._lookup import lookup
+from osmckp_env.exam.problems import SPLITS, TIER_RANK, TIERS, Problem, load_pools
 
 ORDERS = ("medium", "hard", "easy")
 SUITE_FORMAT_VERSION = 1  # the layout of suite files
@@ -208,7 +208,7 @@ class Suite:
         """As a ``datasets.Dataset``: one row per exam with ``prompt`` (chat messages) and gold answers."""
         import datasets
 
-        from osmckp_env.prompts import exam_messages
+        from osmckp_env.exam.prompts import exam_messages
 
         rows = {
             "exam_index": [],

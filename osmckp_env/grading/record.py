@@ -5,10 +5,10 @@ This is the single scoring path shared by the env, the runner and the RL reward.
 
 from __future__ import annotations
 
+from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
+from osmckp_env.exam.tokenization import TokenCounter, default_counter, truncate
 from osmckp_env.grading import Grader, default_grader, parse_completion
 from osmckp_env.grading.parse import preamble_end
-from osmckp_env.levels import SKIP_LEVEL, LevelBins
-from osmckp_env.tokenization import TokenCounter, default_counter, truncate
 
 RECORD_VERSION = 2  # 2: per-problem tokens partition the completion; `unreached` status, null levels
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
 
-from osmckp_env._lookup import lookup
+from osmckp_env.exam._lookup import lookup
 
 TIERS = ("easy", "medium", "hard")
 TIER_RANK = {t: i for i, t in enumerate(TIERS)}

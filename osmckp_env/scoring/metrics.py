@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from osmckp_env.problems import TIERS
+from osmckp_env.exam.problems import TIERS
 
 
 def score(records: Sequence[dict]) -> float:

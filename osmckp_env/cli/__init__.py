@@ -1,4 +1,4 @@
-"""The ``osmckp`` command line: suites, run, leaderboard, validate, sim, train, bench."""
+"""The ``osmckp`` command line (the top layer): suites, run, leaderboard, validate, sim, train, bench."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def _cmd_suites(args) -> int:
-    from osmckp_env.suites import get_suite, list_suites
+    from osmckp_env.exam.suites import get_suite, list_suites
 
     if args.export:
         s = get_suite(args.export, n_exams=args.n_exams)
@@ -22,14 +22,14 @@ def _cmd_suites(args) -> int:
 
 
 def _cmd_run(args) -> int:
+    from osmckp_env.exam.suites import NAMED_SUITES
     from osmckp_env.runner.run import run_spec
     from osmckp_env.runner.spec import load_spec
-    from osmckp_env.suites import NAMED_SUITES
 
     spec = load_spec(args.spec)
     for s in args.suite:
         if not s.endswith(".jsonl") and s not in NAMED_SUITES:
-            from osmckp_env._lookup import lookup
+            from osmckp_env.exam._lookup import lookup
 
             lookup(NAMED_SUITES, s, kind="suite")
     results = run_spec(
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--no-regrade", action="store_true")
     v.set_defaults(func=_cmd_validate)
 
-    from osmckp_env import bench
+    from osmckp_env.cli import bench
     from osmckp_env.sim import cli as sim_cli
     from osmckp_env.training import cli as train_cli
 

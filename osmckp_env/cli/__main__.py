@@ -1,0 +1,3 @@
+from osmckp_env.cli import main
+
+raise SystemExit(main())
