@@ -32,6 +32,7 @@ _MOVED = {
     "osmckp_env.metrics": "osmckp_env.scoring.metrics",
     "osmckp_env.rewards": "osmckp_env.scoring.rewards",
     "osmckp_env.bench": "osmckp_env.cli.bench",
+    "osmckp_env.runner.records": "osmckp_env.results.io",
 }
 
 

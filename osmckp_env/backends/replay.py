@@ -17,7 +17,7 @@ class ReplayBackend:
     """
 
     def __init__(self, path: str | Path, *, strict: bool = True, counter: TokenCounter | None = None) -> None:
-        from osmckp_env.runner.records import read_records
+        from osmckp_env.results.io import read_records
 
         p = Path(path)
         if p.is_dir():

@@ -88,11 +88,11 @@ def _confusion(records_by_run: dict[str, list[dict]], out: Path) -> str | None:
 
 
 def plot_all(results: list[dict], out_dir: str | Path) -> list[str]:
-    from osmckp_env.leaderboard.tables import load_run_records
+    from osmckp_env.results.io import results_records
 
     out = Path(out_dir)
     names = [_bars(results, out), _positions(results, out)]
-    records = {f"{r['spec']['name']} {r['suite']['name']}": load_run_records(r) for r in results}
+    records = {f"{r['spec']['name']} {r['suite']['name']}": results_records(r["_path"], r)[0] for r in results}
     records = {
         k: [x for x in v if x["order"] != "easy" or k.split()[-1].startswith("easy")] for k, v in records.items()
     }

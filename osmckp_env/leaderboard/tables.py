@@ -9,8 +9,7 @@ import pandas as pd
 import yaml
 
 from osmckp_env.exam.suites import MAIN_SETTINGS
-from osmckp_env.runner.records import read_records
-from osmckp_env.runner.run import load_results
+from osmckp_env.results.io import load_results
 
 COLUMNS = [
     "agent",
@@ -159,9 +158,3 @@ def build_leaderboard(
             index.append(f"![{name}]({name})")
     (out_dir / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     return {"settings": written, "skipped": problems}
-
-
-def load_run_records(result: dict) -> list[dict]:
-    """The exam records next to a results file (for plots that need per-problem data)."""
-    records, _ = read_records(Path(result["_path"]).parent / result.get("records_file", "records.jsonl"))
-    return records

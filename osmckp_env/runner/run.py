@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import json
-import math
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +10,6 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-import osmckp_env
 from osmckp_env.agents import make_agent
 from osmckp_env.backends import Sampling, make_backend
 from osmckp_env.exam.levels import LevelBins
@@ -22,26 +17,19 @@ from osmckp_env.exam.suites import Suite, get_suite
 from osmckp_env.exam.tokenization import default_counter
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import RECORD_VERSION, score_completions
-from osmckp_env.runner.records import RecordWriter
-from osmckp_env.runner.spec import AgentSpec, config_hash
+from osmckp_env.results.io import (
+    RESULTS_FORMAT,
+    RecordWriter,
+    config_hash,
+    json_safe,
+    provenance,
+    split_orders,
+    write_results,
+)
+from osmckp_env.runner.spec import AgentSpec
 from osmckp_env.scoring.metrics import summarize
 
-RESULTS_FORMAT = 1
 ENV_ID = "OSMCKP-v0"
-
-
-def git_hash() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(osmckp_env.__file__).parent,
-        )
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def build_agent(spec: AgentSpec, backend=None):
@@ -159,31 +147,8 @@ def run_suite(
         records = list(writer.records)
     tokenizer = counter.name if counter is not None else (records[0]["tokenizer"] if records else "unknown")
     results = make_results(spec, suite, orders[-1], records, cfg, tokenizer, grader)
-    path = Path(out_dir) / "results.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False))
-    tmp.replace(path)
+    write_results(Path(out_dir) / "results.json", results)
     return results
-
-
-def json_safe(obj):
-    """NaN/inf -> None, so results files are strict JSON (undefined metrics read as null)."""
-    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
-        return None
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    return obj
-
-
-def split_orders(records: list[dict], order: str) -> tuple[list[dict], list[dict]]:
-    """The records of the given order and of the easy order, each sorted by exam index."""
-
-    def of(o: str) -> list[dict]:
-        return sorted((r for r in records if r["order"] == o), key=lambda r: r["exam_index"])
-
-    return of(order), of("easy")
 
 
 def make_results(
@@ -200,9 +165,7 @@ def make_results(
     return json_safe(
         {
             "osmckp_results": RESULTS_FORMAT,
-            "osmckp_version": osmckp_env.__version__,
-            "git_hash": git_hash(),
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            **provenance(),
             "env_id": ENV_ID,
             "spec": spec.to_dict(),
             "config_hash": cfg["config_hash"],
@@ -224,18 +187,6 @@ def make_results(
             "records_file": "records.jsonl",
         }
     )
-
-
-def load_results(path: str | Path) -> dict:
-    """Read a results.json, with a clear error for a corrupt or foreign file."""
-    path = Path(path)
-    try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: not a readable results file ({e})") from None
-    if not isinstance(d, dict) or d.get("osmckp_results") != RESULTS_FORMAT:
-        raise ValueError(f"{path}: not an osmckp results file (missing 'osmckp_results': {RESULTS_FORMAT})")
-    return d
 
 
 def load_suite(name: str, n_exams: int | None = None) -> Suite:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import tomllib
@@ -14,6 +13,7 @@ import yaml
 from osmckp_env.agents import AGENTS
 from osmckp_env.backends import BACKENDS
 from osmckp_env.exam.levels import LevelBins
+from osmckp_env.results.io import config_hash
 
 SECRET_KEY_RE = re.compile(r"(api[_-]?key|token|secret|password|authorization|auth)", re.IGNORECASE)
 REDACTED = "***REDACTED***"
@@ -102,10 +102,6 @@ def redact_secrets(obj):
     return obj
 
 
-def config_hash(d: dict) -> str:
-    return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
-
-
 def spec_from_dict(d: dict, source: str = "<dict>") -> AgentSpec:
     if not isinstance(d, dict):
         raise ValueError(f"{source}: a spec must be a mapping of fields, got {type(d).__name__}")
@@ -138,7 +134,6 @@ def _unredact(obj):
 
 def spec_from_results(path: Path, text: str) -> AgentSpec:
     """The spec stored in a results file; redacted secrets are dropped (supply them via the environment)."""
-    import json
 
     try:
         d = json.loads(text)

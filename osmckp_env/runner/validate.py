@@ -11,8 +11,7 @@ from osmckp_env.exam.suites import SUITE_VERSION, Exam, SuiteConfig, build_suite
 from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, default_counter
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import score_completions
-from osmckp_env.runner.records import read_records
-from osmckp_env.runner.run import load_results, split_orders
+from osmckp_env.results.io import load_results, results_records, split_orders
 from osmckp_env.scoring.metrics import summarize
 
 
@@ -33,7 +32,7 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     path = Path(path)
     res = load_results(path)
     issues: list[str] = []
-    records, report = read_records(path.parent / res.get("records_file", "records.jsonl"))
+    records, report = results_records(path, res)
     if report["bad_lines"]:
         issues.append(f"records file has {report['bad_lines']} corrupt line(s)")
     foreign = [r["key"] for r in records if r.get("config_hash") != res["config_hash"]]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from osmckp_env.runner.records import read_records
+from osmckp_env.results.io import read_records
 from osmckp_env.sim.profiles import Atoms, Profile
 
 

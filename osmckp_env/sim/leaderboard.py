@@ -148,18 +148,14 @@ def sim_leaderboard(
 
 
 def _write_results(out_dir: Path, tables: dict, prof, reward: str, seed: int, n_exams, suite_hashes: dict) -> None:
-    import datetime as dt
     import json
 
-    import osmckp_env
-    from osmckp_env.runner.run import git_hash, json_safe
+    from osmckp_env.results.io import json_safe, provenance
 
     doc = {
         "osmckp_sim_results": 1,
         "env_id": "OSMCKP-Sim-v0",
-        "osmckp_version": osmckp_env.__version__,
-        "git_hash": git_hash(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **provenance(),
         "profile": {"name": prof.name, "hash": prof.hash, "synthetic": prof.synthetic},
         "reward": reward,
         "seed": seed,

@@ -18,7 +18,7 @@ from osmckp_env.exam.prompts import LEVEL_TAG, SYSTEM_PROMPT, exam_user_prompt, 
 from osmckp_env.exam.suites import Exam
 from osmckp_env.grading import Grader, default_grader, parse_single
 from osmckp_env.grading.record import segment_levels
-from osmckp_env.runner.records import RecordWriter
+from osmckp_env.results.io import RecordWriter
 from osmckp_env.training.config import MFTDataConfig
 
 SAMPLE_FIELDS = ("key", "config_hash", "problem_id", "samples")

@@ -9,7 +9,7 @@ import pytest
 from osmckp_env.backends.scripted import ScriptedBackend
 from osmckp_env.cli import main
 from osmckp_env.exam.suites import get_suite
-from osmckp_env.runner.records import read_records
+from osmckp_env.results.io import read_records
 from osmckp_env.runner.run import run_suite
 from osmckp_env.runner.spec import AgentSpec
 from osmckp_env.testing.fake_openai_server import FakeOpenAIServer
@@ -108,7 +108,7 @@ def test_cli_spec_validation_message(tmp_path, capsys):
 
 
 def test_second_run_on_same_folder_refuses(tmp_path):
-    from osmckp_env.runner.records import RecordWriter
+    from osmckp_env.results.io import RecordWriter
 
     spec = tmp_path / "s.yaml"
     spec.write_text("name: gold\nagent: direct\nbackend: scripted\nbackend_args: {reply: gold}\ncounter: qwen2.5\n")
@@ -143,7 +143,7 @@ def test_foreign_config_refused_then_overwrite(tmp_path, grader):
     other = AgentSpec(
         name="g", agent="direct", backend="scripted", backend_args={"reply": "skip-all"}, counter="qwen2.5"
     )
-    from osmckp_env.runner.records import ConfigMismatch
+    from osmckp_env.results.io import ConfigMismatch
 
     with pytest.raises(ConfigMismatch):
         run_suite(other, suite, tmp_path, grader=grader, progress=False)

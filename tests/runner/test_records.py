@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from osmckp_env.runner.records import ConfigMismatch, RecordWriter, RunLocked, read_records
+from osmckp_env.results.io import ConfigMismatch, RecordWriter, RunLocked, read_records
 
 
 def rec(i, h="c1"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from osmckp_env.exam.suites import get_suite
-from osmckp_env.runner.records import read_records
+from osmckp_env.results.io import read_records
 from osmckp_env.runner.run import run_spec, run_suite
 from osmckp_env.runner.spec import AgentSpec
 from osmckp_env.runner.validate import validate_results

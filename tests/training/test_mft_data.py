@@ -81,7 +81,7 @@ def test_sample_token_counts_are_generated_ids_within_the_cap(tmp_path, tiny_che
     backend = make_backend("transformers", model=str(tiny_checkpoint), device="cpu", batch_size=4)
     cfg = MFTDataConfig(spec="x.yaml", out_dir=str(tmp_path), k=1, limit_per_tier=2, max_tokens=40)
     make_mft_data(cfg, backend, grader=grader, progress=False)
-    from osmckp_env.runner.records import read_records
+    from osmckp_env.results.io import read_records
     from osmckp_env.training.mft_data import SAMPLE_FIELDS
 
     recs, _ = read_records(tmp_path / "samples.jsonl", SAMPLE_FIELDS)
@@ -91,7 +91,7 @@ def test_sample_token_counts_are_generated_ids_within_the_cap(tmp_path, tiny_che
 
 def test_changed_config_is_refused_then_overwritten(tmp_path, grader, capsys):
     from osmckp_env.cli import main
-    from osmckp_env.runner.records import ConfigMismatch
+    from osmckp_env.results.io import ConfigMismatch
 
     cfg = MFTDataConfig(spec="x.yaml", out_dir=str(tmp_path), k=1, limit_per_tier=1)
     make_mft_data(cfg, tagging_sampler(), grader=grader, progress=False)
@@ -113,7 +113,7 @@ def test_same_config_and_seed_give_the_same_data(tmp_path, tiny_checkpoint, grad
         cfg = MFTDataConfig(spec="x.yaml", out_dir=str(tmp_path / name), k=2, limit_per_tier=2, max_tokens=24)
         make_mft_data(cfg, backend, grader=grader, progress=False)
         rows.append(datasets.load_from_disk(str(tmp_path / name / "dataset")).to_list())
-        from osmckp_env.runner.records import read_records
+        from osmckp_env.results.io import read_records
         from osmckp_env.training.mft_data import SAMPLE_FIELDS
 
         recs, _ = read_records(tmp_path / name / "samples.jsonl", SAMPLE_FIELDS)

@@ -1,13 +1,21 @@
-"""Append-only JSONL record files that survive crashes: fsync per batch, bad tails dropped, one writer."""
+"""Results I/O, in one place: records files (append-only JSONL that survives crashes: fsync per
+batch, bad tails dropped, one writer) and results files (strict JSON, written atomically, read
+with a clear error), and the hashes that tie them to a configuration. Imported by the runner,
+the leaderboards, the sim, the replay backend and training."""
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
+import hashlib
 import json
+import math
 import os
+import subprocess
 from pathlib import Path
 
 RECORDS_FORMAT = 1
+RESULTS_FORMAT = 1
 REQUIRED = ("key", "config_hash", "exam_index", "order", "problems", "score")
 
 
@@ -154,3 +162,79 @@ class RecordWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# -- results files ------------------------------------------------------------------------------
+def config_hash(d: dict) -> str:
+    """sha256 (first 12 hex) of a configuration's canonical JSON: what ties records to a run."""
+    return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
+
+
+def json_safe(obj):
+    """NaN/inf -> None, so results files are strict JSON (undefined metrics read as null)."""
+    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def write_results(path: str | Path, results: dict) -> Path:
+    """Write a results document atomically (temp file + rename) as strict JSON."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(json_safe(results), indent=2, ensure_ascii=False, allow_nan=False))
+    tmp.replace(path)
+    return path
+
+
+def load_results(path: str | Path) -> dict:
+    """Read a results.json, with a clear error for a corrupt or foreign file."""
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: not a readable results file ({e})") from None
+    if not isinstance(d, dict) or d.get("osmckp_results") != RESULTS_FORMAT:
+        raise ValueError(f"{path}: not an osmckp results file (missing 'osmckp_results': {RESULTS_FORMAT})")
+    return d
+
+
+def results_records(results_path: str | Path, results: dict | None = None) -> tuple[list[dict], dict]:
+    """The exam records beside a results file (its ``records_file``), with ``read_records``' report."""
+    results_path = Path(results_path)
+    results = results if results is not None else load_results(results_path)
+    return read_records(results_path.parent / results.get("records_file", "records.jsonl"))
+
+
+def split_orders(records: list[dict], order: str) -> tuple[list[dict], list[dict]]:
+    """The records of the given order and of the easy order, each sorted by exam index."""
+
+    def of(o: str) -> list[dict]:
+        return sorted((r for r in records if r["order"] == o), key=lambda r: r["exam_index"])
+
+    return of(order), of("easy")
+
+
+def provenance() -> dict:
+    """Package version, git commit (when run from a checkout) and UTC date for a results file."""
+    import osmckp_env
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(osmckp_env.__file__).parent,
+        )
+        commit = out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {
+        "osmckp_version": osmckp_env.__version__,
+        "git_hash": commit,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,1 @@
+"""Results and records files: reading, writing, validating their format and hashing (``io``)."""
