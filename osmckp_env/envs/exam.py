@@ -13,10 +13,17 @@ from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt, problem_user_prompt
 from osmckp_env.exam.suites import Exam, Suite, SuiteConfig, build_suite, get_suite
 from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter
-from osmckp_env.grading import Grader
-from osmckp_env.grading.record import actual_level, score_completions
+from osmckp_env.grading import Grader, default_grader
+from osmckp_env.grading.record import (
+    cut_and_parse,
+    exam_record,
+    problem_record,
+    score_completions,
+    unreached_record,
+)
+from osmckp_env.scoring.rewards import REWARD_KINDS, reward_table
 
-REWARDS = ("score", "rarl")
+REWARDS = REWARD_KINDS
 MODES = ("exam", "sequential")
 MAX_TEXT = 1_000_000  # action (completion) length limit, in characters
 MAX_PROMPT = 200_000  # observation limit; sized for AsyncVectorEnv shared memory (4 bytes a character)
@@ -181,6 +188,7 @@ class ExamEnv(gym.Env):
         self._history: list[str] = []
         self._problem_records: list[dict] = []
         self._tokens_used = 0
+        self._raw_tokens = 0  # before the cuts: more than the budget means the agent overran it
         self._done = False
         obs = self._obs()
         self._last_prompt = obs["prompt"]
@@ -198,8 +206,7 @@ class ExamEnv(gym.Env):
         return self._step_exam(action) if self.mode == "exam" else self._step_sequential(action)
 
     def _reward(self, problems: list[dict]) -> float:
-        key = "correct" if self.reward_kind == "score" else "rarl"
-        return float(sum(p[key] for p in problems))
+        return reward_table({"problems": problems})[self.reward_kind]
 
     def _step_exam(self, text: str):
         rec = score_completions([self._exam], [text], counter=self.counter, bins=self.bins, grader=self.grader)[0]
@@ -217,20 +224,26 @@ class ExamEnv(gym.Env):
 
     def _step_sequential(self, text: str):
         exam, pos = self._exam, self._pos
-        single = Exam(exam.index, (exam.problems[pos],), self._remaining, exam.order)
-        rec = score_completions(
-            [single], [text], counter=self.counter, bins=self.bins, grader=self.grader, budgets=[self._remaining]
-        )[0]
-        prob = {**rec["problems"][0], "position": pos}
-        if prob["status"] == "unreached":
-            prob["status"] = "missing"  # the env posed this problem: an empty reply leaves it unanswered
-        # in sequential mode a problem's cost is everything it generated
-        prob["tokens"] = rec["completion_tokens"]
-        prob["actual_level"] = actual_level(prob["status"], prob["tokens"], self.bins)
-        prob["rarl"] = prob["correct"] and prob["predicted_level"] == prob["actual_level"]
+        problem = exam.problems[pos]
+        cut, (pp,) = cut_and_parse(text, 1, self._remaining, self.counter)
+        grade = (self.grader or default_grader()).submit(pp.answer if pp.status == "answered" else None, problem.answer)
+        used = min(cut.n_tokens, self._remaining)
+        # in sequential mode a problem's cost is everything it generated; an empty reply leaves
+        # the posed problem unanswered (missing), not unreached
+        prob = problem_record(
+            pos,
+            problem,
+            answer=pp.answer,
+            status="missing" if pp.status == "unreached" else pp.status,
+            predicted_level=pp.predicted_level,
+            tokens=used,
+            grade=grade.result(),
+            bins=self.bins,
+        )
         self._problem_records.append(prob)
-        self._remaining -= rec["completion_tokens"]
-        self._tokens_used += rec["completion_tokens"]
+        self._remaining -= used
+        self._tokens_used += used
+        self._raw_tokens += cut.n_tokens
         self._history.append(f"Problem {pos + 1}: {prob['status']}, answer {prob['answer']!r}, {prob['tokens']} tokens")
         self._pos += 1
         self._transcript.append(f"--- problem {pos + 1} ---\n{text}")
@@ -239,38 +252,19 @@ class ExamEnv(gym.Env):
         info = {**self._info(), "problem": prob}
         if terminated:
             self._done = True
-            for k in range(self._pos, exam.n_problems):
-                p = exam.problems[k]
-                self._problem_records.append(
-                    {
-                        "position": k,
-                        "id": p.id,
-                        "tier": p.difficulty,
-                        "gold": p.answer,
-                        "answer": None,
-                        "status": "unreached",
-                        "predicted_level": None,
-                        "actual_level": None,
-                        "tokens": 0,
-                        "correct": False,
-                        "rarl": False,
-                        "grade_status": "ok",
-                        "grade_detail": "budget spent",
-                    }
-                )
-            self._record = {
-                **rec,
-                "budget": exam.budget,
-                "problem_ids": [p.id for p in exam.problems],
-                "problems": self._problem_records,
-                "completion_tokens": self._tokens_used,
-                "preamble_tokens": 0,
-                "raw_completion_tokens": self._tokens_used,
-                "budget_exhausted": self._remaining <= 0,
-                "truncated": self._remaining <= 0,
-                "score": sum(p["correct"] for p in self._problem_records),
-                "rarl_reward": sum(p["rarl"] for p in self._problem_records),
-            }
+            self._problem_records += [
+                unreached_record(k, exam.problems[k], "budget spent") for k in range(self._pos, exam.n_problems)
+            ]
+            self._record = exam_record(
+                exam,
+                self._problem_records,
+                budget=exam.budget,
+                completion_tokens=self._tokens_used,
+                raw_completion_tokens=self._raw_tokens,
+                preamble_tokens=0,
+                truncated=self._raw_tokens > self._tokens_used,
+                tokenizer=self.counter.name,
+            )
             info["record"] = self._record
         obs = self._obs()
         self._last_prompt = obs["prompt"]

@@ -16,7 +16,7 @@ from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.suites import Suite, get_suite
 from osmckp_env.exam.tokenization import default_counter
 from osmckp_env.grading import Grader, default_grader
-from osmckp_env.grading.record import RECORD_VERSION, score_completions
+from osmckp_env.grading.record import RECORD_VERSION, score_completions, with_run_fields
 from osmckp_env.results.io import (
     RESULTS_FORMAT,
     RecordWriter,
@@ -121,22 +121,21 @@ def run_suite(
             t1 = time.perf_counter()
             scored = score_completions(exams, [o.text for o in outs], counter=counter, bins=bins, grader=grader)
             t2 = time.perf_counter()
-            recs = []
-            for (sname, e), o, r in zip(chunk, outs, scored):
-                recs.append(
-                    {
-                        "key": f"{e.order}:{e.index}",
-                        "config_hash": cfg["config_hash"],
-                        "suite": sname,
-                        "suite_hash": suite.hash if sname == suite.name else orders[-1].hash,
-                        "completion": o.text,
-                        "calls": o.calls,
-                        "plan": o.plan,
-                        "error": o.error,
-                        **r,
-                        "timings": {"agent_s": (t1 - t0) / len(chunk), "grade_s": (t2 - t1) / len(chunk)},
-                    }
+            timings = {"agent_s": (t1 - t0) / len(chunk), "grade_s": (t2 - t1) / len(chunk)}
+            recs = [
+                with_run_fields(
+                    r,
+                    config_hash=cfg["config_hash"],
+                    suite=sname,
+                    suite_hash=suite.hash if sname == suite.name else orders[-1].hash,
+                    completion=o.text,
+                    calls=o.calls,
+                    plan=o.plan,
+                    error=o.error,
+                    timings=timings,
                 )
+                for (sname, _), o, r in zip(chunk, outs, scored)
+            ]
             writer.append(recs)
             batches += 1
             bar.update(len(chunk))

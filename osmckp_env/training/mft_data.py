@@ -16,8 +16,8 @@ from osmckp_env.exam.levels import LEVEL_TAG_RE, SKIP_LEVEL, LevelBins
 from osmckp_env.exam.problems import Problem, load_pool
 from osmckp_env.exam.prompts import LEVEL_TAG, SYSTEM_PROMPT, exam_user_prompt, level_legend
 from osmckp_env.exam.suites import Exam
-from osmckp_env.grading import Grader, default_grader, parse_single
-from osmckp_env.grading.record import segment_levels
+from osmckp_env.grading import Grader, default_grader
+from osmckp_env.grading.record import score_completions, segment_levels
 from osmckp_env.results.io import RecordWriter
 from osmckp_env.training.config import MFTDataConfig
 
@@ -121,26 +121,28 @@ def sample_problems(
                 )
                 comps.extend(zip(idx, out))
             comps = [c for _, c in sorted(comps, key=lambda x: x[0])]
-            parsed = [parse_single(c.text) for c in comps]
-            futs = [
-                grader.submit(pp.answer if pp.status == "answered" else None, p.answer)
-                for pp, (p, _) in zip(parsed, owners)
-            ]
+            # "correct" as everywhere else: the env's record (parse, grade) of the sample as a one-problem
+            # exam, never cut (the sample is already within the cap); plus MFT's own filter: a sample
+            # the cap cut (finish_reason "length") is never a target, whatever its last box says
+            graded = score_completions(
+                [Exam(0, (p,), LABEL_BUDGET, "medium") for p, _ in owners],
+                [c.text for c in comps],
+                counter=backend.counter,
+                bins=bins,
+                grader=grader,
+            )
             by_problem: dict[str, list[dict]] = defaultdict(list)
-            for (p, _), c, pp, f, m in zip(owners, comps, parsed, futs, prompts):
-                g = f.result()
+            for (p, _), c, rec, m in zip(owners, comps, graded, prompts):
+                prob = rec["problems"][0]
                 n = min(int(c.n_tokens), cfg.max_tokens)  # generated ids, never a re-tokenized count
                 by_problem[p.id].append(
                     {
                         "text": c.text,
                         "n_tokens": n,
                         "level": bins.level_of(n),
-                        "answer": pp.answer,
-                        "correct": bool(g.correct)
-                        and g.status == "ok"
-                        and pp.status == "answered"
-                        and c.finish_reason != "length",
-                        "grade_status": g.status,
+                        "answer": prob["answer"],
+                        "correct": prob["correct"] and c.finish_reason != "length",
+                        "grade_status": prob["grade_status"],
                         "prompt_hash": prompt_hash(m),
                         "finish_reason": c.finish_reason,
                     }

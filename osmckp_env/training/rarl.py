@@ -8,7 +8,7 @@ from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.suites import SuiteConfig, build_suite
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import score_completions
-from osmckp_env.scoring.rewards import completion_text, exams_from_columns
+from osmckp_env.scoring.rewards import LOG_TERMS, REWARD_KINDS, completion_text, exams_from_columns, reward_table
 from osmckp_env.training.config import RARLConfig
 from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config, train_and_save
 
@@ -35,12 +35,17 @@ class ExamRewards:
     """Scores each GRPO batch once (graded in the process pool) and serves several TRL reward
     functions from it: the training reward plus zero-weight ones that TRL logs per step."""
 
-    METRICS = ("rarl", "score", "skip_rate", "tokens", "level_accuracy")
+    METRICS = (*REWARD_KINDS, *LOG_TERMS)
 
-    def __init__(self, tokenizer, bins: LevelBins | None = None, grader: Grader | None = None) -> None:
+    def __init__(
+        self, tokenizer=None, bins: LevelBins | None = None, grader: Grader | None = None, *, counter=None
+    ) -> None:
+        """Tokens are counted with the policy's ``tokenizer`` (or a ``TokenCounter`` given as ``counter``)."""
         from osmckp_env.exam.tokenization import HFTokenCounter
 
-        self.counter = HFTokenCounter(tokenizer, getattr(tokenizer, "name_or_path", "") or "policy")
+        if counter is None and tokenizer is None:
+            raise ValueError("ExamRewards needs the policy's tokenizer or a counter")
+        self.counter = counter or HFTokenCounter(tokenizer, getattr(tokenizer, "name_or_path", "") or "policy")
         self.bins = bins or LevelBins()
         self.grader = grader or default_grader()
         self._key = None
@@ -57,17 +62,7 @@ class ExamRewards:
 
     def function(self, metric: str):
         def fn(prompts, completions, **kw):
-            recs = self._score(completions, **kw)
-            if metric == "rarl":
-                return [float(r["rarl_reward"]) for r in recs]
-            if metric == "score":
-                return [float(r["score"]) for r in recs]
-            if metric == "skip_rate":
-                return [sum(p["status"] == "skipped" for p in r["problems"]) / len(r["problems"]) for r in recs]
-            if metric == "tokens":
-                return [float(r["completion_tokens"]) for r in recs]
-            pred = [[p for p in r["problems"] if p["predicted_level"] is not None] for r in recs]
-            return [sum(p["predicted_level"] == p["actual_level"] for p in ps) / len(ps) if ps else None for ps in pred]
+            return [reward_table(r)[metric] for r in self._score(completions, **kw)]
 
         fn.__name__ = metric
         return fn
