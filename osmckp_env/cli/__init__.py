@@ -22,16 +22,13 @@ def _cmd_suites(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from osmckp_env.exam.suites import NAMED_SUITES
+    from osmckp_env.exam.suites import resolve_suite
     from osmckp_env.runner.run import run_spec
     from osmckp_env.runner.spec import load_spec
 
     spec = load_spec(args.spec)
     for s in args.suite:
-        if not s.endswith(".jsonl") and s not in NAMED_SUITES:
-            from osmckp_env.exam._lookup import lookup
-
-            lookup(NAMED_SUITES, s, kind="suite")
+        resolve_suite(s)  # every suite name or file is checked before anything runs
     results = run_spec(
         spec,
         args.suite,

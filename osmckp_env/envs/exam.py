@@ -11,7 +11,7 @@ from gymnasium import spaces
 from osmckp_env.envs.spaces import UnicodeText
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt, problem_user_prompt
-from osmckp_env.exam.suites import Exam, Suite, SuiteConfig, build_suite, get_suite
+from osmckp_env.exam.suites import Exam, Suite, SuiteConfig, resolve_suite
 from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import (
@@ -30,63 +30,72 @@ MAX_PROMPT = 200_000  # observation limit; sized for AsyncVectorEnv shared memor
 MAX_BUDGET = 2**31 - 1
 
 
-def resolve_suite(suite, budget: int | None = None, n_exams: int | None = None, suite_seed: int = 0) -> Suite:
-    """A ``Suite`` from a name, a ``SuiteConfig`` or a ``Suite``, with an optional budget override."""
-    if isinstance(suite, Suite):
-        s = suite
-    elif isinstance(suite, SuiteConfig):
-        s = build_suite(suite)
-    elif isinstance(suite, str):
-        s = get_suite(suite, seed=suite_seed)
-    else:
-        raise TypeError(f"suite must be a suite name, SuiteConfig or Suite, got {type(suite).__name__}")
-    if budget is not None:
-        if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
-            raise ValueError(f"budget must be a positive int (tokens), got {budget!r}")
-        if budget != s.config.budget:
-            s = Suite(
-                f"{s.config.order}-{budget}",
-                s.config.replace(budget=budget),
-                tuple(Exam(e.index, e.problems, budget, e.order) for e in s.exams),
-            )
-    if n_exams is not None:
-        if not isinstance(n_exams, int) or not 0 < n_exams <= len(s):
-            raise ValueError(f"n_exams must be in 1..{len(s)}, got {n_exams!r}")
-        s = Suite(s.name, s.config.replace(n_exams=n_exams), s.exams[:n_exams])
-    return s
-
-
 class ExamEnv(gym.Env):
-    """## Description
-    Budgeted multi-problem reasoning (OS-MCKP, ROI-Reasoning, arXiv 2601.03822). An episode is
-    one exam: several math problems in a fixed order under ONE token budget. The agent decides
-    which problems to solve and which to skip (``\\boxed{NA}``) so that the budget lasts.
+    """
+    ## Description
 
-    ## Observation Space
-    ``Dict(prompt=UnicodeText, remaining_budget=Box(int64), position=Discrete(n+1))``.
-    ``prompt`` is the user message (the system message is ``osmckp_env.exam.prompts.SYSTEM_PROMPT``;
-    ``info["messages"]`` holds both). In exam mode the prompt poses every problem.
+    Budgeted multi-problem reasoning (OS-MCKP, ROI-Reasoning, arXiv 2601.03822). An episode is one
+    exam: several math problems (GSM8K, MATH-500, AIME 2025 by default) in a fixed order under ONE
+    token budget. The agent decides which problems to solve and which to skip (``\\boxed{NA}``) so
+    that the budget lasts. ``OSMCKP-v0`` is the paper's setting (one completion answers the whole
+    exam); ``OSMCKP-Seq-v0`` poses one problem per step.
 
     ## Action Space
-    ``UnicodeText``: the model's completion (a ``str``). The env counts its tokens with its own
-    tokenizer and cuts it at the budget: the budget cannot be bypassed.
+
+    ``UnicodeText``: the model's completion, a ``str`` of any characters (at most 1,000,000). The env
+    counts its tokens with its own tokenizer and cuts it at the budget (or, in sequential mode, at
+    what is left): the budget cannot be bypassed. See the README's "Output protocol".
+
+    ## Observation Space
+
+    ``Dict`` with:
+
+    - ``prompt`` (``UnicodeText``): the user message: every problem (exam mode), or the current one
+      with the remaining budget and the answers so far (sequential mode); ``""`` once the episode ends.
+    - ``remaining_budget`` (``Box(0, 2**31-1, (), int64)``): tokens left.
+    - ``position`` (``Discrete(n + 1)``): the problem being posed (``n`` when done).
+
+    The system message is ``osmckp_env.exam.prompts.SYSTEM_PROMPT``; ``info["messages"]`` holds both.
 
     ## Rewards
-    ``reward="score"``: correct answers. ``reward="rarl"``: a problem counts only if correct
-    AND its ``<predicted_level>`` equals the level of the tokens it actually used.
+
+    From the one reward table (``osmckp_env.scoring.rewards.reward_table``):
+
+    - ``reward="score"``: 1 per correct answer (a skip scores 0).
+    - ``reward="rarl"``: 1 per problem that is correct AND whose ``<predicted_level>`` equals the
+      level of the tokens it actually used (the paper's RARL reward).
+
+    Exam mode pays the exam's total after its one step; sequential mode pays each problem's at its step.
+
+    ## Starting State
+
+    ``reset`` draws an exam of the suite uniformly with ``np_random`` (seeded by ``reset(seed=...)``),
+    or takes ``options={"exam_index": i}``. The whole budget is left and the position is 0.
 
     ## Episode End
-    Exam mode: after one step. Sequential mode (``mode="sequential"`` or ``OSMCKP-Seq-v0``): one
-    problem per step; ends when all problems are answered or the budget is spent.
+
+    The episode terminates after the one step in exam mode; in sequential mode when every problem
+    has been posed or the budget is spent. It is never truncated. ``info["record"]`` then holds the
+    exam record (``osmckp_env.grading.record.ExamRecord``).
 
     ## Arguments
-    ``suite`` (name / SuiteConfig / Suite, default ``medium-1024``), ``budget`` (override),
-    ``reward``, ``mode``, ``n_exams``, ``suite_seed``, ``counter`` (a TokenCounter or a
-    tokenizer), ``level_bins``, ``with_levels`` (ask for level tags in the prompt),
-    ``grader``, ``render_mode`` (``ansi`` or ``human``).
+
+    - ``suite``: a suite name (``medium-1024`` default, ``medium-512``, ``hard-1024``, ``hard-512``,
+      ``easy-*``), a suite ``.jsonl`` file, a ``SuiteConfig`` or a ``Suite``.
+    - ``budget``: replaces the suite's budget (the same exams).
+    - ``reward``: ``score`` (default) or ``rarl``.
+    - ``mode``: ``exam`` (default) or ``sequential`` (``OSMCKP-Seq-v0`` sets it).
+    - ``n_exams``: use only the suite's first ``n_exams`` exams.
+    - ``suite_seed``: draws a different named suite (default 0, the published one).
+    - ``counter``: the token counter, a ``TokenCounter`` or a tokenizer (default: the bundled Qwen2.5 BPE).
+    - ``level_bins``: ``LevelBins`` or a tuple of edges (default ``(256, 512)``).
+    - ``with_levels``: ask for ``<predicted_level>`` tags in the prompt (default ``False``).
+    - ``grader``: a ``Grader`` (default: the process-wide one).
+    - ``render_mode``: ``ansi`` (returns the transcript) or ``human`` (prints it).
 
     ## Version History
-    * v0: initial release.
+
+    - v0: initial release. Records are ``record_version`` 2 and suites ``SUITE_VERSION`` 2 since osmckp 0.2.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 1}

@@ -363,3 +363,35 @@ def list_suites() -> list[dict]:
             {"name": name, "order": s.config.order, "budget": s.config.budget, "n_exams": len(s), "hash": s.hash}
         )
     return out
+
+
+def resolve_suite(suite, budget: int | None = None, n_exams: int | None = None, suite_seed: int = 0) -> Suite:
+    """The one way a suite is named anywhere (env, runner, CLI): a ``Suite``, a ``SuiteConfig``, a
+    named suite (``medium-512``...), or a suite file (``*.jsonl``), with an optional budget
+    override and the first ``n_exams`` exams."""
+    if isinstance(suite, Suite):
+        s = suite
+    elif isinstance(suite, SuiteConfig):
+        s = build_suite(suite)
+    elif isinstance(suite, (str, Path)) and str(suite).endswith(".jsonl"):
+        s = Suite.from_jsonl(suite)
+    elif isinstance(suite, str):
+        s = get_suite(suite, seed=suite_seed)
+    else:
+        raise TypeError(
+            f"suite must be a suite name, a .jsonl file, a SuiteConfig or a Suite, got {type(suite).__name__}"
+        )
+    if budget is not None:
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
+            raise ValueError(f"budget must be a positive int (tokens), got {budget!r}")
+        if budget != s.config.budget:
+            s = Suite(
+                f"{s.config.order}-{budget}",
+                s.config.replace(budget=budget),
+                tuple(Exam(e.index, e.problems, budget, e.order) for e in s.exams),
+            )
+    if n_exams is not None:
+        if not isinstance(n_exams, int) or not 0 < n_exams <= len(s):
+            raise ValueError(f"n_exams must be in 1..{len(s)} for suite {s.name!r}, got {n_exams!r}")
+        s = Suite(s.name, s.config.replace(n_exams=n_exams), s.exams[:n_exams])
+    return s

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from osmckp_env.agents import make_agent
 from osmckp_env.backends import Sampling, make_backend
 from osmckp_env.exam.levels import LevelBins
-from osmckp_env.exam.suites import Suite, get_suite
+from osmckp_env.exam.suites import Suite, resolve_suite
 from osmckp_env.exam.tokenization import default_counter
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import RECORD_VERSION, score_completions, with_run_fields
@@ -28,8 +28,6 @@ from osmckp_env.results.io import (
 )
 from osmckp_env.runner.spec import AgentSpec
 from osmckp_env.scoring.metrics import summarize
-
-ENV_ID = "OSMCKP-v0"
 
 
 def build_agent(spec: AgentSpec, backend=None):
@@ -50,7 +48,6 @@ def run_config(spec: AgentSpec, suite: Suite) -> dict:
         "suite": suite.name,
         "suite_hash": suite.hash,
         "n_exams": len(suite),
-        "env_id": ENV_ID,
         "record_version": RECORD_VERSION,
     }
     return {**d, "config_hash": config_hash(d)}
@@ -165,7 +162,6 @@ def make_results(
         {
             "osmckp_results": RESULTS_FORMAT,
             **provenance(),
-            "env_id": ENV_ID,
             "spec": spec.to_dict(),
             "config_hash": cfg["config_hash"],
             "suite": {
@@ -188,18 +184,6 @@ def make_results(
     )
 
 
-def load_suite(name: str, n_exams: int | None = None) -> Suite:
-    """A named suite, or a suite file (``*.jsonl``) cut to its first ``n_exams``."""
-    if name.endswith(".jsonl"):
-        suite = Suite.from_jsonl(name)
-        if n_exams is not None:
-            if not 0 < n_exams <= len(suite):
-                raise ValueError(f"n_exams must be in 1..{len(suite)} for {name}, got {n_exams}")
-            suite = Suite(suite.name, suite.config.replace(n_exams=n_exams), suite.exams[:n_exams])
-        return suite
-    return get_suite(name, n_exams=n_exams)
-
-
 def run_spec(
     spec: AgentSpec,
     suites: list[str],
@@ -215,7 +199,7 @@ def run_spec(
     shared_agent = functools.cache(lambda: build_agent(spec))  # built once, only if a suite needs it
     out = []
     for name in suites:
-        suite = load_suite(name, n_exams)
+        suite = resolve_suite(name, n_exams=n_exams)
         folder = Path(out_root) / spec.name / (suite.name if n_exams is None else f"{suite.name}-n{n_exams}")
         out.append(
             run_suite(

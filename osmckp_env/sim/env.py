@@ -86,7 +86,8 @@ class SimEnv(gym.Env):
         level_bins: LevelBins | tuple | None = None,
         render_mode: str | None = None,
     ) -> None:
-        from osmckp_env.envs.exam import REWARDS, resolve_suite
+        from osmckp_env.envs.exam import REWARDS
+        from osmckp_env.exam.suites import resolve_suite
 
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
