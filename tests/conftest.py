@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny hand-made problems and exams, one grader per session."""
+"""Shared fixtures and helpers, in one place: tiny hand-made problems and exams, one grader per
+session, the tiny local model, scripted model replies, and the small training configs."""
 
 from __future__ import annotations
 
@@ -63,3 +64,68 @@ def gold_or_level_reply(levels=None):
         return gold_reply(messages, cap)
 
     return reply
+
+
+def scripted_sampler():
+    """Solves train-pool easy problems (length varies by seed), misses medium, never hard."""
+    from osmckp_env.backends.scripted import ScriptedBackend
+    from osmckp_env.exam.problems import TIERS, load_pool
+
+    answers = {p.problem.strip(): (p.answer, p.difficulty) for t in TIERS for p in load_pool("train", t)}
+    calls = {"n": 0}
+
+    def reply(messages, cap):
+        calls["n"] += 1
+        body = messages[-1]["content"].split("\n\n", 1)[1].strip()
+        ans, tier = answers[body]
+        if tier == "easy":
+            return "step " * (5 + 40 * (calls["n"] % 2)) + f"\\boxed{{{ans}}}"
+        if tier == "medium":
+            return "long " * 300 + "\\boxed{0.123}"
+        return "\\boxed{NA}"
+
+    return ScriptedBackend(reply)
+
+
+def tiny_sft_config(model, tmp_path, out: str, **kw):
+    """A few fast SFT steps on the MFT data written to ``tmp_path / "d"``."""
+    base = dict(
+        model=str(model),
+        dataset=str(tmp_path / "d" / "dataset"),
+        output_dir=str(tmp_path / out),
+        per_device_train_batch_size=2,
+        gradient_accumulation_steps=1,
+        learning_rate=1e-3,
+        max_length=1024,
+        logging_steps=1,
+        save_steps=1000,
+    )
+    from osmckp_env.training.config import SFTRunConfig
+
+    return SFTRunConfig(**{**base, **kw})
+
+
+def stop_at(step: int):
+    """A trainer callback that stops training after ``step`` optimizer steps (a simulated interruption)."""
+    from transformers import TrainerCallback
+
+    class StopAt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step >= step:
+                control.should_training_stop = True
+            return control
+
+    return StopAt()
+
+
+def count_steps():
+    """A trainer callback counting the optimizer steps a run actually performs (``.n``)."""
+    from transformers import TrainerCallback
+
+    class CountSteps(TrainerCallback):
+        n = 0
+
+        def on_step_end(self, args, state, control, **kw):
+            type(self).n += 1
+
+    return CountSteps()

@@ -7,50 +7,16 @@ import torch
 
 pytest.importorskip("trl")
 
+from conftest import scripted_sampler, tiny_sft_config  # noqa: E402
+
 from osmckp_env.agents import make_agent  # noqa: E402
 from osmckp_env.backends import make_backend  # noqa: E402
-from osmckp_env.backends.scripted import ScriptedBackend  # noqa: E402
-from osmckp_env.exam.problems import TIERS, load_pool  # noqa: E402
 from osmckp_env.exam.suites import get_suite  # noqa: E402
 from osmckp_env.grading.record import score_completions  # noqa: E402
 from osmckp_env.training.config import MFTDataConfig, RARLConfig, SFTRunConfig  # noqa: E402
 from osmckp_env.training.mft_data import make_mft_data  # noqa: E402
 from osmckp_env.training.rarl import train_rarl  # noqa: E402
 from osmckp_env.training.sft import train_mft  # noqa: E402
-
-
-def scripted_sampler():
-    """Solves train-pool easy problems (length varies by seed), misses medium, never hard."""
-    answers = {p.problem.strip(): (p.answer, p.difficulty) for t in TIERS for p in load_pool("train", t)}
-    calls = {"n": 0}
-
-    def reply(messages, cap):
-        calls["n"] += 1
-        body = messages[-1]["content"].split("\n\n", 1)[1].strip()
-        ans, tier = answers[body]
-        if tier == "easy":
-            return "step " * (5 + 40 * (calls["n"] % 2)) + f"\\boxed{{{ans}}}"
-        if tier == "medium":
-            return "long " * 300 + "\\boxed{0.123}"
-        return "\\boxed{NA}"
-
-    return ScriptedBackend(reply)
-
-
-def tiny_sft_config(model, tmp_path, out: str, **kw) -> SFTRunConfig:
-    """A few fast SFT steps on the MFT data written to ``tmp_path / "d"``."""
-    base = dict(
-        model=str(model),
-        dataset=str(tmp_path / "d" / "dataset"),
-        output_dir=str(tmp_path / out),
-        per_device_train_batch_size=2,
-        gradient_accumulation_steps=1,
-        learning_rate=1e-3,
-        max_length=1024,
-        logging_steps=1,
-        save_steps=1000,
-    )
-    return SFTRunConfig(**{**base, **kw})
 
 
 def _params(path):

@@ -10,7 +10,7 @@ pytest.importorskip("trl")
 
 import datasets  # noqa: E402
 import torch  # noqa: E402
-from test_sft import CountSteps, StopAt  # noqa: E402
+from conftest import count_steps, stop_at  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 from osmckp_env.exam.problems import load_pool  # noqa: E402
@@ -128,10 +128,10 @@ def test_resume_continues_with_the_same_exam_order(tmp_path, tiny_checkpoint, gr
         dataset=ds,
         grader=grader,
         rollout_func=scripted_rollout(cut_seen),
-        callbacks=[StopAt(2)],
+        callbacks=[stop_at(2)],
     )
     assert first["global_step"] == 2
-    steps = CountSteps()
+    steps = count_steps()
     resumed = train_rarl(
         rarl_cfg(tiny_checkpoint, tmp_path / "cut", resume="auto", **kw),
         dataset=ds,

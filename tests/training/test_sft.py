@@ -6,8 +6,7 @@ import pytest
 
 pytest.importorskip("trl")
 
-from test_pipeline import scripted_sampler, tiny_sft_config  # noqa: E402
-from transformers import TrainerCallback  # noqa: E402
+from conftest import count_steps, scripted_sampler, stop_at, tiny_sft_config  # noqa: E402
 
 from osmckp_env.training.config import MFTDataConfig  # noqa: E402
 from osmckp_env.training.mft_data import make_mft_data  # noqa: E402
@@ -48,24 +47,6 @@ def test_too_long_examples_are_dropped_not_truncated(mft_data, tiny_checkpoint):
     assert kept == [n for n in lengths if n <= cut]
 
 
-class CountSteps(TrainerCallback):
-    def __init__(self):
-        self.n = 0
-
-    def on_step_end(self, args, state, control, **kw):
-        self.n += 1
-
-
-class StopAt(TrainerCallback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, args, state, control, **kw):
-        if state.global_step >= self.step:
-            control.should_training_stop = True
-        return control
-
-
 def _losses(meta):
     return {h["step"]: h["loss"] for h in meta["log_history"] if "loss" in h}
 
@@ -73,9 +54,9 @@ def _losses(meta):
 def test_resume_continues_to_the_same_step_with_the_same_data_order(mft_data, tiny_checkpoint):
     kw = dict(max_steps=4, save_steps=2, per_device_train_batch_size=1)
     full = train_mft(tiny_sft_config(tiny_checkpoint, mft_data, "full", **kw))
-    first = train_mft(tiny_sft_config(tiny_checkpoint, mft_data, "cut", **kw), callbacks=[StopAt(2)])
+    first = train_mft(tiny_sft_config(tiny_checkpoint, mft_data, "cut", **kw), callbacks=[stop_at(2)])
     assert first["global_step"] == 2 and (mft_data / "cut" / "checkpoint-2").is_dir()
-    steps = CountSteps()
+    steps = count_steps()
     resumed = train_mft(tiny_sft_config(tiny_checkpoint, mft_data, "cut", resume="auto", **kw), callbacks=[steps])
     assert resumed["resumed_from"].endswith("checkpoint-2") and steps.n == 2  # only steps 3 and 4 were run
     assert resumed["global_step"] == full["global_step"] == 4
