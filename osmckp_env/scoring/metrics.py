@@ -1,4 +1,4 @@
-"""Suite metrics as pure functions over exam records (see ``scoring.py`` for the record shape)."""
+"""Suite metrics as pure functions over exam records (the record shape: ``osmckp_env.grading.record``)."""
 
 from __future__ import annotations
 
