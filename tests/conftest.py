@@ -129,3 +129,21 @@ def count_steps():
             type(self).n += 1
 
     return CountSteps()
+
+
+def long_solver_wrong_on_aime(messages, cap):
+    """A scripted model that spends ~220 tokens per problem and gets every AIME problem wrong:
+    under a 512 budget only two problems fit, so the order decides which two are answered."""
+    from osmckp_env.backends.scripted import PROMPT_HEADER_RE
+    from osmckp_env.exam.problems import TIERS, load_pool
+
+    known = {p.problem.strip(): p for t in TIERS for p in load_pool("eval", t)}
+    user = messages[-1]["content"]
+    heads = list(PROMPT_HEADER_RE.finditer(user))
+    out = []
+    for k, m in enumerate(heads):
+        end = heads[k + 1].start() if k + 1 < len(heads) else len(user)
+        p = known[user[m.end() : end].strip()]
+        ans = "0" if p.difficulty == "hard" else p.answer
+        out.append(f"### Problem {k + 1}\n" + "step " * 220 + f"\\boxed{{{ans}}}\n")
+    return "".join(out)

@@ -21,7 +21,7 @@ from osmckp_env.grading.record import (
     score_completions,
     unreached_record,
 )
-from osmckp_env.scoring.rewards import REWARD_KINDS, reward_table
+from osmckp_env.scoring.rewards import REWARD_KINDS, reference_score, regret_reference_of, reward_table
 
 REWARDS = REWARD_KINDS
 MODES = ("exam", "sequential")
@@ -64,8 +64,12 @@ class ExamEnv(gym.Env):
     - ``reward="score"``: 1 per correct answer (a skip scores 0).
     - ``reward="rarl"``: 1 per problem that is correct AND whose ``<predicted_level>`` equals the
       level of the tokens it actually used (the paper's RARL reward).
+    - ``reward="regret"``: the exam's score minus its reference score, the same exam's easy-order
+      score in the reference run ``regret_reference`` (``info`` carries ``score``, ``reference``
+      and ``reference_source``).
 
-    Exam mode pays the exam's total after its one step; sequential mode pays each problem's at its step.
+    Exam mode pays after its one step; sequential mode pays each problem's ``score``/``rarl`` at
+    its step and ``regret`` (an exam-level quantity) at the last step.
 
     ## Starting State
 
@@ -83,7 +87,9 @@ class ExamEnv(gym.Env):
     - ``suite``: a suite name (``medium-1024`` default, ``medium-512``, ``hard-1024``, ``hard-512``,
       ``easy-*``), a suite ``.jsonl`` file, a ``SuiteConfig`` or a ``Suite``.
     - ``budget``: replaces the suite's budget (the same exams).
-    - ``reward``: ``score`` (default) or ``rarl``.
+    - ``reward``: ``score`` (default), ``rarl`` or ``regret``.
+    - ``regret_reference``: for ``reward="regret"``, a results file (``osmckp run SPEC --suite ...``)
+      whose easy-order records hold every exam of the suite (found by content and budget).
     - ``mode``: ``exam`` (default) or ``sequential`` (``OSMCKP-Seq-v0`` sets it).
     - ``n_exams``: use only the suite's first ``n_exams`` exams.
     - ``suite_seed``: draws a different named suite (default 0, the published one).
@@ -114,6 +120,7 @@ class ExamEnv(gym.Env):
         with_levels: bool = False,
         grader: Grader | None = None,
         render_mode: str | None = None,
+        regret_reference=None,
     ) -> None:
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
@@ -123,6 +130,9 @@ class ExamEnv(gym.Env):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.suite = resolve_suite(suite, budget, n_exams, suite_seed)
         self.reward_kind = reward
+        self.reference = regret_reference_of(reward, regret_reference)
+        if self.reference is not None:
+            self.reference.check_covers(self.suite.exams, self.suite.name)
         self.mode = mode
         if counter is None:
             self.counter = default_counter()
@@ -214,8 +224,15 @@ class ExamEnv(gym.Env):
             raise TypeError(f"action must be the completion text as a str, got {type(action).__name__}{hint}")
         return self._step_exam(action) if self.mode == "exam" else self._step_sequential(action)
 
-    def _reward(self, problems: list[dict]) -> float:
-        return reward_table({"problems": problems})[self.reward_kind]
+    def _reference_info(self, record) -> dict:
+        """What the reward is measured against (``regret`` only) and the exam's score."""
+        if self.reference is None:
+            return {}
+        return {
+            "score": float(record["score"]),
+            "reference": reference_score(self.reference, record),
+            "reference_source": self.reference.source,
+        }
 
     def _step_exam(self, text: str):
         rec = score_completions([self._exam], [text], counter=self.counter, bins=self.bins, grader=self.grader)[0]
@@ -223,13 +240,13 @@ class ExamEnv(gym.Env):
         self._record = rec
         self._transcript.append(text)
         self._transcript.extend(_problem_lines(rec["problems"]))
-        info = {**self._info(), "record": rec}
+        info = {**self._info(), "record": rec, **self._reference_info(rec)}
         obs = {
             "prompt": "",
             "remaining_budget": np.array(self._exam.budget - rec["completion_tokens"], dtype=np.int64),
             "position": self._exam.n_problems,
         }
-        return obs, self._reward(rec["problems"]), True, False, info
+        return obs, reward_table(rec, reference_score(self.reference, rec))[self.reward_kind], True, False, info
 
     def _step_sequential(self, text: str):
         exam, pos = self._exam, self._pos
@@ -275,9 +292,18 @@ class ExamEnv(gym.Env):
                 tokenizer=self.counter.name,
             )
             info["record"] = self._record
+            info.update(self._reference_info(self._record))
         obs = self._obs()
         self._last_prompt = obs["prompt"]
-        return obs, self._reward([prob]), terminated, False, info
+        if self.reward_kind == "regret":  # an exam-level reward: paid once, at the end
+            reward = (
+                reward_table(self._record, reference_score(self.reference, self._record))["regret"]
+                if terminated
+                else 0.0
+            )
+        else:  # score and rarl are sums over problems: each problem's share is paid at its step
+            reward = reward_table({"problems": [prob]})[self.reward_kind]
+        return obs, reward, terminated, False, info
 
     def render(self):
         if self.render_mode is None:

@@ -1,6 +1,7 @@
 """The one reward table: every reward kind, computed from a scored exam record in one place.
 
-``reward_table(record)`` gives each kind the envs can pay (``score``, ``rarl``) and the
+``reward_table(record, reference)`` gives each kind the envs can pay (``score``, ``rarl``,
+``regret`` = score minus the exam's reference score) and the
 zero-weight terms RL logs (``skip_rate``, ``tokens``, ``level_accuracy``). ``OSMCKP-v0(reward=...)``,
 the sequential env, the TRL reward functions for RARL (``make_exam_reward`` and the trainer's
 batch scorer) all read it. TRL-shaped functions are ``fn(prompts, completions, **columns) ->
@@ -17,31 +18,95 @@ from osmckp_env.exam.tokenization import TokenCounter
 from osmckp_env.grading import Grader
 from osmckp_env.grading.record import score_completions
 
-REWARD_KINDS = ("score", "rarl")  # what an env can pay
+REWARD_KINDS = ("score", "rarl", "regret")  # what an env can pay
 LOG_TERMS = ("skip_rate", "tokens", "level_accuracy")  # logged alongside, never trained on
 
 
-def reward_table(record) -> dict[str, float | None]:
+def reward_table(record, reference: float | None = None) -> dict[str, float | None]:
     """Every reward kind and logging term of one scored exam (or of the problems scored so far,
     as the sequential env pays them step by step).
 
     - ``score``: correct answers; ``rarl``: correct answers whose predicted level equals the
       level of the tokens used (the paper's RARL reward);
+    - ``regret``: ``score - reference``, the exam's score minus what was achievable for *this*
+      exam (``reference``: its easy-order score from a reference run, or the sim oracle's
+      expected score); ``None`` without a reference;
     - ``skip_rate``: share of problems skipped; ``tokens``: completion tokens counted by the env;
     - ``level_accuracy``: share of problems with a predicted and an actual level that match
       (``None`` if no problem has both).
     """
     ps = record["problems"]
     levels = [p for p in ps if p["predicted_level"] is not None and p.get("actual_level") is not None]
+    score = float(sum(p["correct"] for p in ps))
     return {
-        "score": float(sum(p["correct"] for p in ps)),
+        "score": score,
         "rarl": float(sum(p["rarl"] for p in ps)),
+        "regret": None if reference is None else score - float(reference),
         "skip_rate": sum(p["status"] == "skipped" for p in ps) / len(ps) if ps else 0.0,
         "tokens": float(record.get("completion_tokens", sum(p["tokens"] for p in ps))),
         "level_accuracy": sum(p["predicted_level"] == p["actual_level"] for p in levels) / len(levels)
         if levels
         else None,
     }
+
+
+class RegretReference:
+    """Each exam's reference score for ``reward="regret"``: its easy-order score in a reference run.
+
+    Read from a results file (``osmckp run SPEC --suite ...``); an exam is found by its content
+    (its problem ids, in any order) and budget, not by its index, so any results file whose suite
+    holds the same exams serves (a Hard run's easy records serve Medium too).
+    """
+
+    def __init__(self, scores: dict[tuple[str, int], float], source: str) -> None:
+        self.scores = scores
+        self.source = source
+
+    @staticmethod
+    def key(problem_ids, budget: int) -> tuple[str, int]:
+        return "|".join(sorted(problem_ids)), int(budget)
+
+    @classmethod
+    def from_results(cls, path) -> RegretReference:
+        from pathlib import Path
+
+        from osmckp_env.results.io import load_results, results_records
+
+        path = Path(path)
+        res = load_results(path)
+        records, _ = results_records(path, res)
+        easy = [r for r in records if r["order"] == "easy"]
+        if not easy:
+            raise ValueError(
+                f"regret_reference {path}: holds no easy-order records; a results file of `osmckp run` has them"
+            )
+        scores = {cls.key(r["problem_ids"], r["budget"]): float(r["score"]) for r in easy}
+        return cls(scores, f"results {path} (config {res['config_hash']}, easy suite {res.get('easy_suite_hash')})")
+
+    def of(self, problem_ids, budget: int) -> float:
+        """The reference score of the exam with these problems and budget (``KeyError`` if absent)."""
+        return self.scores[self.key(problem_ids, budget)]
+
+    def check_covers(self, exams, suite_name: str) -> None:
+        """Refuse (ValueError) a reference that lacks any of ``exams``."""
+        missing = [e for e in exams if self.key([p.id for p in e.problems], e.budget) not in self.scores]
+        if missing:
+            raise ValueError(
+                f"regret_reference {self.source}: {len(missing)} of {len(exams)} exams of suite {suite_name!r} "
+                f"(e.g. exam {missing[0].index}, budget {missing[0].budget}) have no easy-order record in it; it was "
+                f"run on other exams. Make a reference on these: `osmckp run SPEC --suite {suite_name}`"
+            )
+
+
+def regret_reference(ref) -> RegretReference:
+    """A ``RegretReference`` from itself or a results-file path."""
+    if ref is None:
+        raise ValueError(
+            "reward='regret' needs regret_reference=path/to/results.json: the results file of a run on the same "
+            "exams, whose easy-order records give each exam's reference score; make one with "
+            "`osmckp run SPEC --suite SUITE` (any agent: the regret reward is relative to that run)"
+        )
+    return ref if isinstance(ref, RegretReference) else RegretReference.from_results(ref)
 
 
 def completion_text(completion) -> str:
@@ -71,6 +136,7 @@ def make_exam_reward(
     counter: TokenCounter | None = None,
     bins: LevelBins | None = None,
     grader: Grader | None = None,
+    regret_reference=None,
 ):
     """A reward function for ``trl.GRPOTrainer``: one kind of ``reward_table`` per exam (the env's
     ``score`` or ``rarl`` reward, or a logging term).
@@ -83,12 +149,23 @@ def make_exam_reward(
     """
     if kind not in REWARD_KINDS + LOG_TERMS:
         raise ValueError(f"reward kind must be one of {REWARD_KINDS + LOG_TERMS}, got {kind!r}")
+    ref = regret_reference_of(kind, regret_reference)
 
     def reward(prompts, completions, *, problem_ids, answers, tiers, budget, problems=None, order=None, **kwargs):
         exams = exams_from_columns(problem_ids, answers, tiers, budget, problems, order)
         texts = [completion_text(c) for c in completions]
         records = score_completions(exams, texts, counter=counter, bins=bins, grader=grader)
-        return [reward_table(r)[kind] for r in records]
+        return [reward_table(r, reference_score(ref, r))[kind] for r in records]
 
     reward.__name__ = f"osmckp_{kind}_reward"
     return reward
+
+
+def regret_reference_of(kind: str, ref) -> RegretReference | None:
+    """The reference a reward kind needs: a ``RegretReference`` for ``regret``, else ``None``."""
+    return regret_reference(ref) if kind == "regret" else None
+
+
+def reference_score(ref: RegretReference | None, record) -> float | None:
+    """The reference score of a scored exam, or ``None`` without a reference."""
+    return None if ref is None else ref.of(record["problem_ids"], record["budget"])

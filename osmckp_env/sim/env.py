@@ -11,10 +11,26 @@ from gymnasium import spaces
 from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
 from osmckp_env.exam.problems import TIER_RANK
 from osmckp_env.exam.suites import Exam
-from osmckp_env.sim.oracle import action_caps, claimed_level
+from osmckp_env.sim.oracle import action_caps, claimed_level, solve_exam
 from osmckp_env.sim.profiles import Atoms, Profile, get_profile
 
 N_FEATURES = 12
+REGRET_SHAPINGS = ("sparse", "potential")
+
+
+def regret_step_reward(
+    V: np.ndarray, k: int, b: int, b_next: int, gain: float, terminated: bool, score: float, shaping: str
+) -> float:
+    """One step's ``regret`` reward. ``V[k, b]``: the oracle's expected score-to-go.
+
+    ``sparse``: 0 until the end, then ``score - V[0, B]``. ``potential``: ``gain + V(s') - V(s)``
+    with ``V(s') = 0`` at the end (potential-based shaping with the oracle's values: the same
+    return, ``score - V[0, B]``, and the same optimal policy).
+    """
+    if shaping == "sparse":
+        return score - float(V[0, -1]) if terminated else 0.0
+    v_next = 0.0 if terminated else float(V[k + 1, b_next])
+    return gain + v_next - float(V[k, b])
 
 
 @dataclass(frozen=True)
@@ -58,13 +74,20 @@ class SimEnv(gym.Env):
     ## Rewards
     ``score``: 1 per correct answer. ``rarl``: 1 only if correct AND the action's level
     (cap i -> Level-(i-1), all -> last level) equals the level of the tokens used.
+    ``regret``: the episode's score minus the exact oracle's expected score for that exam under
+    the env's profile (``info["reference"]``), so the return is minus the oracle regret of the
+    episode and 0 is optimal in expectation. Paid at the end (``regret_shaping="sparse"``), or
+    step by step as ``score_t + V(s_{t+1}) - V(s_t)`` with ``V`` the oracle's value-to-go
+    (``regret_shaping="potential"``: potential-based, so the optimal policy is unchanged and the
+    return is the same).
 
     ## Episode End
     All problems answered or the budget spent.
 
     ## Arguments
     ``suite`` (name, SuiteConfig, Suite, or a list of them to sample from), ``budget``,
-    ``profile`` (bundled name, JSON path or ``Profile``), ``reward``, ``level_noise``,
+    ``profile`` (bundled name, JSON path or ``Profile``), ``reward`` (``score``, ``rarl`` or
+    ``regret``), ``regret_shaping`` (``sparse`` or ``potential``), ``level_noise``,
     ``n_exams``, ``suite_seed``, ``level_bins``.
 
     ## Version History
@@ -85,12 +108,17 @@ class SimEnv(gym.Env):
         suite_seed: int = 0,
         level_bins: LevelBins | tuple | None = None,
         render_mode: str | None = None,
+        regret_shaping: str = "sparse",
     ) -> None:
         from osmckp_env.envs.exam import REWARDS
         from osmckp_env.exam.suites import resolve_suite
 
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
+        if regret_shaping not in REGRET_SHAPINGS:
+            raise ValueError(f"regret_shaping must be one of {REGRET_SHAPINGS}, got {regret_shaping!r}")
+        self.regret_shaping = regret_shaping
+        self._values: dict = {}
         if not 0.0 <= float(level_noise) <= 1.0:
             raise ValueError(f"level_noise must be in [0, 1], got {level_noise}")
         if render_mode not in (None, "ansi"):
@@ -121,6 +149,13 @@ class SimEnv(gym.Env):
             noise = rng.integers(0, SKIP_LEVEL + 1, len(levels))
             levels = [int(n) if f else lvl for lvl, f, n in zip(levels, flip, noise)]
         return ExamView(exam, atoms, tuple(levels), exam.budget, self.bins)
+
+    def oracle_values(self, view: ExamView) -> np.ndarray:
+        """The exact oracle's expected score-to-go ``V[k, b]`` for this exam (cached per exam)."""
+        key = (view.exam, view.budget)
+        if key not in self._values:
+            self._values[key] = solve_exam(view.atoms, view.budget, self.bins, "score")[2]
+        return self._values[key]
 
     @staticmethod
     def features(v: ExamView, k: int, remaining: int) -> np.ndarray:
@@ -161,6 +196,8 @@ class SimEnv(gym.Env):
         elif not isinstance(i, (int, np.integer)) or not 0 <= i < len(s):
             raise ValueError(f"options['exam_index'] must be an int in 0..{len(s) - 1}, got {i!r}")
         self._view = self.view_of(s[int(i)], self.np_random)
+        self._V = self.oracle_values(self._view) if self.reward_kind == "regret" else None
+        self._score = 0.0
         self._pos = 0
         self._remaining = self._view.budget
         self._log: list[str] = []
@@ -193,14 +230,22 @@ class SimEnv(gym.Env):
         actual = SKIP_LEVEL if a == 0 else int(np.searchsorted(self._edges, tokens, side="right"))
         if self.reward_kind == "rarl":
             reward = float(correct and actual == claimed_level(a, self.bins))
+        b0 = self._remaining
+        self._score += float(correct)
         self._remaining -= tokens
         self._pos += 1
+        terminated = self._pos >= self._view.exam.n_problems or self._remaining <= 0
+        if self.reward_kind == "regret":
+            reward = regret_step_reward(
+                self._V, k, b0, self._remaining, float(correct), terminated, self._score, self.regret_shaping
+            )
         self._log.append(
             f"P{k + 1} {self._view.exam.problems[k].difficulty:<6} action={a} tokens={tokens} "
             f"correct={correct} left={self._remaining}"
         )
-        terminated = self._pos >= self._view.exam.n_problems or self._remaining <= 0
         info = {**self._info(), "tokens": tokens, "correct": correct, "actual_level": actual}
+        if self._V is not None:
+            info.update(score=self._score, reference=float(self._V[0, self._view.budget]), reference_source="oracle")
         return self._obs(), reward, terminated, False, info
 
     def render(self):

@@ -151,7 +151,8 @@ class RARLConfig(_Base):
     """RARL: TRL ``GRPOTrainer`` with Dr. GRPO on simulated exams.
 
     ``budget`` is the exam budget and the hard cut (``max_completion_length``); exams are drawn
-    from the training pools in ``orders``. The reward is the env's ``rarl`` reward.
+    from the training pools in ``orders``. The reward is the env's ``rarl`` reward (or ``score``,
+    or ``regret`` = score minus the exam's easy-order score in ``regret_reference``).
     """
 
     model: str = ""
@@ -167,6 +168,7 @@ class RARLConfig(_Base):
     temperature: float = 1.0
     beta: float = 0.0
     reward: str = "rarl"
+    regret_reference: str | None = None
     lora_r: int = 0
     lora_alpha: int = 32
     gradient_checkpointing: bool = False
@@ -193,8 +195,13 @@ class RARLConfig(_Base):
             raise ValueError(f"RARLConfig.budget must be positive, got {self.budget}")
         if self.num_generations < 2:
             raise ValueError("RARLConfig.num_generations must be >= 2 (GRPO compares a group)")
-        if self.reward not in ("rarl", "score"):
-            raise ValueError(f"RARLConfig.reward must be 'rarl' or 'score', got {self.reward!r}")
+        if self.reward not in ("rarl", "score", "regret"):
+            raise ValueError(f"RARLConfig.reward must be 'rarl', 'score' or 'regret', got {self.reward!r}")
+        if self.reward == "regret" and not self.regret_reference:
+            raise ValueError(
+                "RARLConfig.reward='regret' needs regret_reference: a results.json of a run on the same "
+                "(training-split) exams, whose easy-order records give each exam's reference score"
+            )
         if self.vllm_mode not in ("colocate", "server"):
             raise ValueError(f"RARLConfig.vllm_mode must be 'colocate' or 'server', got {self.vllm_mode!r}")
         if not 0 < self.vllm_gpu_memory_utilization <= 1:

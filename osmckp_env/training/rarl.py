@@ -8,7 +8,15 @@ from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.suites import SuiteConfig, build_suite
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import score_completions
-from osmckp_env.scoring.rewards import LOG_TERMS, REWARD_KINDS, completion_text, exams_from_columns, reward_table
+from osmckp_env.scoring.rewards import (
+    LOG_TERMS,
+    REWARD_KINDS,
+    completion_text,
+    exams_from_columns,
+    reference_score,
+    regret_reference_of,
+    reward_table,
+)
 from osmckp_env.training.config import RARLConfig
 from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config, train_and_save
 
@@ -38,7 +46,13 @@ class ExamRewards:
     METRICS = (*REWARD_KINDS, *LOG_TERMS)
 
     def __init__(
-        self, tokenizer=None, bins: LevelBins | None = None, grader: Grader | None = None, *, counter=None
+        self,
+        tokenizer=None,
+        bins: LevelBins | None = None,
+        grader: Grader | None = None,
+        *,
+        counter=None,
+        regret_reference=None,
     ) -> None:
         """Tokens are counted with the policy's ``tokenizer`` (or a ``TokenCounter`` given as ``counter``)."""
         from osmckp_env.exam.tokenization import HFTokenCounter
@@ -48,6 +62,7 @@ class ExamRewards:
         self.counter = counter or HFTokenCounter(tokenizer, getattr(tokenizer, "name_or_path", "") or "policy")
         self.bins = bins or LevelBins()
         self.grader = grader or default_grader()
+        self.reference = None if regret_reference is None else regret_reference_of("regret", regret_reference)
         self._key = None
         self._records: list[dict] = []
 
@@ -62,13 +77,14 @@ class ExamRewards:
 
     def function(self, metric: str):
         def fn(prompts, completions, **kw):
-            return [reward_table(r)[metric] for r in self._score(completions, **kw)]
+            return [reward_table(r, reference_score(self.reference, r))[metric] for r in self._score(completions, **kw)]
 
         fn.__name__ = metric
         return fn
 
     def functions(self, train_on: str = "rarl"):
-        names = [train_on] + [m for m in self.METRICS if m != train_on]
+        metrics = [m for m in self.METRICS if m != "regret" or self.reference is not None]
+        names = [train_on] + [m for m in metrics if m != train_on]
         return [self.function(m) for m in names], [1.0] + [0.0] * (len(names) - 1)
 
 
@@ -192,7 +208,7 @@ def train_rarl(
 
     ds = dataset if dataset is not None else rarl_dataset(cfg)
     model, tok = load_model_and_tokenizer(cfg.model, cfg.bf16)
-    rewards = ExamRewards(tok, grader=grader)
+    rewards = ExamRewards(tok, grader=grader, regret_reference=cfg.regret_reference)
     funcs, weights = rewards.functions(cfg.reward)
     for fn, w in extra_rewards or []:
         funcs.append(fn)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import long_solver_wrong_on_aime
 
 from osmckp_env.exam.suites import get_suite
 from osmckp_env.results.io import read_records
@@ -204,30 +205,12 @@ def test_transformers_spec_through_the_runner(tmp_path, tiny_checkpoint, grader)
     assert validate_results(tmp_path / "results.json", grader=grader) == []
 
 
-def _long_solver_wrong_on_aime(messages, cap):
-    """A scripted model that spends ~220 tokens per problem and gets every AIME problem wrong:
-    under a 512 budget only two problems fit, so the order decides which two are answered."""
-    from osmckp_env.backends.scripted import PROMPT_HEADER_RE
-    from osmckp_env.exam.problems import TIERS, load_pool
-
-    known = {p.problem.strip(): p for t in TIERS for p in load_pool("eval", t)}
-    user = messages[-1]["content"]
-    heads = list(PROMPT_HEADER_RE.finditer(user))
-    out = []
-    for k, m in enumerate(heads):
-        end = heads[k + 1].start() if k + 1 < len(heads) else len(user)
-        p = known[user[m.end() : end].strip()]
-        ans = "0" if p.difficulty == "hard" else p.answer
-        out.append(f"### Problem {k + 1}\n" + "step " * 220 + f"\\boxed{{{ans}}}\n")
-    return "".join(out)
-
-
 def test_order_changes_the_score_and_regret_is_measured(tmp_path, grader):
     from osmckp_env.agents import make_agent
     from osmckp_env.backends.scripted import ScriptedBackend
 
     spec = AgentSpec(name="long", agent="direct", backend="scripted", counter="qwen2.5")
-    agent = make_agent("direct", ScriptedBackend(_long_solver_wrong_on_aime))
+    agent = make_agent("direct", ScriptedBackend(long_solver_wrong_on_aime))
     res = run_suite(spec, get_suite("hard-512", n_exams=5), tmp_path, agent=agent, grader=grader, progress=False)
     m = res["metrics"]
     # easy order: GSM8K and MATH answered right, AIME cut -> 2; hard order: AIME wrong, GSM8K right, MATH cut -> 1

@@ -110,6 +110,7 @@ def test_lora_sft_merges_into_plain_checkpoint(tmp_path, tiny_checkpoint, grader
         ({"model": "m", "num_generations": 1}, "num_generations"),
         ({"model": "m", "per_device_train_batch_size": 3, "num_generations": 2}, "divisible"),
         ({"model": "m", "reward": "accuracy"}, "reward"),
+        ({"model": "m", "reward": "regret"}, "regret_reference"),
     ],
 )
 def test_rarl_config_validation(kwargs, match):
