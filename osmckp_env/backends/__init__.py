@@ -16,6 +16,25 @@ BACKENDS = {
 }
 
 
+# What each backend needs beyond the core install: (module to import, pip line).
+BACKEND_NEEDS = {
+    "transformers": (("torch", "transformers"), 'pip install "osmckp[hf]"'),
+    "openai": (("openai",), 'pip install "osmckp[openai]"'),
+    "vllm": (("vllm",), 'pip install "osmckp[vllm]"  (CUDA machines only)'),
+}
+
+
+def check_backend_installed(kind: str) -> None:
+    """Raise ``ImportError`` with the ``pip install`` line if the backend's extra is missing
+    (checked without importing the heavy packages)."""
+    import importlib.util
+
+    mods, pip = BACKEND_NEEDS.get(kind, ((), ""))
+    missing = [m for m in mods if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ImportError(f"backend {kind!r} needs {', '.join(missing)}, which is not installed: {pip}")
+
+
 def backend_class(kind: str):
     """The class registered under ``kind`` (imported lazily)."""
     target = lookup(BACKENDS, kind, kind="backend")
@@ -27,4 +46,14 @@ def make_backend(kind: str, **kwargs) -> Backend:
     return backend_class(kind)(**kwargs)
 
 
-__all__ = ["BACKENDS", "Backend", "Completion", "Sampling", "backend_class", "make_backend", "prompt_hash"]
+__all__ = [
+    "BACKENDS",
+    "BACKEND_NEEDS",
+    "Backend",
+    "Completion",
+    "Sampling",
+    "backend_class",
+    "check_backend_installed",
+    "make_backend",
+    "prompt_hash",
+]

@@ -21,30 +21,50 @@ def _cmd_suites(args) -> int:
     return 0
 
 
-def _cmd_run(args) -> int:
-    from osmckp_env.exam.suites import resolve_suite
-    from osmckp_env.runner.run import run_spec
-    from osmckp_env.runner.spec import load_spec
-
-    spec = load_spec(args.spec)
-    for s in args.suite:
-        resolve_suite(s)  # every suite name or file is checked before anything runs
-    results = run_spec(
-        spec,
-        args.suite,
-        args.out,
-        n_exams=args.n_exams,
-        overwrite=args.overwrite,
-        progress=not args.quiet,
-        retry_errors=args.retry_errors,
-    )
+def _print_results(results: list[dict]) -> None:
     for r in results:
         m = {k: (float("nan") if v is None else v) for k, v in r["metrics"].items()}
+        folder = Path(r["_path"]).parent
         print(
-            f"{spec.name} {r['suite']['name']}: Score {m['score']:.3f}  Regret {m.get('regret', float('nan')):.3f}  "
-            f"skip {m['skip_rate']:.2f}  tokens/problem {m['tokens_per_problem']:.0f}  "
-            f"grader failures {m['grader_failures']}"
+            f"{r['spec']['name']} {r['suite']['name']}{' (trial)' if r['suite'].get('trial') else ''}: "
+            f"Score {m['score']:.3f}  Regret {m.get('regret', float('nan')):.3f}  skip {m['skip_rate']:.2f}  "
+            f"tokens/problem {m['tokens_per_problem']:.0f}  grader failures {m['grader_failures']}\n"
+            f"  wrote {folder / 'records.jsonl'} and {folder / 'results.json'}"
         )
+
+
+def _cmd_run(args) -> int:
+    from osmckp_env.exam.suites import MAIN_SETTINGS, resolve_suite
+    from osmckp_env.runner.run import rerun_results, run_spec
+    from osmckp_env.runner.spec import load_spec
+
+    kw = dict(overwrite=args.overwrite, progress=not args.quiet, retry_errors=args.retry_errors)
+    if args.spec.endswith(".json"):
+        given = [
+            f
+            for f, v in (
+                ("--suite", args.suite),
+                ("--n-exams", args.n_exams),
+                ("--out", args.out),
+                ("--budgets", args.budgets),
+            )
+            if v is not None
+        ]
+        if given:
+            raise ValueError(
+                f"a results file re-runs exactly its own run (suite, exam count, folder); drop {', '.join(given)} "
+                "or run its spec file instead"
+            )
+        res = rerun_results(args.spec, **kw)
+        res["_path"] = str(Path(args.spec))
+        _print_results([res])
+        return 0
+    spec = load_spec(args.spec)
+    suites = args.suite or list(MAIN_SETTINGS)
+    for s in suites:
+        for b in args.budgets or [None]:
+            resolve_suite(s, budget=b)  # every suite name, file and budget is checked before anything runs
+    _print_results(run_spec(spec, suites, args.out or "runs", n_exams=args.n_exams, budgets=args.budgets, **kw))
     return 0
 
 
@@ -66,6 +86,12 @@ def _cmd_validate(args) -> int:
         from osmckp_env.runner.spec import load_spec
 
         spec = load_spec(path)
+        problems = spec.check_runnable()
+        if problems:
+            print(f"{path}: spec {spec.name!r} would fail at run time:")
+            for p in problems:
+                print(f"  - {p}")
+            return 1
         print(
             f"{path}: valid spec {spec.name!r} (agent {spec.agent}, backend {spec.backend}, config {spec.config_hash})"
         )
@@ -85,40 +111,60 @@ def _cmd_validate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import osmckp_env
+
     p = argparse.ArgumentParser(prog="osmckp", description="Budgeted multi-problem reasoning benchmark (OS-MCKP).")
+    p.add_argument("--version", action="version", version=f"osmckp {osmckp_env.__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     s = sub.add_parser("suites", help="list the named suites with sizes and hashes, or export one")
     s.add_argument("--export", metavar="SUITE", help="write this suite as JSONL")
-    s.add_argument("--n-exams", type=int)
-    s.add_argument("--out")
+    s.add_argument("--n-exams", type=int, help="with --export: only the first N exams")
+    s.add_argument("--out", help="with --export: the file to write (default SUITE.jsonl)")
     s.set_defaults(func=_cmd_suites)
 
     r = sub.add_parser("run", help="evaluate an agent spec on suites (resumable)")
-    r.add_argument("spec", help="agent spec (.yaml/.toml), or a results.json to re-run its spec")
+    r.add_argument(
+        "spec",
+        help="agent spec (.yaml/.toml), or a results.json: re-runs (or resumes) exactly that run, "
+        "with its suite, exam count and folder",
+    )
     r.add_argument(
         "--suite",
         nargs="+",
-        default=["medium-1024", "medium-512", "hard-1024", "hard-512"],
-        help="named suites and/or suite .jsonl files (osmckp suites --export)",
+        help="named suites and/or suite .jsonl files (osmckp suites --export); default: "
+        "medium-1024 medium-512 hard-1024 hard-512",
     )
-    r.add_argument("--n-exams", type=int, help="first N exams of each suite (smoke runs)")
-    r.add_argument("--out", default="runs", help="output root (default: runs/)")
+    r.add_argument("--n-exams", type=int, help="first N exams of each suite: a trial run, listed apart from full runs")
+    r.add_argument(
+        "--budgets",
+        nargs="+",
+        type=int,
+        metavar="B",
+        help="budget sweep: run each suite's exams under each of these budgets (each its own folder and hash)",
+    )
+    r.add_argument("--out", help="output root (default: runs/); a run goes to OUT/<spec name>/<suite>/")
     r.add_argument("--overwrite", action="store_true", help="start over if the folder holds another config")
     r.add_argument("--retry-errors", action="store_true", help="re-run exams whose backend call failed")
-    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
 
     lb = sub.add_parser("leaderboard", help="collect results into tables and plots")
-    lb.add_argument("--runs", default="runs")
-    lb.add_argument("--out", default="leaderboards")
-    lb.add_argument("--reported", default="baselines/reported.yaml")
-    lb.add_argument("--no-plots", action="store_true")
+    lb.add_argument("--runs", default="runs", help="where to look for results.json files (recursively)")
+    lb.add_argument("--out", default="leaderboards", help="where to write README.md, per-setting tables and plots")
+    lb.add_argument(
+        "--reported", default="leaderboards/reported.yaml", help="the paper's reported numbers (shown apart)"
+    )
+    lb.add_argument("--no-plots", action="store_true", help="tables only")
     lb.set_defaults(func=_cmd_leaderboard)
 
-    v = sub.add_parser("validate", help="check a spec, or re-derive a results file from its records")
-    v.add_argument("path")
-    v.add_argument("--no-regrade", action="store_true")
+    v = sub.add_parser(
+        "validate",
+        help="check a spec (fields, agent import, backend extra, checkpoint path), or re-derive a results "
+        "file from its records",
+    )
+    v.add_argument("path", help="a spec (.yaml/.toml), a results.json, or a run folder")
+    v.add_argument("--no-regrade", action="store_true", help="skip re-grading the answers (faster)")
     v.set_defaults(func=_cmd_validate)
 
     from osmckp_env.cli import bench

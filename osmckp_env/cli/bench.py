@@ -35,10 +35,10 @@ def _bench(args) -> int:
 
 def add_command(sub) -> None:
     p = sub.add_parser("bench", help="the default benchmark: sim leaderboard (+ text leaderboard from runs/)")
-    p.add_argument("--profile", default="synthetic-v0")
-    p.add_argument("--out", default="leaderboards")
-    p.add_argument("--runs", default="runs")
-    p.add_argument("--reported", default="baselines/reported.yaml")
-    p.add_argument("--n-exams", type=int)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--profile", default="synthetic-v0", help="sim response profile: bundled name or JSON")
+    p.add_argument("--out", default="leaderboards", help="leaderboard folder (the sim's goes to OUT/sim)")
+    p.add_argument("--runs", default="runs", help="where the text-env results.json files are")
+    p.add_argument("--reported", default="leaderboards/reported.yaml", help="the paper's reported numbers")
+    p.add_argument("--n-exams", type=int, help="first N exams of each sim setting (quick look)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_bench)

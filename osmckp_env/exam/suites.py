@@ -386,7 +386,7 @@ def resolve_suite(suite, budget: int | None = None, n_exams: int | None = None, 
             raise ValueError(f"budget must be a positive int (tokens), got {budget!r}")
         if budget != s.config.budget:
             s = Suite(
-                f"{s.config.order}-{budget}",
+                f"{s.config.order}-{budget}" if s.name in NAMED_SUITES else f"{s.name}-b{budget}",
                 s.config.replace(budget=budget),
                 tuple(Exam(e.index, e.problems, budget, e.order) for e in s.exams),
             )

@@ -29,6 +29,7 @@ COLUMNS = [
     "n_exams",
     "suite_hash",
     "config_hash",
+    "results",
 ]
 TITLES = {"medium-1024": "Medium-1024", "medium-512": "Medium-512", "hard-1024": "Hard-1024", "hard-512": "Hard-512"}
 
@@ -51,12 +52,41 @@ def _num(v) -> float:
     return float("nan") if v is None else v
 
 
-def _row(r: dict) -> dict:
+def is_trial(r: dict) -> bool:
+    """A trial (smoke) run: the first exams of a larger suite (``--n-exams``). Results files
+    written before 0.2 do not say; for them a named suite's run with fewer exams than the
+    suite has is a trial."""
+    if "trial" in r["suite"]:
+        return bool(r["suite"]["trial"])
+    from osmckp_env.exam.suites import NAMED_SUITES, get_suite
+
+    name = r["suite"]["name"]
+    return name in NAMED_SUITES and r["suite"]["n_exams"] < len(get_suite(name))
+
+
+def entry_labels(results: list[dict]) -> dict[int, str]:
+    """One label per results file: the agent's name, with its config hash where one agent has
+    several results in the same setting."""
+    count: dict[tuple, int] = {}
+    for r in results:
+        key = (r["spec"]["name"], r["suite"]["name"])
+        count[key] = count.get(key, 0) + 1
+    return {
+        id(r): r["spec"]["name"]
+        + (f" [{r['config_hash'][:6]}]" if count[(r["spec"]["name"], r["suite"]["name"])] > 1 else "")
+        for r in results
+    }
+
+
+def _row(r: dict, label: str, out_dir: Path) -> dict:
     m = {k: _num(v) if not isinstance(v, (list, dict)) else v for k, v in r["metrics"].items()}
     pos = [_num(x) for x in m.get("position_accuracy", [])]
     gf = m.get("grader_failures", {})
+    import os
+
+    link = os.path.relpath(Path(r["_path"]).resolve(), Path(out_dir).resolve()).replace(os.sep, "/")
     return {
-        "agent": r["spec"]["name"],
+        "agent": label,
         "model": r["spec"].get("model") or "",
         "description": r["spec"].get("description") or "",
         "score": m["score"],
@@ -73,6 +103,7 @@ def _row(r: dict) -> dict:
         "n_exams": m["n_exams"],
         "suite_hash": r["suite"]["hash"],
         "config_hash": r["config_hash"],
+        "results": f"[results]({link})",
     }
 
 
@@ -91,7 +122,7 @@ def to_markdown(df: pd.DataFrame) -> str:
 
 
 def reported_block(path: str | Path) -> str:
-    """The "reported in the paper" block: numbers from ``baselines/reported.yaml`` only, never measured."""
+    """The "reported in the paper" block: numbers from ``leaderboards/reported.yaml`` only, never measured."""
     path = Path(path)
     if not path.exists():
         return "_No reported numbers file._"
@@ -104,6 +135,15 @@ def reported_block(path: str | Path) -> str:
     return f"{note}\n\n{to_markdown(df)}".strip()
 
 
+def _table(results: list[dict], labels: dict, out_dir: Path) -> pd.DataFrame:
+    rows = [_row(r, labels[id(r)], out_dir) for r in results]
+    return pd.DataFrame(rows, columns=COLUMNS).sort_values(["score", "agent"], ascending=[False, True])
+
+
+def _settings(by_setting: dict) -> list[str]:
+    return [s for s in MAIN_SETTINGS if s in by_setting] + sorted(set(by_setting) - set(MAIN_SETTINGS))
+
+
 def build_leaderboard(
     runs_root: str | Path,
     out_dir: str | Path,
@@ -112,33 +152,53 @@ def build_leaderboard(
     plots: bool = True,
     title: str = "osmckp leaderboard",
 ) -> dict:
-    """Write ``out_dir/<setting>.md`` and ``.csv`` per setting, ``out_dir/README.md`` and PNG plots."""
+    """Write ``out_dir/<setting>.md`` and ``.csv`` per setting, ``out_dir/README.md`` and PNG plots.
+
+    Full runs are ranked per setting; trial runs (``--n-exams``) get their own unranked section
+    and stay out of the plots. Every row links to its results file and shows its suite and config hash.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results, problems = collect_results(runs_root)
-    by_setting: dict[str, list[dict]] = {}
-    for r in results:
-        by_setting.setdefault(r["suite"]["name"], []).append(r)
-    written = {}
+    full = [r for r in results if not is_trial(r)]
+    trials = [r for r in results if is_trial(r)]
+    labels = {**entry_labels(full), **entry_labels(trials)}
+    written, written_trials = {}, {}
     index = [
         f"# {title}",
         "",
-        "Numbers **measured by this project** with `osmckp run`; every row links back to a "
-        "results file with its suite hash and config hash. Score = correct answers per exam (max 3); "
+        "Numbers **measured by this project** with `osmckp run`; every row links to its results file "
+        "and shows its suite hash and config hash. Score = correct answers per exam (max 3); "
         "Regret = (Score_easy − Score) / Score_easy on the same exams in easy-to-hard order.",
         "",
     ]
-    settings = [s for s in MAIN_SETTINGS if s in by_setting] + sorted(set(by_setting) - set(MAIN_SETTINGS))
-    for setting in settings:
-        rows = [_row(r) for r in by_setting[setting]]
-        df = pd.DataFrame(rows, columns=COLUMNS).sort_values(["score", "agent"], ascending=[False, True])
+    by_setting: dict[str, list[dict]] = {}
+    for r in full:
+        by_setting.setdefault(r["suite"]["name"], []).append(r)
+    for setting in _settings(by_setting):
+        df = _table(by_setting[setting], labels, out_dir)
         df.to_csv(out_dir / f"{setting}.csv", index=False)
-        md = to_markdown(df.drop(columns=["suite_hash", "config_hash"]))
+        md = to_markdown(df)
         (out_dir / f"{setting}.md").write_text(f"# {TITLES.get(setting, setting)}\n\n{md}\n", encoding="utf-8")
         index += [f"## {TITLES.get(setting, setting)}", "", md, ""]
         written[setting] = df
-    if not settings:
-        index += ["_No results yet: run `osmckp run SPEC` first._", ""]
+    if not by_setting:
+        index += ["_No full runs yet: run `osmckp run SPEC` first._", ""]
+    by_trial: dict[str, list[dict]] = {}
+    for r in trials:
+        by_trial.setdefault(r["suite"]["name"], []).append(r)
+    if by_trial:
+        index += [
+            "## Smoke runs (not ranked)",
+            "",
+            "Trial runs on the first exams of a suite (`--n-exams`): listed for reference, never ranked "
+            "with full runs and left out of the plots.",
+            "",
+        ]
+        for setting in _settings(by_trial):
+            df = _table(by_trial[setting], labels, out_dir)
+            written_trials[setting] = df
+            index += [f"### {TITLES.get(setting, setting)} (trial)", "", to_markdown(df), ""]
     if (out_dir / "sim" / "README.md").exists():
         index += [
             "## Simulator",
@@ -151,10 +211,10 @@ def build_leaderboard(
         index += ["## Reported in the paper (not measured here)", "", reported_block(reported), ""]
     if problems:
         index += ["## Skipped files", ""] + [f"- {p}" for p in problems] + [""]
-    if plots and results:
+    if plots and full:
         from osmckp_env.leaderboard.plots import plot_all
 
-        for name in plot_all(results, out_dir):
+        for name in plot_all(full, out_dir, labels):
             index.append(f"![{name}]({name})")
     (out_dir / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
-    return {"settings": written, "skipped": problems}
+    return {"settings": written, "trials": written_trials, "skipped": problems}

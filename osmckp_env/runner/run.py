@@ -65,8 +65,14 @@ def run_suite(
     max_batches: int | None = None,
     retry_errors: bool = False,
     agent_factory: Callable[[], Any] | None = None,
+    suite_source: str | None = None,
+    trial: bool = False,
 ) -> dict:
     """Evaluate ``spec`` on ``suite`` in its own order and in easy order, resuming what exists.
+
+    ``suite_source`` (the suite file it came from, if any) and ``trial`` (the first exams of a
+    larger suite: a smoke run, never ranked with full runs) are stored in the results so that
+    the results file alone re-runs exactly this run.
 
     Writes ``out_dir/records.jsonl`` (one record per exam and order, appended as each batch
     finishes) and ``out_dir/results.json``. ``max_batches`` stops early (for tests and smoke runs)
@@ -143,6 +149,7 @@ def run_suite(
         records = list(writer.records)
     tokenizer = counter.name if counter is not None else (records[0]["tokenizer"] if records else "unknown")
     results = make_results(spec, suite, orders[-1], records, cfg, tokenizer, grader)
+    results["suite"].update(source=suite_source, trial=bool(trial))
     write_results(Path(out_dir) / "results.json", results)
     return results
 
@@ -184,22 +191,87 @@ def make_results(
     )
 
 
+def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite:
+    """Rebuild the exact suite a results file was run on (named suite, suite file or config),
+    checked against its stored hash."""
+    from osmckp_env.exam.suites import NAMED_SUITES, SuiteConfig, build_suite, get_suite
+
+    info = res["suite"]
+    cfg = SuiteConfig.from_dict(info["config"])
+    n = info["n_exams"]
+    candidates = []
+    source = info.get("source")
+    if source:
+        for path in (Path(source), Path(results_path or ".").parent / Path(source).name):
+            if path.is_file():
+                candidates.append(lambda p=path: resolve_suite(str(p), n_exams=n))
+                break
+    if info["name"] in NAMED_SUITES:
+        candidates.append(
+            lambda: (
+                resolve_suite(get_suite(info["name"], seed=cfg.seed), n_exams=n)
+                if cfg.version == NAMED_SUITES[info["name"]].version
+                else build_suite(cfg, name=info["name"])
+            )
+        )
+    candidates.append(lambda: build_suite(cfg, name=info["name"]))
+    # the first n exams of the full suite (a trial run of a budget-swept or generated suite)
+    candidates.append(lambda: resolve_suite(build_suite(cfg.replace(n_exams=None), name=info["name"]), n_exams=n))
+    tried = []
+    for make in candidates:
+        try:
+            suite = make()
+        except (ValueError, FileNotFoundError) as e:
+            tried.append(str(e))
+            continue
+        if suite.hash == info["hash"]:
+            return suite
+        tried.append(f"rebuilt hash {suite.hash}")
+    raise ValueError(
+        f"cannot rebuild the suite {info['name']!r} (hash {info['hash']}) of this results file: "
+        f"{'; '.join(tried)}. The bundled data or the suite version changed (run `osmckp validate` on it)"
+        + (f", or its suite file {source} is gone" if source else "")
+    )
+
+
+def rerun_results(path: str | Path, **kwargs) -> dict:
+    """Re-run (or resume) exactly the run of a results file: its spec, its suite (hash checked),
+    its exam count and its folder."""
+    from osmckp_env.results.io import load_results
+    from osmckp_env.runner.spec import load_spec
+
+    path = Path(path)
+    res = load_results(path)
+    suite = suite_of_results(res, path)
+    return run_suite(
+        load_spec(path),
+        suite,
+        path.parent,
+        suite_source=res["suite"].get("source"),
+        trial=bool(res["suite"].get("trial", False)),
+        **kwargs,
+    )
+
+
 def run_spec(
     spec: AgentSpec,
     suites: list[str],
     out_root: str | Path,
     *,
     n_exams: int | None = None,
+    budgets: list[int] | None = None,
     overwrite: bool = False,
     progress: bool = True,
     retry_errors: bool = False,
 ) -> list[dict]:
     """Run one spec over suites (names, or suite JSONL files from ``osmckp suites --export`` /
-    ``Suite.to_jsonl``); each gets ``out_root/<spec.name>/<suite>[-n<N>]/``."""
+    ``Suite.to_jsonl``); each gets ``out_root/<spec.name>/<suite>[-n<N>]/``. ``budgets`` sweeps
+    the budget: each suite's exams under each budget, as its own suite (``medium-256``...)."""
     shared_agent = functools.cache(lambda: build_agent(spec))  # built once, only if a suite needs it
     out = []
-    for name in suites:
-        suite = resolve_suite(name, n_exams=n_exams)
+    for name, budget in [(n, b) for n in suites for b in (budgets or [None])]:
+        full = resolve_suite(name, budget=budget)
+        suite = resolve_suite(full, n_exams=n_exams)
         folder = Path(out_root) / spec.name / (suite.name if n_exams is None else f"{suite.name}-n{n_exams}")
         out.append(
             run_suite(
@@ -210,6 +282,9 @@ def run_spec(
                 overwrite=overwrite,
                 progress=progress,
                 retry_errors=retry_errors,
+                suite_source=str(Path(name).resolve()) if str(name).endswith(".jsonl") else None,
+                trial=len(suite) < len(full),
             )
         )
+        out[-1]["_path"] = str(folder / "results.json")
     return out

@@ -15,7 +15,13 @@ from osmckp_env.backends import BACKENDS
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.results.io import config_hash
 
-SECRET_KEY_RE = re.compile(r"(api[_-]?key|token|secret|password|authorization|auth)", re.IGNORECASE)
+# A key whose VALUE is a credential: ``api_key``, ``token``, ``hf_token``, ``client_secret``,
+# ``password``, ``Authorization``... Names of environment variables (``api_key_env``) and counts
+# (``max_tokens``) are not secrets and stay, so a spec hashes the same everywhere.
+SECRET_KEY_RE = re.compile(
+    r"^(?:.*[_-])?(?:api[_-]?key|apikey|token|secret|password|passwd|authorization|auth|bearer|cookie)$",
+    re.IGNORECASE,
+)
 REDACTED = "***REDACTED***"
 NEEDS_MODEL = {"transformers", "openai", "vllm"}
 
@@ -57,6 +63,11 @@ class AgentSpec:
         object.__setattr__(self, "level_edges", tuple(self.level_edges))
         if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z0-9._+-]+", self.name or ""):
             raise ValueError(f"spec field 'name' must be letters, digits, '.', '_', '+', '-'; got {self.name!r}")
+        if self.name.startswith("."):
+            raise ValueError(
+                f"spec field 'name' may not start with '.' (got {self.name!r}): it names the run's folder under the "
+                "output root, and '.', '..' or a hidden folder would land results outside it or out of sight"
+            )
         if ":" not in self.agent and self.agent not in AGENTS:
             raise ValueError(
                 f"spec field 'agent': unknown agent {self.agent!r}; use one of {sorted(AGENTS)} "
@@ -88,6 +99,39 @@ class AgentSpec:
     @property
     def config_hash(self) -> str:
         return config_hash(self.to_dict())
+
+    def check_runnable(self) -> list[str]:
+        """What would fail at run time, found before any model loads: the agent class does not
+        import, the backend's extra is not installed, a local checkpoint path does not exist.
+        Returns the problems (empty: runnable as far as can be told without loading)."""
+        from osmckp_env.agents import agent_class
+        from osmckp_env.backends import check_backend_installed
+
+        problems = []
+        try:
+            agent_class(self.agent)
+        except (ImportError, ValueError, KeyError, AttributeError) as e:
+            problems.append(f"agent {self.agent!r}: {e}")
+        try:
+            check_backend_installed(self.backend)
+        except ImportError as e:
+            problems.append(str(e))
+        if self.backend in ("transformers", "vllm", "replay") and self.model and _looks_like_path(self.model):
+            if not Path(self.model).expanduser().exists():
+                problems.append(
+                    f"model {self.model!r} looks like a local checkpoint path but does not exist "
+                    f"(from {Path.cwd()}); fill in your checkpoint's path"
+                )
+        return problems
+
+
+def _looks_like_path(model: str) -> bool:
+    """A local path rather than a hub id (``org/name``): absolute, relative with ./ ../ ~, a
+    path with more than one separator, or one whose parent folder exists here."""
+    if model.startswith(("/", "./", "../", "~")) or model.count("/") > 1 or "\\" in model:
+        return True
+    parent = Path(model).parent
+    return str(parent) not in ("", ".") and parent.is_dir()
 
 
 def redact_secrets(obj):

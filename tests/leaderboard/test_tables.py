@@ -39,3 +39,87 @@ def test_leaderboard_from_recorded_results(tmp_path, grader):
         "level_confusion.png",
     ):
         assert (tmp_path / "lb" / f).stat().st_size > 0
+
+
+def test_trial_runs_are_listed_apart_rows_link_their_results_and_plots_follow_the_table(tmp_path):
+    import re
+
+    from osmckp_env.cli import main
+    from osmckp_env.exam.suites import SuiteConfig, build_suite
+
+    build_suite(SuiteConfig(order="medium", budget=512, n_exams=4), name="mini").to_jsonl(tmp_path / "mini.jsonl")
+    runs = tmp_path / "runs"
+    for name, reply, agent in (("gold", "gold", "mft"), ("skipper", "skip-all", "direct")):
+        spec = tmp_path / f"{name}.yaml"
+        spec.write_text(
+            f"name: {name}\nagent: {agent}\nbackend: scripted\nbackend_args: {{reply: {reply}}}\ncounter: qwen2.5\n"
+        )
+        # a full run of the small suite file, swept over two budgets
+        assert (
+            main(
+                [
+                    "run",
+                    str(spec),
+                    "--suite",
+                    str(tmp_path / "mini.jsonl"),
+                    "--budgets",
+                    "256",
+                    "512",
+                    "--out",
+                    str(runs),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
+    # and a trial run of gold on the first exams of a named suite
+    assert (
+        main(
+            [
+                "run",
+                str(tmp_path / "gold.yaml"),
+                "--suite",
+                "medium-512",
+                "--n-exams",
+                "3",
+                "--out",
+                str(runs),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    out = build_leaderboard(runs, tmp_path / "lb")
+    assert set(out["settings"]) == {"mini-b256", "mini"} and set(out["trials"]) == {"medium-512"}
+    assert list(out["settings"]["mini"]["agent"]) == ["gold", "skipper"]
+    readme = (tmp_path / "lb" / "README.md").read_text()
+    assert "Smoke runs (not ranked)" in readme and readme.index("Smoke runs") > readme.index("## mini")
+    links = re.findall(r"\[results\]\(([^)]+)\)", readme)
+    assert len(links) == 5 and all((tmp_path / "lb" / link).resolve().is_file() for link in links)
+    df = out["settings"]["mini"]
+    assert df["suite_hash"].iloc[0] in readme and df["config_hash"].iloc[0] in readme
+    for f in (
+        "score_regret.png",
+        "position_accuracy.png",
+        "token_lengths.png",
+        "level_confusion.png",
+        "budget_sweep_medium.png",
+    ):
+        assert (tmp_path / "lb" / f).stat().st_size > 0
+
+
+def test_plots_get_only_the_ranked_entries_with_one_label_each(tmp_path, grader, monkeypatch):
+    from osmckp_env.leaderboard import plots
+
+    seen = {}
+    monkeypatch.setattr(plots, "_confusion", lambda recs, out: seen.setdefault("confusion", recs) and None)
+    spec = AgentSpec(name="gold", agent="mft", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5")
+    run_suite(spec, get_suite("hard-512", n_exams=5), tmp_path / "runs" / "full", grader=grader, progress=False)
+    run_suite(
+        spec, get_suite("hard-512", n_exams=2), tmp_path / "runs" / "trial", grader=grader, progress=False, trial=True
+    )
+    build_leaderboard(tmp_path / "runs", tmp_path / "lb")
+    recs = seen["confusion"]
+    assert list(recs) == ["gold — hard-512"]
+    # the full run only, in its own order: 5 exams x 3 problems
+    assert len(recs["gold — hard-512"]) == 5
