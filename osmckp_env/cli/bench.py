@@ -1,22 +1,26 @@
 """``osmckp bench``: the default benchmark on bundled data, no GPU, no download.
 
-Runs the sim leaderboard (reference policies, bundled PPO, exact oracle on Medium/Hard x
-512/1024) and rebuilds the text leaderboard from any runs present.
+Runs the sim leaderboard (reference policies, bundled PPO, exact oracle on Medium and Hard under
+the budgets 256, 512, 1024 and 2048, with Score/Regret vs budget curves) and rebuilds the text
+leaderboard from any runs present.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+SWEEP_BUDGETS = (256, 512, 1024, 2048)
+
 
 def _bench(args) -> int:
     from osmckp_env.leaderboard import build_leaderboard
-    from osmckp_env.sim.leaderboard import sim_leaderboard
+    from osmckp_env.sim.leaderboard import default_out_dir, sim_leaderboard
     from osmckp_env.sim.profiles import get_profile
 
     prof = get_profile(args.profile)
     print(f"[osmckp bench] OSMCKP-Sim-v0 with profile {prof.label}: SIMULATOR results, not model results.")
-    tables = sim_leaderboard(Path(args.out) / "sim", profile=prof, n_exams=args.n_exams, progress=not args.quiet)
+    sim_out = default_out_dir(prof, Path(args.out) / "sim")
+    tables = sim_leaderboard(sim_out, profile=prof, n_exams=args.n_exams, progress=not args.quiet, budgets=args.budgets)
     for setting, df in tables.items():
         print(f"\n== {setting} (sim, {prof.name}) ==")
         print(
@@ -27,7 +31,7 @@ def _bench(args) -> int:
     out = build_leaderboard(args.runs, args.out, reported=args.reported, plots=True)
     n_text = sum(len(df) for df in out["settings"].values())
     print(
-        f"\nwrote {args.out}/sim/README.md (sim) and {args.out}/README.md ({n_text} measured text-env entries "
+        f"\nwrote {sim_out}/README.md (sim) and {args.out}/README.md ({n_text} measured text-env entries "
         f"from {args.runs}/; add some with `osmckp run SPEC`)"
     )
     return 0
@@ -40,5 +44,13 @@ def add_command(sub) -> None:
     p.add_argument("--runs", default="runs", help="where the text-env results.json files are")
     p.add_argument("--reported", default="leaderboards/reported.yaml", help="the paper's reported numbers")
     p.add_argument("--n-exams", type=int, help="first N exams of each sim setting (quick look)")
+    p.add_argument(
+        "--budgets",
+        nargs="+",
+        type=int,
+        default=list(SWEEP_BUDGETS),
+        metavar="B",
+        help=f"sim budget sweep (default {' '.join(map(str, SWEEP_BUDGETS))}: the ROI curves)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_bench)

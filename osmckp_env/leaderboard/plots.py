@@ -152,7 +152,7 @@ def budget_sweeps(results: list[dict], labels: dict, out: Path) -> list[str]:
 
 
 def plot_all(results: list[dict], out_dir: str | Path, labels: dict | None = None) -> list[str]:
-    from osmckp_env.leaderboard.tables import entry_labels
+    from osmckp_env.leaderboard.entries import entry_labels
     from osmckp_env.results.io import results_records
 
     out = Path(out_dir)

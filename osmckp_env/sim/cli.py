@@ -6,11 +6,13 @@ from pathlib import Path
 
 
 def _leaderboard(args) -> int:
-    from osmckp_env.sim.leaderboard import sim_leaderboard
+    from osmckp_env.sim.leaderboard import default_out_dir, sim_leaderboard
 
+    out = args.out or default_out_dir(args.profile)
     tables = sim_leaderboard(
-        args.out,
+        out,
         profile=args.profile,
+        budgets=args.budgets,
         n_exams=args.n_exams,
         seed=args.seed,
         reward=args.reward,
@@ -19,7 +21,7 @@ def _leaderboard(args) -> int:
     for setting, df in tables.items():
         best = df.iloc[0]
         print(f"{setting}: best {best['policy']} {best['expected_score']:.3f} (oracle {best['oracle_score']:.3f})")
-    print(f"wrote {args.out}/README.md")
+    print(f"wrote {out}/README.md")
     return 0
 
 
@@ -47,7 +49,12 @@ def add_command(sub) -> None:
     s = p.add_subparsers(dest="sim_cmd", required=True)
     lb = s.add_parser("leaderboard", help="policies + oracle on Medium/Hard x 512/1024")
     lb.add_argument("--profile", default="synthetic-v0", help="bundled name or profile JSON")
-    lb.add_argument("--out", default="leaderboards/sim", help="output folder")
+    lb.add_argument(
+        "--out",
+        help="output folder (default: leaderboards/sim for the bundled synthetic profile, "
+        "leaderboards/sim/<profile name>/ for any other)",
+    )
+    lb.add_argument("--budgets", nargs="+", type=int, metavar="B", help="budget sweep: every setting under each budget")
     lb.add_argument("--n-exams", type=int, help="first N exams of each setting (quick look)")
     lb.add_argument("--seed", type=int, default=0, help="seed of the Monte-Carlo episodes")
     lb.add_argument("--reward", default="score", choices=["score", "rarl"], help="what the policies are scored on")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite
+from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite, resolve_suite
 from osmckp_env.leaderboard.tables import to_markdown
 from osmckp_env.scoring.metrics import regret
 from osmckp_env.sim.env import SimEnv
@@ -66,7 +66,20 @@ def _monte_carlo(policy: SimPolicy, env: SimEnv, suite, seed: int) -> dict:
     }
 
 
-def default_policies(include_ppo: bool = True, reward: str = "score") -> list[SimPolicy]:
+def bundled_ppo_profile() -> str | None:
+    """The profile the bundled PPO policy was trained on (from its training record)."""
+    import json
+
+    from osmckp_env.sim.ppo import bundled_ppo_path
+
+    path = bundled_ppo_path()
+    meta = path.with_suffix(".json") if path is not None else None
+    return json.loads(meta.read_text()).get("profile") if meta is not None and meta.is_file() else None
+
+
+def default_policies(include_ppo: bool = True, reward: str = "score", profile: str | None = None) -> list[SimPolicy]:
+    """The reference policies, the bundled PPO (named ``ppo[<its training profile>]`` when it is
+    evaluated on another profile) and the exact oracle."""
     out = [make_policy(n) for n in POLICIES if n != "oracle"]
     if include_ppo:
         from osmckp_env.sim.ppo import bundled_ppo_path
@@ -76,11 +89,20 @@ def default_policies(include_ppo: bool = True, reward: str = "score") -> list[Si
             try:
                 from osmckp_env.sim.ppo import load_ppo
 
-                out.append(SB3Policy(load_ppo(path), "ppo"))
+                trained_on = bundled_ppo_profile()
+                name = "ppo" if profile is None or trained_on == profile else f"ppo[{trained_on}]"
+                out.append(SB3Policy(load_ppo(path), name))
             except ImportError:
                 pass
     out.append(Oracle(reward))
     return out
+
+
+def default_out_dir(profile, root: str | Path = "leaderboards/sim") -> Path:
+    """Where a profile's sim leaderboard goes: the bundled synthetic profile's at ``root``, any
+    other profile's in its own folder ``root/<profile name>/`` (never over the bundled results)."""
+    prof = get_profile(profile)
+    return Path(root) if prof.name == "synthetic-v0" else Path(root) / prof.name
 
 
 def sim_leaderboard(
@@ -94,16 +116,26 @@ def sim_leaderboard(
     reward: str = "score",
     progress: bool = True,
     plots: bool = True,
+    budgets: list[int] | tuple[int, ...] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Evaluate every policy on every setting; write Markdown/CSV/PNG under ``out_dir``."""
+    """Evaluate every policy on every setting; write Markdown/CSV/PNG under ``out_dir``.
+
+    ``budgets`` sweeps the budget: each setting's exams under each budget (``medium-256``...),
+    with a Score vs budget plot per order in which the exact oracle is the ceiling.
+    """
     prof = get_profile(profile)
-    policies = policies or default_policies(reward=reward)
+    policies = policies or default_policies(reward=reward, profile=prof.name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables, suite_hashes = {}, {}
-    bar = tqdm(total=len(settings) * len(policies), disable=not progress, desc="sim leaderboard", unit="policy")
+    suites = []
     for setting in settings:
-        suite = get_suite(setting, n_exams=n_exams)
+        base = get_suite(setting, n_exams=n_exams)
+        suites += [base] if not budgets else [resolve_suite(base, budget=b) for b in budgets]
+    suites = list({s.name: s for s in suites}.values())
+    bar = tqdm(total=len(suites) * len(policies), disable=not progress, desc="sim leaderboard", unit="policy")
+    for suite in suites:
+        setting = suite.name
         easy = suite.with_order("easy")
         env, env_easy = SimEnv(suite, profile=prof, reward=reward), SimEnv(easy, profile=prof, reward=reward)
         views = [env.view_of(e) for e in suite.exams]
@@ -138,11 +170,15 @@ def sim_leaderboard(
             reward=reward,
             seed=seed,
         ).to_csv(out_dir / f"{setting}.csv", index=False)
-        (out_dir / f"{setting}.md").write_text(f"# Sim {setting} ({prof.label})\n\n{to_markdown(df)}\n")
+        (out_dir / f"{setting}.md").write_text(
+            f"# Sim {setting}: profile {prof.label}\n\n"
+            f"{'SYNTHETIC profile: ' if prof.synthetic else ''}simulator results, not model results.\n\n"
+            f"{to_markdown(df)}\n"
+        )
         tables[setting] = df
         suite_hashes[setting] = suite.hash
     bar.close()
-    _write_index(out_dir, tables, prof, reward, plots)
+    _write_index(out_dir, tables, prof, reward, plots, {s.name: s.config for s in suites})
     _write_results(out_dir, tables, prof, reward, seed, n_exams, suite_hashes)
     return tables
 
@@ -166,7 +202,44 @@ def _write_results(out_dir: Path, tables: dict, prof, reward: str, seed: int, n_
     (out_dir / "results.json").write_text(json.dumps(json_safe(doc), indent=1))
 
 
-def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool) -> None:
+def _sweep_plots(out_dir: Path, tables: dict, configs: dict, prof) -> list[str]:
+    """Score vs budget per order (a line per policy, the oracle dashed as the ceiling), where the
+    tables hold an order at two budgets or more."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = []
+    for order in sorted({c.order for c in configs.values()}):
+        sweep = sorted((c.budget, name) for name, c in configs.items() if c.order == order and name in tables)
+        if len({b for b, _ in sweep}) < 2:
+            continue
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+        budgets = [b for b, _ in sweep]
+        for policy in tables[sweep[0][1]]["policy"]:
+            rows = [tables[name].set_index("policy").loc[policy] for _, name in sweep]
+            style = dict(color="k", ls="--", lw=2) if policy == "oracle" else dict(marker="o")
+            axes[0].plot(budgets, [r["expected_score"] for r in rows], label=policy, **style)
+            axes[1].plot(budgets, [r["regret"] for r in rows], label=policy, **style)
+        for ax, what in zip(axes, ("expected Score", "Regret")):
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(budgets, [str(b) for b in budgets])
+            ax.minorticks_off()
+            ax.set_xlabel("token budget")
+            ax.set_title(f"{order.capitalize()}: {what} vs budget", fontsize=9)
+        axes[1].axhline(0, color="black", lw=0.6)
+        axes[0].legend(fontsize=7)
+        fig.suptitle(f"OSMCKP-Sim-v0, profile {prof.label}: simulator results, not model results", fontsize=8)
+        fig.tight_layout()
+        name = f"sim_budget_sweep_{order}.png"
+        fig.savefig(out_dir / name, dpi=100)
+        plt.close(fig)
+        names.append(name)
+    return names
+
+
+def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool, configs: dict | None = None) -> None:
     lines = [
         "# osmckp sim leaderboard (OSMCKP-Sim-v0)",
         "",
@@ -189,7 +262,7 @@ def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool) ->
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, len(tables), figsize=(4 * len(tables), 3.8), squeeze=False)
+        fig, axes = plt.subplots(1, len(tables), figsize=(4 * len(tables), 4.2), squeeze=False)
         for ax, (setting, df) in zip(axes[0], tables.items()):
             ax.bar(df["policy"], df["expected_score"], color="tab:blue", label="policy")
             ax.axhline(float(df["oracle_score"].iloc[0]), color="k", ls="--", label="oracle")
@@ -197,15 +270,21 @@ def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool) ->
             ax.tick_params(axis="x", rotation=45, labelsize=7)
         axes[0][0].set_ylabel("expected score")
         axes[0][0].legend(fontsize=7)
+        fig.suptitle(
+            f"OSMCKP-Sim-v0, profile {prof.label}"
+            f"{': SYNTHETIC, ' if prof.synthetic else ': '}simulator results, not model results",
+            fontsize=9,
+        )
         fig.tight_layout()
         fig.savefig(out_dir / "sim_scores.png", dpi=100)
         plt.close(fig)
         lines.append("![sim scores](sim_scores.png)")
+        lines += [f"![{n}]({n})" for n in _sweep_plots(out_dir, tables, configs or {}, prof)]
         from osmckp_env.sim.ppo import bundled_ppo_path
 
         ppo = bundled_ppo_path()
         meta = ppo.with_suffix(".json") if ppo is not None else None
-        if meta is not None and meta.is_file():
+        if meta is not None and meta.is_file() and bundled_ppo_profile() == prof.name:
             import json
 
             from osmckp_env.sim.ppo import plot_learning_curve

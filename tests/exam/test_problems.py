@@ -116,3 +116,28 @@ def test_extended_aime_pool_is_optional_and_disjoint_from_eval():
     assert not {p.problem for p in ext} & {p.problem for p in load_pool("eval", "hard")}
     with pytest.raises(ValueError, match="only for the train split"):
         load_pool("eval", "hard", extended=True)
+
+
+def test_notice_names_the_license_of_every_bundled_file():
+    notice = (DATA / "NOTICE").read_text(encoding="utf-8")
+    top = Path(__file__).resolve().parents[2] / "NOTICE"
+    assert notice == top.read_text(encoding="utf-8")
+    for name in BUNDLED + ["tokenizers/qwen2.5/tokenizer.json.gz"]:
+        assert Path(name).name.split(".")[0] in notice, name
+    assert "MIT" in notice and "Apache License 2.0" in notice
+
+
+def test_nothing_in_the_repository_refers_to_the_projects_shared_folder():
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    files = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split()
+    if not files:
+        pytest.skip("not a git checkout")
+    needle = "../" + "shared"
+    offenders = [
+        f
+        for f in files
+        if (root / f).is_file() and not f.endswith(".gz") and needle in (root / f).read_text(errors="ignore")
+    ]
+    assert offenders == []

@@ -34,3 +34,17 @@ def test_bundled_ppo_beats_always_attempt():
         ]
     by = dict(zip(df["policy"], df["expected_score"]))
     assert by["ppo"] > by["always-attempt"] and by["ppo"] <= by["oracle"] + 1e-9
+
+
+def test_train_ppo_command_runs_as_the_readme_writes_it_with_its_progress_bar(tmp_path, capsys):
+    # the README's command, with fewer steps: the progress bar needs tqdm and rich (the sim extra)
+    import tomllib
+    from pathlib import Path
+
+    from osmckp_env.cli import main
+
+    extra = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    sim = " ".join(extra["project"]["optional-dependencies"]["sim"])
+    assert "tqdm" in sim and "rich" in sim
+    assert main(["sim", "train-ppo", "--timesteps", "256", "--seed", "0", "--out", str(tmp_path / "p.zip")]) == 0
+    assert (tmp_path / "p.zip").exists() and "wrote" in capsys.readouterr().out

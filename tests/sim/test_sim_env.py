@@ -143,3 +143,41 @@ def test_sim_leaderboard_rarl_oracle_is_the_rarl_optimum(tmp_path):
     by = dict(zip(df["policy"], df["expected_score"]))
     assert by["oracle"] == pytest.approx(df["oracle_score"].iloc[0])
     assert all(v <= by["oracle"] + 1e-9 for v in by.values())
+
+
+def test_another_profile_gets_its_own_folder_labels_and_no_foreign_ppo_curve(tmp_path):
+    from osmckp_env.sim.leaderboard import default_out_dir
+    from osmckp_env.sim.profiles import synthetic_profile
+
+    custom = synthetic_profile()
+    custom = type(custom)("my-profile", custom.keys, False, "calibrated elsewhere", {})
+    path = custom.save(tmp_path / "my-profile.json")
+    assert default_out_dir("synthetic-v0") == default_out_dir("synthetic-v0", "leaderboards/sim")
+    out = default_out_dir(path, tmp_path / "sim")
+    assert out == tmp_path / "sim" / "my-profile"
+    tables = sim_leaderboard(out, profile=path, settings=("hard-512",), n_exams=6, progress=False)
+    assert "ppo[synthetic-v0]" in set(tables["hard-512"]["policy"])  # trained on another profile: says so
+    assert not (out / "ppo_learning_curve.png").exists()
+    assert "my-profile" in (out / "hard-512.md").read_text() and "SYNTHETIC" not in (out / "hard-512.md").read_text()
+
+
+def test_tables_are_built_once_per_look_not_once_per_exam():
+    # with a per-problem profile every exam has its own atoms; a policy that sees only tiers,
+    # levels and the budget must not rebuild its decision table for each of them
+    from osmckp_env.sim.policies import GreedyReplan
+
+    calls = {"n": 0}
+
+    class Counting(GreedyReplan):
+        def decide(self, view, k, b):
+            calls["n"] += 1
+            return super().decide(view, k, b)
+
+    env = SimEnv(get_suite("medium-512", n_exams=40))
+    pol = Counting()
+    looks = set()
+    for e in env.suites[0].exams:
+        view = env.view_of(e)
+        pol.table(view)
+        looks.add(pol.table_key(view))
+    assert calls["n"] == len(looks) * 3 * 513 < 40 * 3 * 513
