@@ -64,3 +64,13 @@ def test_config_hash_ignores_secret_value():
     b = AgentSpec(**BASE, backend_args={"api_key": "k2"})
     assert a.config_hash == b.config_hash
     assert AgentSpec(**BASE, seed=1).config_hash != a.config_hash
+
+
+def test_every_file_in_baselines_is_a_valid_spec():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "baselines"
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.toml"))
+    assert len(files) >= 15
+    names = [load_spec(f).name for f in files]  # reported numbers live in leaderboards/, not here
+    assert len(set(names)) == len(names)
