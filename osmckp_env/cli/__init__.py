@@ -68,6 +68,27 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from osmckp_env.runner.compare import compare_results
+    from osmckp_env.scoring.stats import IntervalConfig
+
+    cfg = IntervalConfig(resamples=args.resamples, seed=args.seed, level=args.level)
+    out = compare_results(args.a, args.b, cfg)
+    pct = int(round(100 * args.level))
+    print(f"{out['a']} vs {out['b']} on {out['suite']} ({out['n_exams']} exams, suite {out['suite_hash']})")
+    for key, name in (("score", "ΔScore"), ("regret", "ΔRegret")):
+        if key not in out:
+            continue
+        d = out[key]
+        ci = "n/a" if None in d["ci"] else f"[{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}]"
+        p = "n/a" if d.get("p_value") is None else f"{d['p_value']:.4f}"
+        print(f"  {name} (A − B) = {d['delta']:+.3f}  {pct}% CI {ci}  permutation p = {p}")
+    d = out["score"]
+    verdict = "distinguishable from zero" if d["distinguishable"] else "NOT distinguishable from zero"
+    print(f"The Score difference is {verdict} at the {pct}% level.")
+    return 0
+
+
 def _cmd_leaderboard(args) -> int:
     from osmckp_env.leaderboard import build_leaderboard
 
@@ -157,6 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lb.add_argument("--no-plots", action="store_true", help="tables only")
     lb.set_defaults(func=_cmd_leaderboard)
+
+    c = sub.add_parser(
+        "compare", help="paired comparison of two runs on the same suite: ΔScore, ΔRegret, intervals, p-values"
+    )
+    c.add_argument("a", help="results.json (or run folder) of agent A")
+    c.add_argument("b", help="results.json (or run folder) of agent B, on the same suite")
+    c.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
+    c.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    c.add_argument("--seed", type=int, default=0, help="bootstrap and permutation seed")
+    c.set_defaults(func=_cmd_compare)
 
     v = sub.add_parser(
         "validate",

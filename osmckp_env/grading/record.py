@@ -54,7 +54,8 @@ class ExamRecord(TypedDict):
     score: int
     rarl_reward: int
     tokenizer: str
-    key: NotRequired[str]  # "<order>:<exam_index>"
+    key: NotRequired[str]  # "<order>:<exam_index>" (":<sample>" with samples: k)
+    sample: NotRequired[int]
     config_hash: NotRequired[str]
     suite: NotRequired[str]
     suite_hash: NotRequired[str]
@@ -224,11 +225,15 @@ def with_run_fields(
     plan: dict | None,
     error: str | None,
     timings: dict,
+    sample: int | None = None,
 ) -> ExamRecord:
     """The runner's record: the scored exam plus what ties it to its run (key, hashes) and how
-    it was produced (completion, model calls, plan, error, timings)."""
+    it was produced (completion, model calls, plan, error, timings). ``sample`` numbers the
+    samples of a spec with ``samples: k`` (key ``order:index:sample``)."""
+    key = f"{record['order']}:{record['exam_index']}" + ("" if sample is None else f":{sample}")
     return {
-        "key": f"{record['order']}:{record['exam_index']}",
+        "key": key,
+        **({} if sample is None else {"sample": sample}),
         "config_hash": config_hash,
         "suite": suite,
         "suite_hash": suite_hash,

@@ -43,7 +43,13 @@ def _bars(results: list[dict], labels: dict, out: Path) -> str:
         names = [labels[id(r)] for r in rs]
         for ax, key, color in ((axes[0][j], "score", "tab:blue"), (axes[1][j], "regret", "tab:red")):
             vals = [_num(r["metrics"].get(key)) for r in rs]
-            bars = ax.bar(names, [0.0 if math.isnan(v) else v for v in vals], color=color)
+            heights = [0.0 if math.isnan(v) else v for v in vals]
+            cis = [((r["metrics"].get("intervals") or {}).get(key) or {}).get("ci", [None, None]) for r in rs]
+            err = [
+                [h - (lo if lo is not None else h) for h, (lo, _) in zip(heights, cis)],
+                [(hi if hi is not None else h) - h for h, (_, hi) in zip(heights, cis)],
+            ]
+            bars = ax.bar(names, heights, color=color, yerr=err, capsize=4, ecolor="black")
             for b, v in zip(bars, vals):  # the value on every bar, a zero or an undefined one included
                 ax.annotate(
                     "n/a" if math.isnan(v) else f"{v:.3f}",
@@ -53,7 +59,7 @@ def _bars(results: list[dict], labels: dict, out: Path) -> str:
                     fontsize=7,
                 )
             ax.axhline(0, color="black", linewidth=0.6)
-            ax.set_title(f"{s}: {'Score' if key == 'score' else 'Regret'}")
+            ax.set_title(f"{s}: {'Score' if key == 'score' else 'Regret'} (95% CI)")
             ax.tick_params(axis="x", rotation=45, labelsize=7)
         top = max([_num(r["metrics"]["score"]) for r in rs] + [0.0])
         axes[0][j].set_ylim(0, max(1.0, top * 1.15))

@@ -17,7 +17,10 @@ COLUMNS = [
     "model",
     "description",
     "score",
+    "score_ci95",
     "regret",
+    "regret_ci95",
+    "tie",
     "score_easy",
     "skip_rate",
     "tokens_per_problem",
@@ -28,6 +31,7 @@ COLUMNS = [
     "P3",
     "grader_failures",
     "n_exams",
+    "samples",
     "suite_hash",
     "config_hash",
     "results",
@@ -60,12 +64,21 @@ def _row(r: dict, label: str, out_dir: Path) -> dict:
     import os
 
     link = os.path.relpath(Path(r["_path"]).resolve(), Path(out_dir).resolve()).replace(os.sep, "/")
+    iv = r["metrics"].get("intervals") or {}
+
+    def ci(key):
+        lo, hi = (iv.get(key) or {}).get("ci", [None, None])
+        return "—" if lo is None or hi is None else f"[{lo:.3f}, {hi:.3f}]"
+
     return {
         "agent": label,
         "model": r["spec"].get("model") or "",
         "description": r["spec"].get("description") or "",
         "score": m["score"],
+        "score_ci95": ci("score"),
         "regret": m.get("regret", float("nan")),
+        "regret_ci95": ci("regret"),
+        "tie": "",
         "score_easy": m.get("score_easy", float("nan")),
         "skip_rate": m["skip_rate"],
         "tokens_per_problem": m["tokens_per_problem"],
@@ -76,6 +89,7 @@ def _row(r: dict, label: str, out_dir: Path) -> dict:
         "P3": pos[2] if len(pos) > 2 else float("nan"),
         "grader_failures": int(gf.get("timeout", 0)) + int(gf.get("error", 0)),
         "n_exams": m["n_exams"],
+        "samples": m.get("n_samples", 1),
         "suite_hash": r["suite"]["hash"],
         "config_hash": r["config_hash"],
         "results": f"[results]({link})",
@@ -110,9 +124,21 @@ def reported_block(path: str | Path) -> str:
     return f"{note}\n\n{to_markdown(df)}".strip()
 
 
-def _table(results: list[dict], labels: dict, out_dir: Path) -> pd.DataFrame:
-    rows = [_row(r, labels[id(r)], out_dir) for r in results]
-    return pd.DataFrame(rows, columns=COLUMNS).sort_values(["score", "agent"], ascending=[False, True])
+def _table(results: list[dict], labels: dict, out_dir: Path, ties: bool = True) -> pd.DataFrame:
+    """One row per results file, ranked by Score. ``tie`` is ``≈ above`` where the paired 95%
+    interval of the Score difference to the entry above includes zero (same suite only)."""
+    order = sorted(results, key=lambda r: (-_num(r["metrics"]["score"]), labels[id(r)]))
+    rows = [_row(r, labels[id(r)], out_dir) for r in order]
+    if ties:
+        from osmckp_env.runner.compare import compare_results
+
+        for i in range(1, len(order)):
+            try:
+                d = compare_results(order[i - 1]["_path"], order[i]["_path"], permutations=200)["score"]
+            except ValueError:
+                continue  # another suite or unfinished: not paired
+            rows[i]["tie"] = "≈ above" if not d["distinguishable"] else ""
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _settings(by_setting: dict) -> list[str]:

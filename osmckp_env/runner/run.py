@@ -30,6 +30,52 @@ from osmckp_env.runner.spec import AgentSpec
 from osmckp_env.scoring.metrics import summarize
 
 
+def citation(results: dict) -> dict:
+    """What a paper must state to make a number from this results file reproducible, and a line
+    to quote (Score and Regret with their 95% intervals)."""
+    m, iv = results["metrics"], results["metrics"].get("intervals", {})
+
+    def fmt(key):
+        v, ci = m.get(key), (iv.get(key) or {}).get("ci", [None, None])
+        if v is None:
+            return "n/a"
+        return f"{v:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if None not in ci else "")
+
+    s = results["suite"]
+    k = m.get("n_samples", 1)
+    level = int(round(100 * m.get("interval_config", {}).get("level", 0.95)))
+    return {
+        "suite": s["name"],
+        "suite_version": s["config"].get("version", 1),
+        "suite_hash": s["hash"],
+        "osmckp_version": results["osmckp_version"],
+        "config_hash": results["config_hash"],
+        "n_exams": s["n_exams"],
+        "samples": k,
+        "text": (
+            f"{results['spec']['name']} on {s['name']} (osmckp {results['osmckp_version']}, suite v"
+            f"{s['config'].get('version', 1)} {s['hash']}, {s['n_exams']} exams"
+            f"{f' x {k} samples' if k > 1 else ''}, config {results['config_hash']}): "
+            f"Score {fmt('score')}, Regret {fmt('regret')} ({level}% bootstrap intervals over exams)"
+        ),
+    }
+
+
+def sample_seed(seed: int, sample: int) -> int:
+    """The seed of sample ``sample`` of a spec with ``samples: k``: the spec's own seed for the
+    first, then seeds derived from it (so sample 0 is exactly the single-sample run)."""
+    return seed if sample == 0 else (seed * 1_000_003 + sample * 7_919) % (2**31 - 1)
+
+
+def record_key(order: str, index: int, sample: int, samples: int) -> str:
+    """A record's key: ``order:index``, with ``:sample`` when a spec draws several samples."""
+    return f"{order}:{index}" if samples == 1 else f"{order}:{index}:{sample}"
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 def build_agent(spec: AgentSpec, backend=None):
     """Instantiate the spec's backend (unless given) and agent."""
     if backend is None:
@@ -93,7 +139,14 @@ def run_suite(
             if n:
                 tqdm.write(f"[osmckp] re-running {n} exam(s) whose backend call failed before")
         done = writer.done_keys
-        todo = [(s.name, e) for s in orders for e in s.exams if f"{e.order}:{e.index}" not in done]
+        k = spec.samples
+        todo = [
+            (j, s.name, e)
+            for j in range(k)
+            for s in orders
+            for e in s.exams
+            if record_key(e.order, e.index, j, k) not in done
+        ]
         if todo and agent is None:
             agent = agent_factory() if agent_factory is not None else build_agent(spec)
         if spec.counter == "qwen2.5":
@@ -104,22 +157,24 @@ def run_suite(
             counter = None  # nothing left to run: the records say who counted
         bins = LevelBins(edges=spec.level_edges)
         bar = tqdm(
-            total=len(orders) * len(suite),
-            initial=len(suite) * len(orders) - len(todo),
+            total=len(orders) * len(suite) * k,
+            initial=len(suite) * len(orders) * k - len(todo),
             disable=not progress,
             desc=f"{spec.name} {suite.name}",
             unit="exam",
             dynamic_ncols=True,
         )
         batches = 0
-        for start in range(0, len(todo), spec.batch_size):
+        # batches never mix samples, so each sample's seed applies to its whole batch
+        chunks = [c for j in range(k) for c in _chunks([t for t in todo if t[0] == j], spec.batch_size)]
+        for chunk in chunks:
             if max_batches is not None and batches >= max_batches:
                 bar.close()
                 return {}
-            chunk = todo[start : start + spec.batch_size]
-            exams = [e for _, e in chunk]
+            j = chunk[0][0]
+            exams = [e for _, _, e in chunk]
             t0 = time.perf_counter()
-            agent.reset(spec.seed)
+            agent.reset(sample_seed(spec.seed, j))
             outs = agent.solve(exams)
             t1 = time.perf_counter()
             scored = score_completions(exams, [o.text for o in outs], counter=counter, bins=bins, grader=grader)
@@ -136,8 +191,9 @@ def run_suite(
                     plan=o.plan,
                     error=o.error,
                     timings=timings,
+                    sample=j if k > 1 else None,
                 )
-                for (sname, _), o, r in zip(chunk, outs, scored)
+                for (j, sname, _), o, r in zip(chunk, outs, scored)
             ]
             writer.append(recs)
             batches += 1
@@ -150,6 +206,7 @@ def run_suite(
     tokenizer = counter.name if counter is not None else (records[0]["tokenizer"] if records else "unknown")
     results = make_results(spec, suite, orders[-1], records, cfg, tokenizer, grader)
     results["suite"].update(source=suite_source, trial=bool(trial))
+    results["citation"] = citation(results)
     write_results(Path(out_dir) / "results.json", results)
     return results
 

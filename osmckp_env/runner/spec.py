@@ -42,6 +42,8 @@ class AgentSpec:
         counter: who counts tokens for the budget: ``backend`` (the agent's own tokenizer) or
             ``qwen2.5`` (the bundled one).
         batch_size: exams handed to the agent at once.
+        samples: answer each exam this many times (needs temperature > 0), with seeds derived
+            from ``seed``; Score is the mean over samples and intervals resample whole exams.
         description: free text shown on the leaderboard.
     """
 
@@ -57,6 +59,7 @@ class AgentSpec:
     level_edges: tuple[int, ...] = (256, 512)
     counter: str = "backend"
     batch_size: int = 64
+    samples: int = 1
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -85,6 +88,13 @@ class AgentSpec:
             raise ValueError(f"spec field 'temperature' must be in [0, 10], got {self.temperature}")
         if not 0 < float(self.top_p) <= 1:
             raise ValueError(f"spec field 'top_p' must be in (0, 1], got {self.top_p}")
+        if not isinstance(self.samples, int) or isinstance(self.samples, bool) or self.samples < 1:
+            raise ValueError(f"spec field 'samples' must be a positive int, got {self.samples!r}")
+        if self.samples > 1 and float(self.temperature) <= 0:
+            raise ValueError(
+                f"spec field 'samples' is {self.samples} but temperature is {self.temperature}: greedy decoding "
+                "gives the same answer every time; set temperature > 0 (e.g. 0.7) or samples: 1"
+            )
         if not isinstance(self.batch_size, int) or self.batch_size <= 0:
             raise ValueError(f"spec field 'batch_size' must be a positive int, got {self.batch_size!r}")
         if self.counter not in ("backend", "qwen2.5"):

@@ -54,9 +54,10 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     if suite.hash != res["suite"]["hash"]:
         issues.append(f"suite hash {res['suite']['hash']} != bundled suite {suite.hash} (data or code changed)")
     order = res["suite"]["order"]
-    expected = len(suite) * (1 if order == "easy" else 2)
+    k = int(res["spec"].get("samples", 1))
+    expected = len(suite) * (1 if order == "easy" else 2) * k
     if len(records) != expected:
-        issues.append(f"{len(records)} records, expected {expected} ({len(suite)} exams x orders)")
+        issues.append(f"{len(records)} records, expected {expected} ({len(suite)} exams x orders x {k} samples)")
     given, easy = split_orders(records, order)
     exams = {e.index: e for e in suite.exams}
     for r in given:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from osmckp_env.exam.problems import TIERS
+from osmckp_env.scoring import stats
+from osmckp_env.scoring.stats import IntervalConfig, bootstrap_indices, interval
 
 
 def score(records: Sequence[dict]) -> float:
-    """Mean number of correct answers per exam."""
+    """Mean number of correct answers per exam (with ``samples: k``, per exam record: the mean over
+    exams of each exam's mean over its samples, as every exam has k)."""
     if not records:
         return float("nan")
     return sum(sum(p["correct"] for p in r["problems"]) for r in records) / len(records)
@@ -132,8 +137,102 @@ def rarl_reward(records: Sequence[dict]) -> float:
     return sum(r["rarl_reward"] for r in records) / len(records) if records else float("nan")
 
 
-def summarize(records: Sequence[dict], easy_records: Sequence[dict] | None = None) -> dict:
-    """Every headline metric of a suite; Regret needs the same exams in easy order."""
+def _by_exam(records: Sequence[dict]) -> dict[int, list[dict]]:
+    """Records grouped by exam (an exam's ``samples: k`` records stay together)."""
+    out: dict[int, list[dict]] = {}
+    for i, r in enumerate(records):
+        out.setdefault(r.get("exam_index", i), []).append(r)
+    return out
+
+
+def _per_exam(groups: list[list[dict]], n_pos: int) -> dict:
+    """Per-exam sums the bootstrap resamples: each row is one exam (its samples pooled)."""
+    tiers = list(TIERS)
+    a = {
+        "score": np.zeros(len(groups)),
+        "rarl": np.zeros(len(groups)),
+        "records": np.zeros(len(groups)),
+        "problems": np.zeros(len(groups)),
+        "skipped": np.zeros(len(groups)),
+        "tokens": np.zeros(len(groups)),
+        "pos_correct": np.zeros((len(groups), n_pos)),
+        "pos_count": np.zeros((len(groups), n_pos)),
+        "tier_correct": np.zeros((len(groups), len(tiers))),
+        "tier_count": np.zeros((len(groups), len(tiers))),
+    }
+    for i, recs in enumerate(groups):
+        for r in recs:
+            a["records"][i] += 1
+            for j, p in enumerate(r["problems"]):
+                a["score"][i] += p["correct"]
+                a["rarl"][i] += p["rarl"]
+                a["problems"][i] += 1
+                a["skipped"][i] += p["status"] == "skipped"
+                a["tokens"][i] += p["tokens"]
+                a["pos_correct"][i, p.get("position", j)] += p["correct"]
+                a["pos_count"][i, p.get("position", j)] += 1
+                if p["tier"] in tiers:
+                    t = tiers.index(p["tier"])
+                    a["tier_correct"][i, t] += p["correct"]
+                    a["tier_count"][i, t] += 1
+    return a
+
+
+def intervals(
+    records: Sequence[dict], easy_records: Sequence[dict] | None = None, cfg: IntervalConfig | None = None
+) -> dict:
+    """Standard errors and intervals of the headline metrics by a seeded bootstrap over exams.
+
+    Score, RARL reward (per exam means) and skip rate, tokens per problem, position and tier
+    accuracy (ratios of sums) resample exams with all their samples; Regret resamples each
+    exam's given- and easy-order records together (a paired interval).
+    """
+    cfg = cfg or IntervalConfig()
+    groups = _by_exam(records)
+    if not groups:
+        return {}
+    keys = sorted(groups)
+    n_pos = max(len(r["problems"]) for r in records)
+    a = _per_exam([groups[k] for k in keys], n_pos)
+    idx = bootstrap_indices(len(keys), cfg.resamples, cfg.seed)
+    rep = stats.ratio_replicates
+    out = {
+        "score": interval(rep(a["score"], a["records"], idx), score(records), cfg.level),
+        "rarl_reward": interval(rep(a["rarl"], a["records"], idx), rarl_reward(records), cfg.level),
+        "skip_rate": interval(rep(a["skipped"], a["problems"], idx), skip_rate(records), cfg.level),
+        "tokens_per_problem": interval(
+            rep(a["tokens"], a["problems"], idx), mean_tokens_per_problem(records), cfg.level
+        ),
+        "position_accuracy": [
+            interval(rep(a["pos_correct"][:, j], a["pos_count"][:, j], idx), pa, cfg.level)
+            for j, pa in enumerate(position_accuracy(records))
+        ],
+        "tier_accuracy": {
+            t: interval(
+                rep(a["tier_correct"][:, TIERS.index(t)], a["tier_count"][:, TIERS.index(t)], idx), v, cfg.level
+            )
+            for t, v in tier_accuracy(records).items()
+        },
+    }
+    if easy_records:
+        easy_groups = _by_exam(easy_records)
+        paired = [k for k in keys if k in easy_groups]
+        if paired:
+            g = _per_exam([groups[k] for k in paired], n_pos)
+            e = _per_exam([easy_groups[k] for k in paired], n_pos)
+            pidx = bootstrap_indices(len(paired), cfg.resamples, cfg.seed)
+            reps = stats.regret_of(rep(g["score"], g["records"], pidx), rep(e["score"], e["records"], pidx))
+            out["regret"] = interval(reps, regret(score(records), score(easy_records)), cfg.level)
+            out["score_easy"] = interval(rep(e["score"], e["records"], pidx), score(easy_records), cfg.level)
+    return out
+
+
+def summarize(
+    records: Sequence[dict], easy_records: Sequence[dict] | None = None, ci: IntervalConfig | None = None
+) -> dict:
+    """Every headline metric of a suite, each with a bootstrap standard error and interval
+    (``intervals``; how they were computed in ``interval_config``). Regret needs the same exams
+    in easy order."""
     s = score(records)
     out = {
         "n_exams": len(records),
@@ -155,4 +254,8 @@ def summarize(records: Sequence[dict], easy_records: Sequence[dict] | None = Non
         se = score(easy_records)
         out["score_easy"] = se
         out["regret"] = regret(s, se) if not math.isnan(se) else float("nan")
+    ci = ci or IntervalConfig()
+    out["n_samples"] = round(len(records) / len(_by_exam(records))) if records else 0
+    out["intervals"] = intervals(records, easy_records, ci)
+    out["interval_config"] = ci.to_dict()
     return out

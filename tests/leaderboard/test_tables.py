@@ -123,3 +123,27 @@ def test_plots_get_only_the_ranked_entries_with_one_label_each(tmp_path, grader,
     assert list(recs) == ["gold — hard-512"]
     # the full run only, in its own order: 5 exams x 3 problems
     assert len(recs["gold — hard-512"]) == 5
+
+
+def test_tables_show_intervals_and_mark_ties(tmp_path, grader):
+    from conftest import long_solver_wrong_on_aime
+
+    from osmckp_env.agents import make_agent
+    from osmckp_env.backends.scripted import ScriptedBackend, gold_reply
+
+    suite = get_suite("hard-512", n_exams=10)
+    for name, reply in (("gold", gold_reply), ("gold-twin", gold_reply), ("long", long_solver_wrong_on_aime)):
+        spec = AgentSpec(name=name, agent="direct", backend="scripted", counter="qwen2.5")
+        run_suite(
+            spec,
+            suite,
+            tmp_path / "runs" / name,
+            agent=make_agent("direct", ScriptedBackend(reply)),
+            grader=grader,
+            progress=False,
+        )
+    df = build_leaderboard(tmp_path / "runs", tmp_path / "lb", plots=False)["settings"]["hard-512"]
+    assert list(df["agent"]) == ["gold", "gold-twin", "long"]
+    assert list(df["tie"]) == ["", "≈ above", ""]  # the twin ties gold; long is clearly below
+    assert list(df["score_ci95"]) == ["[3.000, 3.000]", "[3.000, 3.000]", "[1.000, 1.000]"]
+    assert "score_ci95" in (tmp_path / "lb" / "README.md").read_text()
