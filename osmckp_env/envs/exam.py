@@ -208,6 +208,7 @@ class ExamEnv(gym.Env):
         self._problem_records: list[dict] = []
         self._tokens_used = 0
         self._raw_tokens = 0  # before the cuts: more than the budget means the agent overran it
+        self._raw_exact = True
         self._done = False
         obs = self._obs()
         self._last_prompt = obs["prompt"]
@@ -270,6 +271,7 @@ class ExamEnv(gym.Env):
         self._remaining -= used
         self._tokens_used += used
         self._raw_tokens += cut.n_tokens
+        self._raw_exact = self._raw_exact and cut.n_tokens_exact
         self._history.append(f"Problem {pos + 1}: {prob['status']}, answer {prob['answer']!r}, {prob['tokens']} tokens")
         self._pos += 1
         self._transcript.append(f"--- problem {pos + 1} ---\n{text}")
@@ -290,6 +292,7 @@ class ExamEnv(gym.Env):
                 preamble_tokens=0,
                 truncated=self._raw_tokens > self._tokens_used,
                 tokenizer=self.counter.name,
+                raw_exact=self._raw_exact,
             )
             info["record"] = self._record
             info.update(self._reference_info(self._record))

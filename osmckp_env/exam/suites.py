@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -154,8 +154,9 @@ class Suite:
     def __getitem__(self, i: int) -> Exam:
         return self.exams[i]
 
-    @property
+    @cached_property
     def hash(self) -> str:
+        """Content hash (computed once: a suite is immutable)."""
         return suite_hash(self.exams, self.config.version)
 
     def with_order(self, order: str) -> Suite:

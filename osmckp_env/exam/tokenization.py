@@ -28,12 +28,14 @@ class TokenCounter(Protocol):
 
 @dataclass(frozen=True)
 class Truncation:
-    """``text`` cut to at most ``budget`` tokens; ``n_tokens`` counted before the cut."""
+    """``text`` cut to at most ``budget`` tokens; ``n_tokens`` counted before the cut (a lower
+    bound when ``n_tokens_exact`` is False)."""
 
     text: str
     n_tokens: int
     truncated: bool
     token_ends: tuple[int, ...]
+    n_tokens_exact: bool = True  # False: ``n_tokens`` counts only a prefix of a very long text
 
     def tokens_in(self, start: int, end: int) -> int:
         """Tokens of the kept text whose end falls in the character span (start, end]."""
@@ -87,15 +89,50 @@ def default_counter() -> HFTokenCounter:
     return HFTokenCounter(bundled_tokenizer(), DEFAULT_TOKENIZER)
 
 
+EXACT_CHARS = 100_000  # texts up to this long are counted whole (their raw count is exact)
+MARGIN_TOKENS = 32  # tokens counted past the budget, so the kept tokens match the whole text's
+CHARS_PER_TOKEN = 5  # first guess of the prefix length (English runs 4-5); doubled until the budget is passed
+
+
 def truncate(text: str, budget: int, counter: TokenCounter | None = None) -> Truncation:
-    """Keep the longest prefix of ``text`` that is at most ``budget`` tokens."""
+    """Keep the longest prefix of ``text`` that is at most ``budget`` tokens.
+
+    Cost grows with the budget, not the text: a completion longer than ``EXACT_CHARS``
+    characters is counted over a growing prefix (``CHARS_PER_TOKEN`` x budget characters,
+    doubled until more than ``budget + MARGIN_TOKENS`` tokens are seen or the text ends), so a
+    runaway 10 MB completion costs about as much as a short one. Its ``n_tokens`` is then a lower
+    bound, above the budget (the counted prefix's tokens less the margin; ``n_tokens_exact`` is
+    False); everything
+    else (the kept text, its token ends, ``truncated``) is what counting the whole text gives.
+    """
     if budget < 0:
         raise ValueError(f"budget must be >= 0, got {budget}")
     counter = counter or default_counter()
-    offs = counter.offsets(text)
+    if len(text) <= EXACT_CHARS:
+        return _cut(text, counter.offsets(text), budget, exact=True)
+    return truncate_prefix(text, budget, counter)
+
+
+def truncate_prefix(text: str, budget: int, counter: TokenCounter) -> Truncation:
+    """``truncate`` over a growing prefix, for any text (``truncate`` uses it past ``EXACT_CHARS``)."""
+    n = len(text)
+    length = min(n, CHARS_PER_TOKEN * (budget + MARGIN_TOKENS) + 64)
+    while True:
+        offs = counter.offsets(text[:length])
+        if length >= n:
+            return _cut(text, offs, budget, exact=True)
+        if len(offs) > budget + MARGIN_TOKENS:
+            # the last tokens of a prefix can differ from the whole text's; the ones before the
+            # margin are the whole text's, so their number is a lower bound of its count (> budget)
+            cut = _cut(text, offs, budget, exact=False)
+            return Truncation(cut.text, len(offs) - MARGIN_TOKENS, True, cut.token_ends, n_tokens_exact=False)
+        length = min(n, 2 * length)
+
+
+def _cut(text: str, offs, budget: int, *, exact: bool) -> Truncation:
     n = len(offs)
-    if n <= budget:
+    if exact and n <= budget:
         return Truncation(text, n, False, tuple(e for _, e in offs))
     cut = offs[budget - 1][1] if budget > 0 else 0
     kept = tuple(e for _, e in offs[:budget])
-    return Truncation(text[:cut], n, True, kept)
+    return Truncation(text[:cut], n, True, kept, n_tokens_exact=exact)

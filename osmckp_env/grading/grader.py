@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -113,6 +114,11 @@ class Grader:
             imported, one warm-up pair graded) receives the answer: time spent queued behind other
             answers or waiting for a replacement worker to start is never charged to it.
         startup_timeout_s: how long a new worker may take to become ready.
+        cache_size: verdicts remembered (least recently used dropped first; 0 = none). A run
+            grades each exam in two orders and the same problems recur across exams, so the same
+            (answer, gold) pairs come back; each is graded once. Only decided verdicts (``ok``,
+            ``rejected``) are kept, never a ``timeout`` or ``error``; identical pairs in flight
+            share one grading.
     """
 
     def __init__(
@@ -122,6 +128,7 @@ class Grader:
         timeout_s: int = 3,
         hard_timeout_s: float = 10.0,
         startup_timeout_s: float = 60.0,
+        cache_size: int = 200_000,
     ):
         if hard_timeout_s <= 0 or timeout_s <= 0:
             raise ValueError(f"timeouts must be positive, got timeout_s={timeout_s}, hard_timeout_s={hard_timeout_s}")
@@ -135,7 +142,17 @@ class Grader:
         self._closed = False
         self._live: dict[str, _Worker] = {}
         self._pid = os.getpid()
-        self.stats = {"graded": 0, "rejected": 0, "timeout": 0, "error": 0, "worker_restarts": 0}  # running counts
+        self.cache_size = int(cache_size)
+        self._cache: OrderedDict[tuple[str, str], GradeResult] = OrderedDict()
+        self._inflight: dict[tuple[str, str], Future] = {}
+        self.stats = {
+            "graded": 0,
+            "rejected": 0,
+            "timeout": 0,
+            "error": 0,
+            "worker_restarts": 0,
+            "cache_hits": 0,
+        }  # running counts
 
     def _ensure_started(self) -> None:
         if self._pid != os.getpid():
@@ -158,6 +175,7 @@ class Grader:
         self._tasks = queue.Queue()
         self._threads = []
         self._live = {}
+        self._inflight = {}
 
     def _dispatch(self) -> None:
         worker: _Worker | None = None
@@ -214,9 +232,41 @@ class Grader:
                 self.stats["rejected"] += 1
             fut.set_result(GradeResult(False, "rejected", f"not parsed ({reason}): graded wrong"))
             return fut
+        if not self.cache_size:
+            self._ensure_started()
+            self._tasks.put((fut, pred, gold))
+            return fut
+        key = (pred.strip(), gold.strip())
+        hit = first = None
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            else:
+                first = self._inflight.get(key)
+            if hit is not None or first is not None:
+                self.stats["cache_hits"] += 1
+        if hit is not None:
+            fut.set_result(hit)
+            return fut
+        if first is not None:  # the same pair is being graded: share its verdict
+            first.add_done_callback(lambda f: fut.set_result(_verdict(f)))
+            return fut
         self._ensure_started()
+        with self._lock:
+            self._inflight[key] = fut
+        fut.add_done_callback(lambda f, k=key: self._remember(k, _verdict(f)))
         self._tasks.put((fut, pred, gold))
         return fut
+
+    def _remember(self, key: tuple[str, str], res: GradeResult) -> None:
+        with self._lock:
+            self._inflight.pop(key, None)
+            if res.status == "ok":
+                self._cache[key] = res
+                self._cache.move_to_end(key)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
 
     def grade(self, pred: str | None, gold: str) -> GradeResult:
         """Grade one answer (blocking, bounded by ``hard_timeout_s`` plus worker start-up)."""
@@ -243,6 +293,13 @@ class Grader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _verdict(fut: Future) -> GradeResult:
+    """A finished grading future's result (a cancelled one counts as a grader error)."""
+    if fut.cancelled():
+        return GradeResult(False, "error", "grading was cancelled")
+    return fut.result()
 
 
 _DEFAULT: Grader | None = None

@@ -47,7 +47,8 @@ class ExamRecord(TypedDict):
     problems: list[ProblemRecord]
     completion_tokens: int
     preamble_tokens: int
-    raw_completion_tokens: int
+    raw_completion_tokens: int  # before the cut; a lower bound when raw_completion_tokens_exact is False
+    raw_completion_tokens_exact: bool
     budget_exhausted: bool
     truncated: bool
     budget_overrun: bool
@@ -193,6 +194,7 @@ def exam_record(
     preamble_tokens: int,
     truncated: bool,
     tokenizer: str,
+    raw_exact: bool = True,
 ) -> ExamRecord:
     """An exam's record from its problems' records and the completion's token counts."""
     return {
@@ -205,6 +207,7 @@ def exam_record(
         "completion_tokens": completion_tokens,
         "preamble_tokens": preamble_tokens,
         "raw_completion_tokens": raw_completion_tokens,
+        "raw_completion_tokens_exact": raw_exact,
         "budget_exhausted": truncated or raw_completion_tokens >= budget,
         "truncated": truncated,
         "budget_overrun": raw_completion_tokens > budget,
@@ -269,4 +272,5 @@ def _record(exam, budget, cut, parsed, grades, counter, bins) -> ExamRecord:
         preamble_tokens=cut.tokens_in(-1, preamble_end(parsed, len(cut.text))),
         truncated=cut.truncated,
         tokenizer=counter.name,
+        raw_exact=cut.n_tokens_exact,
     )

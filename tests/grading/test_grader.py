@@ -181,3 +181,18 @@ def test_replacement_worker_startup_is_not_charged_to_queued_answers(both_cores_
         assert res[0].status == "timeout"
         assert [(r.status, r.correct) for r in res[1:]] == [("ok", True), ("ok", True)]
         assert g.stats["worker_restarts"] == 1
+
+
+def test_each_pair_is_graded_once_and_failures_are_never_cached():
+    with Grader(n_workers=2, timeout_s=1, hard_timeout_s=0.5) as g:
+        pairs = [("\\frac{1}{2}", "0.5"), (" \\frac{1}{2} ", "0.5"), ("\\sqrt{4}", "2"), ("3", "2")] * 5
+        res = g.grade_many(pairs)
+        assert [r.correct for r in res] == [True, True, True, False] * 5
+        assert g.stats["graded"] == 3 and g.stats["cache_hits"] == 17  # 3 distinct pairs after stripping
+        slow = "\\left(9^{9999}\\right)^{9999}"
+        assert g.grade(slow, "5").status == "timeout"
+        assert g.grade(slow, "5").status == "timeout"  # graded again, not a cached failure
+        assert g.stats["timeout"] == 2
+    with Grader(n_workers=1, cache_size=0) as g:
+        g.grade_many([("7", "7.0")] * 3)
+        assert g.stats["cache_hits"] == 0 and g.stats["graded"] == 3
