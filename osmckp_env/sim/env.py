@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -138,17 +139,26 @@ class SimEnv(gym.Env):
         self._edges = np.asarray(self.bins.edges)
         self._view: ExamView | None = None
         self._profile_id = (self.profile.name, self.profile.hash)
+        self._exam_cache: dict = {}  # exam -> (atoms, true levels): looked up once per exam
+        self._rows_cache: dict = {}  # exam -> its fixed feature rows
+        self._edge_list = list(self.bins.edges)
 
     def view_of(self, exam: Exam, rng: np.random.Generator | None = None) -> ExamView:
-        atoms = tuple(self.profile.atoms_for(p) for p in exam.problems)
-        levels = [true_level(a, exam.budget, self.bins) for a in atoms]
+        cached = self._exam_cache.get(id(exam))
+        if cached is None:
+            atoms = tuple(self.profile.atoms_for(p) for p in exam.problems)
+            cached = (atoms, tuple(true_level(a, exam.budget, self.bins) for a in atoms), exam)
+            self._exam_cache[id(exam)] = cached  # the exam is kept alive with its entry
+        atoms, levels = cached[0], cached[1]
         if rng is not None:
             # drawn whatever the noise, so that noise changes the predictions and nothing else
             # (the same seed gives the same exams and outcomes with and without noise)
-            flip = rng.random(len(levels)) < self.level_noise
-            noise = rng.integers(0, SKIP_LEVEL + 1, len(levels))
-            levels = [int(n) if f else lvl for lvl, f, n in zip(levels, flip, noise)]
-        return ExamView(exam, atoms, tuple(levels), exam.budget, self.bins)
+            n = len(levels)
+            r = rng.random(2 * n)
+            levels = tuple(
+                int(r[n + i] * (SKIP_LEVEL + 1)) if r[i] < self.level_noise else lvl for i, lvl in enumerate(levels)
+            )
+        return ExamView(exam, atoms, levels, exam.budget, self.bins)
 
     def oracle_values(self, view: ExamView) -> np.ndarray:
         """The exact oracle's expected score-to-go ``V[k, b]`` for this exam (cached per exam)."""
@@ -174,7 +184,9 @@ class SimEnv(gym.Env):
         return x
 
     def _obs(self) -> np.ndarray:
-        return self.features(self._view, self._pos, self._remaining)
+        x = self._base[self._pos].copy()  # rows 0..n-1: the positions; row n: the end
+        x[5] = self._remaining / self._view.budget
+        return x
 
     def _info(self) -> dict:
         return {
@@ -189,10 +201,11 @@ class SimEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         options = options or {}
-        s = self.suites[int(options.get("suite_index", self.np_random.integers(len(self.suites))))]
+        si = options.get("suite_index")
+        s = self.suites[int(self.np_random.random() * len(self.suites)) if si is None else int(si)]
         i = options.get("exam_index")
         if i is None:
-            i = int(self.np_random.integers(len(s)))
+            i = int(self.np_random.random() * len(s))
         elif not isinstance(i, (int, np.integer)) or not 0 <= i < len(s):
             raise ValueError(f"options['exam_index'] must be an int in 0..{len(s) - 1}, got {i!r}")
         self._view = self.view_of(s[int(i)], self.np_random)
@@ -201,16 +214,28 @@ class SimEnv(gym.Env):
         self._pos = 0
         self._remaining = self._view.budget
         self._log: list[str] = []
+        # the features that do not change along the episode, one row per position (from the
+        # exam's cached rows, plus this episode's predicted levels)
+        v = self._view
+        rows = self._rows_cache.get(id(v.exam))
+        if rows is None:  # one row per position and one for the end, predicted levels left out
+            n = v.exam.n_problems
+            rows = np.stack([self.features(v, k, v.budget) for k in range(n + 1)])
+            rows[:, 8:] = 0.0
+            self._rows_cache[id(v.exam)] = rows
+        base = self._base = rows.copy()
+        for k, lvl in enumerate(v.predicted_levels):
+            base[k, 8 + lvl] = 1.0
         return self._obs(), self._info()
 
     def step(self, action):
         if self._view is None:
             raise RuntimeError("call reset() before step()")
-        if self._pos >= self._view.exam.n_problems or self._remaining <= 0:
+        if self._pos >= len(self._view.atoms) or self._remaining <= 0:
             raise RuntimeError("episode is over; call reset()")
-        if isinstance(action, np.ndarray) and action.shape == ():
+        if type(action) is not int and isinstance(action, np.ndarray) and action.shape == ():
             action = action.item()
-        if not isinstance(action, (int, np.integer)) or isinstance(action, bool):
+        if type(action) is not int and (not isinstance(action, (int, np.integer)) or isinstance(action, bool)):
             raise TypeError(f"action must be an int in 0..{len(self.caps) - 1} (0 = skip), got {type(action).__name__}")
         a = int(action)
         if not 0 <= a < len(self.caps):
@@ -218,32 +243,43 @@ class SimEnv(gym.Env):
         k = self._pos
         tokens, correct = 0, False
         if a != 0:
-            atoms = self._view.atoms[k]
+            lengths, p_correct, cdf = self._view.atoms[k].lists
             cap = self._remaining if self.caps[a] is None else min(self.caps[a], self._remaining)
-            j = atoms.sample(self.np_random.random())
-            L = int(atoms.lengths[j])
+            j = min(bisect.bisect_right(cdf, self.np_random.random()), len(lengths) - 1)
+            L = lengths[j]
             if L <= cap:
-                tokens, correct = L, bool(self.np_random.random() < atoms.p_correct[j])
+                tokens, correct = L, self.np_random.random() < p_correct[j]
             else:
                 tokens = cap
         reward = float(correct)
-        actual = SKIP_LEVEL if a == 0 else int(np.searchsorted(self._edges, tokens, side="right"))
+        actual = SKIP_LEVEL if a == 0 else bisect.bisect_right(self._edge_list, tokens)
         if self.reward_kind == "rarl":
             reward = float(correct and actual == claimed_level(a, self.bins))
         b0 = self._remaining
         self._score += float(correct)
         self._remaining -= tokens
         self._pos += 1
-        terminated = self._pos >= self._view.exam.n_problems or self._remaining <= 0
+        terminated = self._pos >= len(self._view.atoms) or self._remaining <= 0
         if self.reward_kind == "regret":
             reward = regret_step_reward(
                 self._V, k, b0, self._remaining, float(correct), terminated, self._score, self.regret_shaping
             )
-        self._log.append(
-            f"P{k + 1} {self._view.exam.problems[k].difficulty:<6} action={a} tokens={tokens} "
-            f"correct={correct} left={self._remaining}"
-        )
-        info = {**self._info(), "tokens": tokens, "correct": correct, "actual_level": actual}
+        if self.render_mode == "ansi":
+            self._log.append(
+                f"P{k + 1} {self._view.exam.problems[k].difficulty:<6} action={a} tokens={tokens} "
+                f"correct={correct} left={self._remaining}"
+            )
+        info = {
+            "view": self._view,
+            "position": self._pos,
+            "remaining": self._remaining,
+            "exam_index": self._view.exam.index,
+            "profile": self._profile_id[0],
+            "profile_hash": self._profile_id[1],
+            "tokens": tokens,
+            "correct": bool(correct),
+            "actual_level": actual,
+        }
         if self._V is not None:
             info.update(score=self._score, reference=float(self._V[0, self._view.budget]), reference_source="oracle")
         return self._obs(), reward, terminated, False, info

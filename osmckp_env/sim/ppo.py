@@ -36,11 +36,9 @@ def train_ppo(
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
+    from stable_baselines3.common.vec_env import VecMonitor
 
-    from osmckp_env.sim.env import SimEnv
-
-    vec = VecMonitor(DummyVecEnv([lambda: SimEnv(TRAIN_SUITES, profile=profile) for _ in range(n_envs)]))
+    vec = VecMonitor(sb3_vec_env(n_envs, suite=TRAIN_SUITES, profile=profile))
     vec.seed(seed)
     curve: list[tuple[int, float]] = []
 
@@ -82,6 +80,62 @@ def train_ppo(
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
     vec.close()
     return meta
+
+
+def sb3_vec_env(n_envs: int, **sim_kwargs):
+    """The native vector sim (``SimVectorEnv``) as a stable-baselines3 ``VecEnv``: SB3's
+    convention is Gymnasium's same-step autoreset, with the final observation in
+    ``infos[i]["terminal_observation"]``."""
+    _require()
+    import numpy as np
+    from gymnasium.vector import AutoresetMode
+    from stable_baselines3.common.vec_env.base_vec_env import VecEnv
+
+    from osmckp_env.sim.vector import SimVectorEnv
+
+    class SimSB3VecEnv(VecEnv):
+        def __init__(self) -> None:
+            self.venv = SimVectorEnv(num_envs=n_envs, autoreset_mode=AutoresetMode.SAME_STEP, **sim_kwargs)
+            super().__init__(n_envs, self.venv.single_observation_space, self.venv.single_action_space)
+            self._actions = None
+            self._seed = None
+
+        def reset(self):
+            obs, _ = self.venv.reset(seed=self._seed)
+            self._seed = None
+            return obs
+
+        def step_async(self, actions) -> None:
+            self._actions = np.asarray(actions)
+
+        def step_wait(self):
+            obs, rew, term, trunc, info = self.venv.step(self._actions)
+            infos = [{} for _ in range(self.num_envs)]
+            for i in np.flatnonzero(term | trunc):
+                infos[i]["terminal_observation"] = info["final_obs"][i]
+                infos[i]["TimeLimit.truncated"] = bool(trunc[i] and not term[i])
+            return obs, rew.astype(np.float32), term | trunc, infos
+
+        def seed(self, seed=None):
+            self._seed = seed
+            return [seed] * self.num_envs
+
+        def close(self) -> None:
+            pass
+
+        def get_attr(self, attr_name, indices=None):
+            return [getattr(self.venv.env, attr_name)] * len(self._get_indices(indices))
+
+        def set_attr(self, attr_name, value, indices=None) -> None:
+            setattr(self.venv.env, attr_name, value)
+
+        def env_method(self, method_name, *args, indices=None, **kwargs):
+            return [getattr(self.venv.env, method_name)(*args, **kwargs) for _ in self._get_indices(indices)]
+
+        def env_is_wrapped(self, wrapper_class, indices=None):
+            return [False] * len(self._get_indices(indices))
+
+    return SimSB3VecEnv()
 
 
 def load_ppo(path: str | Path):

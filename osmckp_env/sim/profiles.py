@@ -8,6 +8,7 @@ choice, stated in the README).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -64,7 +65,12 @@ class Atoms:
 
     def sample(self, u: float) -> int:
         """Atom index for a uniform draw ``u`` in [0, 1)."""
-        return min(int(np.searchsorted(self.cdf, u, side="right")), len(self.lengths) - 1)
+        return min(bisect.bisect_right(self.lists[2], u), len(self.lengths) - 1)
+
+    @cached_property
+    def lists(self) -> tuple[list[int], list[float], list[float]]:
+        """(lengths, p_correct, cdf) as Python lists: per-step sampling without numpy overhead."""
+        return self.lengths.tolist(), self.p_correct.tolist(), self.cdf.tolist()
 
     @cached_property
     def median_length(self) -> int:

@@ -1,0 +1,201 @@
+"""OSMCKP-Sim-v0 natively vectorised: N exams stepped at once with numpy (no Python loop over
+envs). ``gym.make_vec("OSMCKP-Sim-v0", num_envs=N)`` picks it by default.
+
+Same dynamics and distribution as N ``SimEnv``s (tested statistically: the draws are made per
+batch, so seeded runs are not draw-for-draw equal to single envs). Gymnasium 1.x vector
+semantics: next-step autoreset (declared in ``metadata``), batched ``Box``/``MultiDiscrete``
+spaces, ``info`` as a dict of arrays with ``_key`` masks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+
+from osmckp_env.exam.levels import SKIP_LEVEL
+from osmckp_env.exam.problems import TIER_RANK
+from osmckp_env.sim.env import N_FEATURES, SimEnv, regret_step_reward
+
+
+class SimVectorEnv(VectorEnv):
+    """``num_envs`` copies of ``OSMCKP-Sim-v0`` in one numpy state; the keyword arguments are
+    ``SimEnv``'s (``suite``, ``budget``, ``profile``, ``reward``, ``level_noise``, ``n_exams``,
+    ``suite_seed``, ``level_bins``, ``regret_shaping``)."""
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        render_mode: str | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        **kwargs,
+    ) -> None:
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        mode = AutoresetMode(autoreset_mode)
+        if mode == AutoresetMode.DISABLED:
+            raise ValueError("autoreset_mode must be NEXT_STEP (default) or SAME_STEP")
+        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        if render_mode is not None:
+            raise ValueError("the vectorised sim does not render; use a single OSMCKP-Sim-v0 for render_mode='ansi'")
+        self.env = SimEnv(**kwargs)  # validates the arguments; builds views and oracle values
+        self.num_envs = num_envs
+        self.render_mode = None
+        self.single_observation_space = self.env.observation_space
+        self.single_action_space = self.env.action_space
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(num_envs, N_FEATURES), dtype=np.float32)
+        self.action_space = spaces.MultiDiscrete(np.full(num_envs, len(self.env.caps)))
+        self._tables()
+        self._rng = np.random.default_rng()
+        self._exam = np.zeros(num_envs, dtype=np.int64)
+        self._pos = np.zeros(num_envs, dtype=np.int64)
+        self._left = np.zeros(num_envs, dtype=np.int64)
+        self._score = np.zeros(num_envs)
+        self._pred = np.zeros((num_envs, self.n), dtype=np.int64)
+        self._autoreset = np.zeros(num_envs, dtype=bool)
+
+    def _tables(self) -> None:
+        """Every exam of every suite as arrays: atoms (padded), tiers, MATH levels, true levels."""
+        env = self.env
+        exams = [(si, e) for si, s in enumerate(env.suites) for e in s.exams]
+        ns = {e.n_problems for _, e in exams}
+        if len(ns) != 1:
+            raise ValueError(f"the vectorised sim needs exams of one size, got {sorted(ns)} problems")
+        self.n = n = ns.pop()
+        views = [env.view_of(e) for _, e in exams]
+        m = max(len(a.lengths) for v in views for a in v.atoms)
+        E = len(exams)
+        self._L = np.ones((E, n, m), dtype=np.int64)
+        self._P = np.zeros((E, n, m))
+        self._cdf = np.full((E, n, m), 2.0)  # padding atoms are never drawn
+        self._m = np.zeros((E, n), dtype=np.int64)
+        self._tier = np.zeros((E, n), dtype=np.int64)
+        self._mlevel = np.zeros((E, n), dtype=np.float32)
+        self._true = np.zeros((E, n), dtype=np.int64)
+        self._budget = np.array([v.budget for v in views], dtype=np.int64)
+        self._index = np.array([e.index for _, e in exams], dtype=np.int64)
+        self._suite_of = np.array([si for si, _ in exams], dtype=np.int64)
+        self._first = np.searchsorted(self._suite_of, np.arange(len(env.suites)))
+        self._size = np.array([len(s) for s in env.suites])
+        for i, v in enumerate(views):
+            for k, (a, p) in enumerate(zip(v.atoms, v.exam.problems)):
+                c = len(a.lengths)
+                self._L[i, k, :c], self._P[i, k, :c], self._cdf[i, k, :c] = a.lengths, a.p_correct, a.cdf
+                self._m[i, k] = c
+                self._tier[i, k] = TIER_RANK[p.difficulty]
+                self._mlevel[i, k] = (p.level or 0) / 5.0
+            self._true[i] = v.predicted_levels
+        self._caps = np.array([-1 if c is None else c for c in env.caps], dtype=np.int64)
+        self._edges = np.asarray(env.bins.edges)
+        self._views = views
+        self._V: dict[int, np.ndarray] = {}
+
+    # -- state ----------------------------------------------------------------------------------
+    def _draw(self, mask: np.ndarray) -> None:
+        """New exams for the envs in ``mask`` (suite, then exam, uniformly; then level noise)."""
+        k = int(mask.sum())
+        if not k:
+            return
+        si = self._rng.integers(len(self.env.suites), size=k)
+        e = self._first[si] + (self._rng.random(k) * self._size[si]).astype(np.int64)
+        r = self._rng.random((k, 2 * self.n))
+        flip = r[:, : self.n] < self.env.level_noise
+        noise = (r[:, self.n :] * (SKIP_LEVEL + 1)).astype(np.int64)
+        self._exam[mask] = e
+        self._pred[mask] = np.where(flip, noise, self._true[e])
+        self._pos[mask] = 0
+        self._left[mask] = self._budget[e]
+        self._score[mask] = 0.0
+
+    def _obs(self) -> np.ndarray:
+        e, k = self._exam, np.minimum(self._pos, self.n - 1)
+        live = self._pos < self.n
+        rows = np.arange(self.num_envs)
+        x = np.zeros((self.num_envs, N_FEATURES), dtype=np.float32)
+        x[rows[live], self._tier[e, k][live]] = 1.0
+        x[:, 3] = np.where(live, self._mlevel[e, k], 0.0)
+        x[rows[live], 8 + self._pred[rows, k][live]] = 1.0
+        x[:, 4] = self._pos / self.n
+        x[:, 5] = self._left / self._budget[e]
+        x[:, 6] = (self.n - self._pos) / self.n
+        x[:, 7] = np.minimum(1.0, self._budget[e] / 4096)
+        return x
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        if seed is not None:
+            self._rng = np.random.default_rng(seed if isinstance(seed, int) else list(seed))
+        self._draw(np.ones(self.num_envs, dtype=bool))
+        self._autoreset[:] = False
+        return self._obs(), self._info(np.zeros(self.num_envs), np.zeros(self.num_envs, dtype=bool))
+
+    def step(self, actions):
+        a = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        if ((a < 0) | (a >= len(self._caps))).any():
+            raise ValueError(f"actions must be in 0..{len(self._caps) - 1} (0 = skip, last = all remaining), got {a}")
+        restart = self._autoreset.copy()
+        self._draw(restart)
+        act = ~restart
+        e, k = self._exam, np.minimum(self._pos, self.n - 1)
+        cap = np.where(self._caps[a] < 0, self._left, np.minimum(self._caps[a], self._left))
+        u, v = self._rng.random(self.num_envs), self._rng.random(self.num_envs)
+        j = np.minimum((self._cdf[e, k] <= u[:, None]).sum(axis=1), self._m[e, k] - 1)
+        L, P = self._L[e, k, j], self._P[e, k, j]
+        attempt = act & (a != 0)
+        fits = L <= cap
+        tokens = np.where(attempt, np.where(fits, L, cap), 0)
+        correct = attempt & fits & (v < P)
+        reward = correct.astype(np.float64)
+        if self.env.reward_kind == "rarl":
+            actual = np.where(a == 0, SKIP_LEVEL, np.searchsorted(self._edges, tokens, side="right"))
+            claimed = np.where(a == 0, SKIP_LEVEL, a - 1)
+            reward = (correct & (actual == claimed)).astype(np.float64)
+        b0 = self._left.copy()
+        self._score += correct
+        self._left -= tokens
+        self._pos += act
+        terminated = act & ((self._pos >= self.n) | (self._left <= 0))
+        if self.env.reward_kind == "regret":
+            for i in np.flatnonzero(act):
+                reward[i] = regret_step_reward(
+                    self._values(int(e[i])),
+                    int(k[i]),
+                    int(b0[i]),
+                    int(self._left[i]),
+                    float(correct[i]),
+                    bool(terminated[i]),
+                    float(self._score[i]),
+                    self.env.regret_shaping,
+                )
+        reward[restart] = 0.0
+        info = self._info(tokens, correct, act)
+        obs = self._obs()
+        if self.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP and terminated.any():
+            # Gymnasium's same-step autoreset: the final observation goes to info, the env restarts now
+            info["final_obs"] = np.where(terminated[:, None], obs, 0.0)
+            info["_final_obs"] = terminated.copy()
+            self._draw(terminated)
+            obs = self._obs()
+        else:
+            self._autoreset = terminated
+        return obs, reward, terminated, np.zeros(self.num_envs, dtype=bool), info
+
+    def _values(self, e: int) -> np.ndarray:
+        if e not in self._V:
+            self._V[e] = self.env.oracle_values(self._views[e])
+        return self._V[e]
+
+    def _info(self, tokens, correct, mask=None) -> dict:
+        mask = np.ones(self.num_envs, dtype=bool) if mask is None else mask
+        out = {
+            "exam_index": self._index[self._exam],
+            "position": self._pos.copy(),
+            "remaining": self._left.copy(),
+            "tokens": np.asarray(tokens),
+            "correct": np.asarray(correct, dtype=bool),
+        }
+        if self.env.reward_kind == "regret":
+            out["score"] = self._score.copy()
+            out["reference"] = np.array([self._values(int(x))[0, -1] for x in self._exam])
+        return {**out, **{f"_{key}": mask.copy() for key in out}}
