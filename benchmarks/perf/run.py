@@ -2,10 +2,12 @@
 
     python benchmarks/perf/run.py [--quick] [--out benchmarks/perf/RESULTS.md]
 
-Sections: grading (parallel hang-proof grader vs serial math-verify), runner (concurrent vs
-serial OpenAI-compatible backend, runner overhead), token counting (bundled tokenizer vs
-transformers.AutoTokenizer), sim env (vs CartPole-v1) and oracle scaling, RARL reward vs a
-generation step. Designed to finish in under 5 minutes on 2 CPU cores.
+Sections: grading (parallel hang-proof grader vs serial math-verify, and a full suite run's
+answers graded once each), runner (concurrent vs serial OpenAI-compatible backend, runner
+overhead), token counting (bundled tokenizer vs transformers.AutoTokenizer), sim env (single env
+vs CartPole-v1; the native vector env vs Gymnasium's CartPoleVectorEnv at 16, 256 and 1024 envs)
+and oracle scaling, the text env's step on runaway completions, RARL reward vs a generation step.
+Designed to finish in under 5 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -193,10 +195,16 @@ def bench_sim(n: int) -> None:
     sim = _steps_per_s(gym.make("OSMCKP-Sim-v0"), n, 3)
     row("sim", "CartPole-v1 single env (gym.make)", f"{cp:.0f} steps/s")
     row("sim", "OSMCKP-Sim-v0 single env (gym.make)", f"{sim:.0f} steps/s", f"x{sim / cp:.2f} of CartPole")
-    vcp = _vec_steps_per_s(gym.make_vec("CartPole-v1", num_envs=8, vectorization_mode="sync"), n // 8, 1)
-    vsim = _vec_steps_per_s(gym.make_vec("OSMCKP-Sim-v0", num_envs=8, vectorization_mode="sync"), n // 8, 3)
-    row("sim", "CartPole-v1 sync vector env x8", f"{vcp:.0f} steps/s")
-    row("sim", "OSMCKP-Sim-v0 sync vector env x8", f"{vsim:.0f} steps/s", f"x{vsim / vcp:.2f} of CartPole")
+    from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+
+    for N in (16, 256, 1024):
+        steps = max(20, n // N * 4)
+        vcp = _vec_steps_per_s(CartPoleVectorEnv(num_envs=N), steps, 1)
+        vsim = _vec_steps_per_s(gym.make_vec("OSMCKP-Sim-v0", num_envs=N), steps, 3)
+        row("sim", f"CartPoleVectorEnv (native) x{N}", f"{vcp:.0f} steps/s")
+        row("sim", f"OSMCKP-Sim-v0 make_vec (native) x{N}", f"{vsim:.0f} steps/s", f"x{vsim / vcp:.2f} of CartPole")
+    sync = _vec_steps_per_s(gym.make_vec("OSMCKP-Sim-v0", num_envs=256, vectorization_mode="sync"), 40, 3)
+    row("sim", "OSMCKP-Sim-v0 SyncVectorEnv x256 (for reference)", f"{sync:.0f} steps/s")
     env = SimEnv()
     _, info = env.reset(seed=0)
     atoms = info["view"].atoms
@@ -205,6 +213,97 @@ def bench_sim(n: int) -> None:
         t, _ = timed(solve_exam, atoms, B)
         base = base or t / B
         row("oracle", f"exact DP, N=3, budget {B}", f"{t * 1000:.1f} ms", f"{t / B / base:.2f} x linear")
+
+
+# -- text env step ----------------------------------------------------------------------------
+def bench_step(repeats: int) -> None:
+    import gymnasium as gym
+
+    import osmckp_env  # noqa: F401
+    from osmckp_env.grading import Grader
+
+    with Grader(n_workers=2) as g:
+        env = gym.make("OSMCKP-v0", suite="medium-1024", grader=g)
+
+        def step(text):
+            best = float("inf")
+            for _ in range(repeats):
+                env.reset(options={"exam_index": 0})
+                t = time.perf_counter()
+                env.step(text)
+                best = min(best, time.perf_counter() - t)
+            return best
+
+        words = "### Problem 1\nreasoning words here. "
+        small = (words + "more reasoning words here. " * 400)[:5000] + "\\boxed{4}"
+        big = small + "x y z " * (10_000_000 // 6)
+        headers = "### Problem 1\n" * 100_000
+        step(small)
+        t5 = step(small)
+        row("env step", "OSMCKP-v0.step, 5 kB completion, budget 1024", f"{t5 * 1000:.2f} ms")
+        t10 = step(big)
+        row(
+            "env step",
+            "OSMCKP-v0.step, 10 MB completion, budget 1024",
+            f"{t10 * 1000:.2f} ms",
+            f"x{t10 / t5:.2f} of 5 kB",
+        )
+        th = step(headers)
+        row("env step", "OSMCKP-v0.step, 100k repeated headers", f"{th * 1000:.2f} ms", f"x{th / t5:.2f} of 5 kB")
+
+
+# -- grading a full suite run ----------------------------------------------------------------------
+def bench_suite_grading(n_exams: int) -> None:
+    """The answers of a realistic full-suite run (given and easy order) graded by the Grader
+    (each pair once) vs serial math-verify on every pair; verdicts compared."""
+    from osmckp_env.exam.suites import get_suite
+    from osmckp_env.grading import Grader
+
+    rng = np.random.default_rng(0)
+    suite = get_suite("medium-1024", n_exams=n_exams)
+    # a temperature-0 model: each problem has its usual answer (right, in a written variant, or a
+    # wrong number), given in 80% of its appearances (any exam, either order); otherwise another
+    usual: dict[str, str] = {}
+    pairs = []
+    for order in (suite, suite.with_order("easy")):
+        for e in order.exams:
+            for p in e.problems:
+                if p.id not in usual:
+                    right = rng.random() < 0.55
+                    usual[p.id] = (
+                        p.answer.replace("\\frac", "\\dfrac") + " " if right else str(int(rng.integers(0, 50)))
+                    )
+                pred = usual[p.id] if rng.random() < 0.8 else str(int(rng.integers(0, 1000)))
+                pairs.append((pred, p.answer))
+
+    def serial():  # plain math-verify on every pair, in the main thread, nothing remembered
+        from math_verify import parse, verify
+
+        out = []
+        for a, b in pairs:
+            try:
+                out.append(bool(verify(parse("\\boxed{" + b + "}"), parse("\\boxed{" + a + "}"), timeout_seconds=3)))
+            except Exception:  # noqa: BLE001
+                out.append(False)
+        return out
+
+    t_s, v_s = timed(serial)
+    with Grader(n_workers=2) as g:
+        g.grade("1", "1.0")  # workers ready: start-up is not grading
+        t_g, res = timed(g.grade_many, pairs)
+        hits = g.stats["cache_hits"]
+    same = sum(a == bool(r.correct) for a, r in zip(v_s, res))
+    row(
+        "grading",
+        f"suite run ({len(pairs)} answers of {len(usual)} problems, 2 orders): serial math-verify",
+        f"{len(pairs) / t_s:.0f}/s",
+    )
+    row(
+        "grading",
+        f"same answers, Grader (each pair once: {hits} cache hits; {same}/{len(pairs)} same verdicts)",
+        f"{len(pairs) / t_g:.0f}/s",
+        f"x{t_s / t_g:.2f}",
+    )
 
 
 # -- rarl reward ----------------------------------------------------------------------------
@@ -299,6 +398,8 @@ def main() -> None:
     bench_runner(16 if a.quick else 64)
     bench_tokens()
     bench_sim(5000 if a.quick else 40000)
+    bench_step(3 if a.quick else 10)
+    bench_suite_grading(100 if a.quick else 500)
     bench_reward()
     total = time.perf_counter() - t0
     lines = [

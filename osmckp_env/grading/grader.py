@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from osmckp_env.grading.verify import reject_reason
+from osmckp_env.grading.verify import plain_number_verdict, reject_reason
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,15 @@ class _Worker:
         return line
 
     def ask(self, pred: str, gold: str, timeout_s: float) -> GradeResult:
-        self.proc.stdin.write((json.dumps([pred, gold]) + "\n").encode())
+        self.send([(pred, gold)])
+        return self.receive(timeout_s)
+
+    def send(self, pairs) -> None:
+        self.proc.stdin.write("".join(json.dumps([p, g]) + "\n" for p, g in pairs).encode())
         self.proc.stdin.flush()
+
+    def receive(self, timeout_s: float) -> GradeResult:
+        """The next verdict, waiting at most ``timeout_s`` from now."""
         line = self._read_line(timeout_s)
         if line is None:
             raise TimeoutError(f"no answer within {timeout_s}s")
@@ -152,6 +159,7 @@ class Grader:
             "error": 0,
             "worker_restarts": 0,
             "cache_hits": 0,
+            "plain_numbers": 0,
         }  # running counts
 
     def _ensure_started(self) -> None:
@@ -177,7 +185,14 @@ class Grader:
         self._live = {}
         self._inflight = {}
 
+    PIPELINE = 8  # answers sent to a worker at once: it grades them one after another
+
     def _dispatch(self) -> None:
+        """Feed one worker: up to ``PIPELINE`` queued answers are sent together (saving a pipe
+        round trip per answer), and each answer's ``hard_timeout_s`` clock starts when the worker
+        turns to it, i.e. when the previous answer's verdict arrived (or, for the first, when it
+        was sent to the ready worker). An overrun kills the worker; the answers behind it go back
+        to the queue, their clocks not started."""
         worker: _Worker | None = None
         while True:
             item = self._tasks.get()
@@ -185,31 +200,49 @@ class Grader:
                 if worker is not None:
                     worker.kill()
                 return
-            fut, pred, gold = item
-            if not fut.set_running_or_notify_cancel():
+            batch = [item]
+            while len(batch) < self.PIPELINE:
+                try:
+                    nxt = self._tasks.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._tasks.put(None)  # keep the stop signal for after this batch
+                    break
+                batch.append(nxt)
+            batch = [(f, p, g) for f, p, g in batch if f.set_running_or_notify_cancel()]
+            if not batch:
                 continue
+            results: list[GradeResult] = []
             healthy = True
             try:
                 if worker is None or worker.proc.poll() is not None:
                     worker = _Worker(self.timeout_s, self.startup_timeout_s)
                     self._live[threading.current_thread().name] = worker
-                res = worker.ask(pred, gold, self.hard_timeout_s)
+                worker.send([(p, g) for _, p, g in batch])
+                for _ in batch:
+                    results.append(worker.receive(self.hard_timeout_s))
             except TimeoutError:
                 healthy = False
-                res = GradeResult(False, "timeout", f"worker killed after {self.hard_timeout_s}s")
+                results.append(GradeResult(False, "timeout", f"worker killed after {self.hard_timeout_s}s"))
             except (EOFError, OSError, ValueError, RuntimeError) as e:
                 healthy = False
-                res = GradeResult(False, "error", f"grader worker failed: {type(e).__name__}: {e}")
+                results.append(GradeResult(False, "error", f"grader worker failed: {type(e).__name__}: {e}"))
             if not healthy and worker is not None:
                 worker.kill()
                 worker = None
                 with self._lock:
                     self.stats["worker_restarts"] += 1
-            with self._lock:
-                self.stats["graded"] += 1
-                if res.status != "ok":
-                    self.stats[res.status] += 1
-            fut.set_result(res)
+            for (fut, _, _), res in zip(batch, results):
+                with self._lock:
+                    self.stats["graded"] += 1
+                    if res.status != "ok":
+                        self.stats[res.status] += 1
+                fut.set_result(res)
+            for fut, pred, gold in batch[len(results) :]:  # never reached by the killed worker
+                requeued: Future = Future()
+                requeued.add_done_callback(lambda f, fut=fut: fut.set_result(_verdict(f)))
+                self._tasks.put((requeued, pred, gold))
 
     def worker_pids(self) -> list[int]:
         """PIDs of the live grading processes (for monitoring and fault-injection tests)."""
@@ -231,6 +264,12 @@ class Grader:
             with self._lock:
                 self.stats["rejected"] += 1
             fut.set_result(GradeResult(False, "rejected", f"not parsed ({reason}): graded wrong"))
+            return fut
+        plain = plain_number_verdict(pred, gold)
+        if plain is not None:  # two plain numbers: decided here, no worker needed
+            with self._lock:
+                self.stats["plain_numbers"] += 1
+            fut.set_result(GradeResult(plain))
             return fut
         if not self.cache_size:
             self._ensure_started()

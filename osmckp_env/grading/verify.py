@@ -6,9 +6,11 @@ Use ``Grader`` (grader.py) to call this safely: math-verify's own timeouts rely 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
+from decimal import Decimal
 
 from osmckp_env.grading.normalize import normalize_answer
 
@@ -77,6 +79,18 @@ def reject_reason(answer: str) -> str | None:
     return None
 
 
+_PLAIN_NUMBER = re.compile(r"-?\d{1,60}(?:\.\d{1,60})?")
+
+
+def plain_number_verdict(pred: str, gold: str) -> bool | None:
+    """Both plain decimal numbers (``17``, ``-3``, ``35.0``): compared exactly, as math-verify
+    would, without parsing LaTeX; ``None`` otherwise. Most GSM8K and AIME answers are decided here."""
+    p, g = pred.strip(), gold.strip()
+    if _PLAIN_NUMBER.fullmatch(p) and _PLAIN_NUMBER.fullmatch(g):
+        return Decimal(p) == Decimal(g)
+    return None
+
+
 def _wrap(answer: str) -> str:
     return "\\boxed{" + answer + "}"
 
@@ -94,6 +108,9 @@ def verify_answer(pred: str, gold: str, *, timeout_s: int = 5) -> bool:
         raise AnswerRejected(reason)
     if pred.strip() == gold.strip():
         return True
+    plain = plain_number_verdict(pred, gold)
+    if plain is not None:
+        return plain
     candidate = normalize_answer(pred, gold)
     try:
         if _math_verify(pred, gold, timeout_s):
@@ -105,15 +122,24 @@ def verify_answer(pred: str, gold: str, *, timeout_s: int = 5) -> bool:
     return candidate is not None and _math_verify(candidate, gold, timeout_s)
 
 
+@functools.lru_cache(maxsize=8192)
+def _parse(text: str, timeout_s: int | None):
+    """math-verify's parse of a boxed answer, remembered: a grading worker sees the same golds
+    (and often the same answers) again and again. Failures are not remembered (they raise)."""
+    from math_verify import parse
+
+    return tuple(parse(_wrap(text), parsing_timeout=timeout_s, raise_on_error=True))
+
+
 def _math_verify(pred: str, gold: str, timeout_s: int) -> bool:
-    from math_verify import parse, verify
+    from math_verify import verify
 
     if pred.strip() == gold.strip():
         return True
     on_main = threading.current_thread() is threading.main_thread()
     t = timeout_s if on_main else None
-    gold_parsed = parse(_wrap(gold), parsing_timeout=t, raise_on_error=True)
-    pred_parsed = parse(_wrap(pred), parsing_timeout=t, raise_on_error=True)
+    gold_parsed = list(_parse(gold, t))
+    pred_parsed = list(_parse(pred, t))
     if not pred_parsed or not gold_parsed:
         return False
     return bool(verify(gold_parsed, pred_parsed, timeout_seconds=t, raise_on_error=True))

@@ -87,6 +87,18 @@ class SimVectorEnv(VectorEnv):
                 self._tier[i, k] = TIER_RANK[p.difficulty]
                 self._mlevel[i, k] = (p.level or 0) / 5.0
             self._true[i] = v.predicted_levels
+        # equal-weight atoms (the synthetic profile's quantiles) are drawn by index, no search
+        self._uniform = bool(all(np.allclose(a.weights, a.weights[0]) for v in views for a in v.atoms))
+        # the features that do not depend on the episode: tier, MATH level, position, budget
+        F = np.zeros((E, n + 1, N_FEATURES), dtype=np.float32)
+        for i in range(E):
+            for k in range(n):
+                F[i, k, self._tier[i, k]] = 1.0
+                F[i, k, 3] = self._mlevel[i, k]
+            F[i, :, 4] = np.arange(n + 1) / n
+            F[i, :, 6] = (n - np.arange(n + 1)) / n
+            F[i, :, 7] = min(1.0, self._budget[i] / 4096)
+        self._F = F
         self._caps = np.array([-1 if c is None else c for c in env.caps], dtype=np.int64)
         self._edges = np.asarray(env.bins.edges)
         self._views = views
@@ -95,32 +107,27 @@ class SimVectorEnv(VectorEnv):
     # -- state ----------------------------------------------------------------------------------
     def _draw(self, mask: np.ndarray) -> None:
         """New exams for the envs in ``mask`` (suite, then exam, uniformly; then level noise)."""
-        k = int(mask.sum())
+        idx = np.flatnonzero(mask)
+        k = len(idx)
         if not k:
             return
-        si = self._rng.integers(len(self.env.suites), size=k)
-        e = self._first[si] + (self._rng.random(k) * self._size[si]).astype(np.int64)
-        r = self._rng.random((k, 2 * self.n))
-        flip = r[:, : self.n] < self.env.level_noise
-        noise = (r[:, self.n :] * (SKIP_LEVEL + 1)).astype(np.int64)
-        self._exam[mask] = e
-        self._pred[mask] = np.where(flip, noise, self._true[e])
-        self._pos[mask] = 0
-        self._left[mask] = self._budget[e]
-        self._score[mask] = 0.0
+        r = self._rng.random((k, 2 + 2 * self.n))
+        si = (r[:, 0] * len(self.env.suites)).astype(np.int64)
+        e = self._first[si] + (r[:, 1] * self._size[si]).astype(np.int64)
+        flip = r[:, 2 : 2 + self.n] < self.env.level_noise
+        noise = (r[:, 2 + self.n :] * (SKIP_LEVEL + 1)).astype(np.int64)
+        self._exam[idx] = e
+        self._pred[idx] = np.where(flip, noise, self._true[e])
+        self._pos[idx] = 0
+        self._left[idx] = self._budget[e]
+        self._score[idx] = 0.0
 
     def _obs(self) -> np.ndarray:
-        e, k = self._exam, np.minimum(self._pos, self.n - 1)
-        live = self._pos < self.n
-        rows = np.arange(self.num_envs)
-        x = np.zeros((self.num_envs, N_FEATURES), dtype=np.float32)
-        x[rows[live], self._tier[e, k][live]] = 1.0
-        x[:, 3] = np.where(live, self._mlevel[e, k], 0.0)
-        x[rows[live], 8 + self._pred[rows, k][live]] = 1.0
-        x[:, 4] = self._pos / self.n
+        e = self._exam
+        x = self._F[e, self._pos]  # a fresh array (fancy indexing copies)
         x[:, 5] = self._left / self._budget[e]
-        x[:, 6] = (self.n - self._pos) / self.n
-        x[:, 7] = np.minimum(1.0, self._budget[e] / 4096)
+        live = np.flatnonzero(self._pos < self.n)
+        x[live, 8 + self._pred[live, self._pos[live]]] = 1.0
         return x
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
@@ -140,7 +147,11 @@ class SimVectorEnv(VectorEnv):
         e, k = self._exam, np.minimum(self._pos, self.n - 1)
         cap = np.where(self._caps[a] < 0, self._left, np.minimum(self._caps[a], self._left))
         u, v = self._rng.random(self.num_envs), self._rng.random(self.num_envs)
-        j = np.minimum((self._cdf[e, k] <= u[:, None]).sum(axis=1), self._m[e, k] - 1)
+        m = self._m[e, k]
+        if self._uniform:
+            j = np.minimum((u * m).astype(np.int64), m - 1)
+        else:
+            j = np.minimum((self._cdf[e, k] <= u[:, None]).sum(axis=1), m - 1)
         L, P = self._L[e, k, j], self._P[e, k, j]
         attempt = act & (a != 0)
         fits = L <= cap
@@ -198,4 +209,4 @@ class SimVectorEnv(VectorEnv):
         if self.env.reward_kind == "regret":
             out["score"] = self._score.copy()
             out["reference"] = np.array([self._values(int(x))[0, -1] for x in self._exam])
-        return {**out, **{f"_{key}": mask.copy() for key in out}}
+        return {**out, **{f"_{key}": mask for key in out}}  # one mask array, shared by every key

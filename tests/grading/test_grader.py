@@ -185,7 +185,7 @@ def test_replacement_worker_startup_is_not_charged_to_queued_answers(both_cores_
 
 def test_each_pair_is_graded_once_and_failures_are_never_cached():
     with Grader(n_workers=2, timeout_s=1, hard_timeout_s=0.5) as g:
-        pairs = [("\\frac{1}{2}", "0.5"), (" \\frac{1}{2} ", "0.5"), ("\\sqrt{4}", "2"), ("3", "2")] * 5
+        pairs = [("\\frac{1}{2}", "0.5"), (" \\frac{1}{2} ", "0.5"), ("\\sqrt{4}", "2"), ("\\sqrt{9}", "2")] * 5
         res = g.grade_many(pairs)
         assert [r.correct for r in res] == [True, True, True, False] * 5
         assert g.stats["graded"] == 3 and g.stats["cache_hits"] == 17  # 3 distinct pairs after stripping
@@ -194,5 +194,13 @@ def test_each_pair_is_graded_once_and_failures_are_never_cached():
         assert g.grade(slow, "5").status == "timeout"  # graded again, not a cached failure
         assert g.stats["timeout"] == 2
     with Grader(n_workers=1, cache_size=0) as g:
-        g.grade_many([("7", "7.0")] * 3)
+        g.grade_many([("\\sqrt{49}", "7")] * 3)
         assert g.stats["cache_hits"] == 0 and g.stats["graded"] == 3
+        # two plain numbers are decided without a worker, exactly
+        assert [r.correct for r in g.grade_many([("7", "7.0"), ("-3", "-3.00"), ("180", "18"), ("35.1", "35")])] == [
+            True,
+            True,
+            False,
+            False,
+        ]
+        assert g.stats["plain_numbers"] == 4 and g.stats["graded"] == 3

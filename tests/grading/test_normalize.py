@@ -251,3 +251,14 @@ def test_numeric_candidates_are_single_numbers_and_choices_single_letters():
 def test_grader_uses_the_same_rules(grader):
     assert grader.grade("35.0\\%", "35").correct and grader.grade("18 dollars", "18").correct
     assert not grader.grade("35.1\\%", "35").correct and not grader.grade("3.5 hours", "3").correct
+
+
+@pytest.mark.parametrize("pred,gold", [(p, g) for p, g, _ in CORPUS])
+def test_plain_number_shortcut_agrees_with_math_verify(pred, gold):
+    from osmckp_env.grading.verify import plain_number_verdict
+
+    fast = plain_number_verdict(pred, gold)
+    if fast is not None:
+        from math_verify import parse, verify
+
+        assert fast == bool(verify(parse("\\boxed{" + gold + "}"), parse("\\boxed{" + pred + "}")))
