@@ -111,14 +111,15 @@ def verify_answer(pred: str, gold: str, *, timeout_s: int = 5) -> bool:
     plain = plain_number_verdict(pred, gold)
     if plain is not None:
         return plain
-    candidate = normalize_answer(pred, gold)
     try:
         if _math_verify(pred, gold, timeout_s):
             return True
     except Exception:
+        candidate = normalize_answer(pred, gold)
         if candidate is None:
             raise
         return _math_verify(candidate, gold, timeout_s)
+    candidate = normalize_answer(pred, gold)  # only when the answer as written was not accepted
     return candidate is not None and _math_verify(candidate, gold, timeout_s)
 
 
