@@ -65,6 +65,8 @@ class ParsedProblem:
 
 def _read_segment(index: int, text: str, start: int, end: int) -> ParsedProblem:
     segment = text[start:end]
+    if "\\" not in segment and "<" not in segment:  # no box, no tag: nothing to read
+        return ParsedProblem(index, None, "missing", None, ((start, end),))
     boxes = find_boxed(segment)
     answer = boxes[-1][2] if boxes else None
     if answer is None:
