@@ -54,6 +54,16 @@ def _rarl(args) -> int:
     return 0
 
 
+def _export_verl(args) -> int:
+    from osmckp_env.training.verl import write_verl_data
+
+    path = write_verl_data(
+        args.out, split=args.split, budget=args.budget, n_exams=args.n_exams, reward=args.reward, seed=args.seed
+    )
+    print(f"wrote {path}: exams in verl's RL dataset schema; reward: osmckp_env/training/verl.py:compute_score")
+    return 0
+
+
 def _resume_arg(p) -> None:
     p.add_argument(
         "--resume",
@@ -101,3 +111,14 @@ def add_command(sub) -> None:
     r.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
     _resume_arg(r)
     r.set_defaults(func=_rarl)
+
+    e = sub.add_parser("export", help="export exams for other RL engines")
+    es = e.add_subparsers(dest="export_cmd", required=True)
+    v = es.add_parser("verl", help="exams as verl RL parquet (data_source, prompt, reward_model, extra_info)")
+    v.add_argument("--split", default="train", choices=["train", "eval"], help="training or evaluation pools")
+    v.add_argument("--budget", type=int, default=1024, help="the exam token budget (512 or 1024 in the paper)")
+    v.add_argument("--n-exams", type=int, default=2000, help="exams per order (Medium and Hard)")
+    v.add_argument("--reward", default="rarl", choices=["rarl", "score"], help="the reward compute_score returns")
+    v.add_argument("--seed", type=int, default=0, help="suite seed")
+    v.add_argument("--out", required=True, help="output folder (writes SPLIT.parquet)")
+    v.set_defaults(func=_export_verl)
