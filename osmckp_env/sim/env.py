@@ -269,17 +269,8 @@ class SimEnv(gym.Env):
                 f"P{k + 1} {self._view.exam.problems[k].difficulty:<6} action={a} tokens={tokens} "
                 f"correct={correct} left={self._remaining}"
             )
-        info = {
-            "view": self._view,
-            "position": self._pos,
-            "remaining": self._remaining,
-            "exam_index": self._view.exam.index,
-            "profile": self._profile_id[0],
-            "profile_hash": self._profile_id[1],
-            "tokens": tokens,
-            "correct": bool(correct),
-            "actual_level": actual,
-        }
+        info = self._info()
+        info["tokens"], info["correct"], info["actual_level"] = tokens, bool(correct), actual
         if self._V is not None:
             info.update(score=self._score, reference=float(self._V[0, self._view.budget]), reference_source="oracle")
         return self._obs(), reward, terminated, False, info
