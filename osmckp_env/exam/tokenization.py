@@ -98,8 +98,9 @@ def truncate(text: str, budget: int, counter: TokenCounter | None = None) -> Tru
     """Keep the longest prefix of ``text`` that is at most ``budget`` tokens.
 
     Cost grows with the budget, not the text: a completion longer than ``EXACT_CHARS``
-    characters is counted over a growing prefix (``CHARS_PER_TOKEN`` x budget characters,
-    doubled until more than ``budget + MARGIN_TOKENS`` tokens are seen or the text ends), so a
+    characters is counted over a growing prefix (the budget times the characters per token of the
+    text's first 1,000 characters, at most ``CHARS_PER_TOKEN``, doubled until more than
+    ``budget + MARGIN_TOKENS`` tokens are seen or the text ends), so a
     runaway 10 MB completion costs about as much as a short one. Its ``n_tokens`` is then a lower
     bound, above the budget (the counted prefix's tokens less the margin; ``n_tokens_exact`` is
     False); everything
@@ -116,7 +117,10 @@ def truncate(text: str, budget: int, counter: TokenCounter | None = None) -> Tru
 def truncate_prefix(text: str, budget: int, counter: TokenCounter) -> Truncation:
     """``truncate`` over a growing prefix, for any text (``truncate`` uses it past ``EXACT_CHARS``)."""
     n = len(text)
-    length = min(n, CHARS_PER_TOKEN * (budget + MARGIN_TOKENS) + 64)
+    # first guess from the text's own density (characters per token of its first 1,000 characters)
+    head = min(n, 1000)
+    per_token = head / max(1, len(counter.offsets(text[:head]))) if head else CHARS_PER_TOKEN
+    length = min(n, int(min(per_token * 1.15, CHARS_PER_TOKEN) * (budget + MARGIN_TOKENS)) + 64)
     while True:
         offs = counter.offsets(text[:length])
         if length >= n:

@@ -58,7 +58,13 @@ def _export_verl(args) -> int:
     from osmckp_env.training.verl import write_verl_data
 
     path = write_verl_data(
-        args.out, split=args.split, budget=args.budget, n_exams=args.n_exams, reward=args.reward, seed=args.seed
+        args.out,
+        split=args.split,
+        budget=args.budget,
+        n_exams=args.n_exams,
+        reward=args.reward,
+        seed=args.seed,
+        regret_reference=args.regret_reference,
     )
     print(f"wrote {path}: exams in verl's RL dataset schema; reward: osmckp_env/training/verl.py:compute_score")
     return 0
@@ -118,7 +124,12 @@ def add_command(sub) -> None:
     v.add_argument("--split", default="train", choices=["train", "eval"], help="training or evaluation pools")
     v.add_argument("--budget", type=int, default=1024, help="the exam token budget (512 or 1024 in the paper)")
     v.add_argument("--n-exams", type=int, default=2000, help="exams per order (Medium and Hard)")
-    v.add_argument("--reward", default="rarl", choices=["rarl", "score"], help="the reward compute_score returns")
+    v.add_argument(
+        "--reward", default="rarl", choices=["rarl", "score", "regret"], help="the reward compute_score returns"
+    )
+    v.add_argument(
+        "--regret-reference", help="with --reward regret: a results file whose easy-order records hold these exams"
+    )
     v.add_argument("--seed", type=int, default=0, help="suite seed")
     v.add_argument("--out", required=True, help="output folder (writes SPLIT.parquet)")
     v.set_defaults(func=_export_verl)

@@ -10,21 +10,29 @@ grading in our hang-proof ``Grader`` (no signal tricks in verl's reward workers)
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 DATA_SOURCE = "osmckp"
-REWARD_KINDS = ("rarl", "score")
+REWARD_KINDS = ("rarl", "score", "regret")
 
 
-def exam_rows(suite, *, reward: str = "rarl", level_edges=(256, 512), start_index: int = 0) -> list[dict]:
-    """One verl row per exam: the ``mft`` agent's prompt (the one prompt function) and the exam."""
+def exam_rows(
+    suite, *, reward: str = "rarl", level_edges=(256, 512), start_index: int = 0, regret_reference=None
+) -> list[dict]:
+    """One verl row per exam: the ``mft`` agent's prompt (the one prompt function) and the exam.
+    ``reward="regret"`` needs ``regret_reference`` (a results file holding these exams)."""
     from osmckp_env.exam.levels import LevelBins
     from osmckp_env.exam.prompts import exam_messages
 
     if reward not in REWARD_KINDS:
         raise ValueError(f"verl reward must be one of {REWARD_KINDS}, got {reward!r}")
     bins = LevelBins(edges=tuple(level_edges))
+    if reward == "regret":
+        from osmckp_env.scoring.rewards import regret_reference as load_reference
+
+        load_reference(regret_reference).check_covers(suite.exams, suite.name)
     rows = []
     for i, e in enumerate(suite.exams):
         golds = [p.answer for p in e.problems]
@@ -46,6 +54,7 @@ def exam_rows(suite, *, reward: str = "rarl", level_edges=(256, 512), start_inde
                     "suite": suite.name,
                     "suite_hash": suite.hash,
                     "reward": reward,
+                    "regret_reference": None if regret_reference is None else str(regret_reference),
                 },
             }
         )
@@ -61,6 +70,7 @@ def write_verl_data(
     orders=("medium", "hard"),
     reward: str = "rarl",
     seed: int = 0,
+    regret_reference=None,
 ) -> Path:
     """``out_dir/<split>.parquet``: ``n_exams`` exams per order under ``budget``. Training exams
     come from the training pools only (GSM8K train, MATH train, AIME 2022-2024), as for RARL with TRL."""
@@ -76,7 +86,7 @@ def write_verl_data(
             SuiteConfig(order=order, budget=budget, n_exams=n_exams, split=split, seed=seed + k),
             name=f"{split}-{order}-{budget}",
         )
-        rows += exam_rows(suite, reward=reward, start_index=len(rows))
+        rows += exam_rows(suite, reward=reward, start_index=len(rows), regret_reference=regret_reference)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{split}.parquet"
@@ -90,8 +100,9 @@ def _plain(value):
 
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> dict:
-    """verl's reward function: the exam's ``rarl`` (or ``score``, per ``extra_info["reward"]``)
-    reward for one response, plus the per-exam details verl logs.
+    """verl's reward function: the exam's ``rarl`` (or ``score``, or ``regret`` against
+    ``extra_info["regret_reference"]``, per ``extra_info["reward"]``) reward for one response,
+    plus the per-exam details verl logs.
 
     The exam is rebuilt from ``extra_info`` (its problem ids, golds, tiers, order, budget and
     level bins); ``ground_truth`` must hold the same golds. Tokens are counted with the bundled
@@ -116,7 +127,11 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
     )
     bins = LevelBins(edges=tuple(int(x) for x in _plain(extra_info.get("level_edges", (256, 512)))))
     record = score_completion(exam, solution_str, bins=bins)
-    table = reward_table(record)
+    reference = None
+    if kind == "regret":
+        path = kwargs.get("regret_reference") or extra_info.get("regret_reference")
+        reference = _reference(str(path) if path else None).of(record["problem_ids"], record["budget"])
+    table = reward_table(record, reference)
     levels = [p for p in record["problems"] if p["predicted_level"] is not None and p["actual_level"] is not None]
     return {
         "score": float(table[kind]),
@@ -127,6 +142,13 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
         "levels_predicted": float(len(levels)),
         "levels_right": float(sum(p["predicted_level"] == p["actual_level"] for p in levels)),
     }
+
+
+@functools.lru_cache(maxsize=8)
+def _reference(path: str | None):
+    from osmckp_env.scoring.rewards import regret_reference
+
+    return regret_reference(path)
 
 
 def compute_score_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> dict:

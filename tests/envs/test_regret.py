@@ -93,3 +93,18 @@ def test_the_rarl_trainer_scorer_accepts_the_regret_kind(reference, grader):
     cols = suite.to_dataset()
     batch = {k: cols[k] for k in ("problem_ids", "answers", "tiers", "budget", "order")}
     assert funcs[0]([""] * N, _completions(suite), **batch) == [-1.0] * N
+
+
+def test_verls_compute_score_accepts_the_regret_kind(reference, grader):
+    from osmckp_env.training.verl import compute_score, exam_rows
+
+    path, _ = reference
+    suite = get_suite("hard-512", n_exams=N)
+    rows = exam_rows(suite, reward="regret", regret_reference=path)
+    got = [
+        compute_score(r["data_source"], t, r["reward_model"]["ground_truth"], r["extra_info"])["score"]
+        for r, t in zip(rows, _completions(suite))
+    ]
+    assert got == [-1.0] * N
+    with pytest.raises(ValueError, match="no easy-order record"):
+        exam_rows(get_suite("medium-1024", n_exams=N), reward="regret", regret_reference=path)
