@@ -139,17 +139,13 @@ class SimEnv(gym.Env):
         self._edges = np.asarray(self.bins.edges)
         self._view: ExamView | None = None
         self._profile_id = (self.profile.name, self.profile.hash)
-        self._exam_cache: dict = {}  # exam -> (atoms, true levels): looked up once per exam
-        self._rows_cache: dict = {}  # exam -> its fixed feature rows
+        # id(exam) -> (atoms, true levels, static feature rows, exam): worked out once per exam
+        # (the exam itself is kept so its id stays its own)
+        self._exam_cache: dict = {}
         self._edge_list = list(self.bins.edges)
 
     def view_of(self, exam: Exam, rng: np.random.Generator | None = None) -> ExamView:
-        cached = self._exam_cache.get(id(exam))
-        if cached is None:
-            atoms = tuple(self.profile.atoms_for(p) for p in exam.problems)
-            cached = (atoms, tuple(true_level(a, exam.budget, self.bins) for a in atoms), exam)
-            self._exam_cache[id(exam)] = cached  # the exam is kept alive with its entry
-        atoms, levels = cached[0], cached[1]
+        atoms, levels, _, _ = self._exam_tables(exam)
         if rng is not None:
             # drawn whatever the noise, so that noise changes the predictions and nothing else
             # (the same seed gives the same exams and outcomes with and without noise)
@@ -159,6 +155,24 @@ class SimEnv(gym.Env):
                 int(r[n + i] * (SKIP_LEVEL + 1)) if r[i] < self.level_noise else lvl for i, lvl in enumerate(levels)
             )
         return ExamView(exam, atoms, levels, exam.budget, self.bins)
+
+    def _exam_tables(self, exam: Exam) -> tuple:
+        cached = self._exam_cache.get(id(exam))
+        if cached is None:
+            atoms = tuple(self.profile.atoms_for(p) for p in exam.problems)
+            levels = tuple(true_level(a, exam.budget, self.bins) for a in atoms)
+            v = ExamView(exam, atoms, levels, exam.budget, self.bins)
+            # one feature row per position and one for the end; predicted levels left out
+            rows = np.stack([self.features(v, k, v.budget) for k in range(exam.n_problems + 1)])
+            rows[:, 8:] = 0.0
+            cached = self._exam_cache[id(exam)] = (atoms, levels, rows, exam)
+        return cached
+
+    def static_rows(self, exam: Exam) -> np.ndarray:
+        """The exam's features that do not change along an episode: a row per position and one for
+        the end, with the predicted-level columns zero and the remaining budget at full (shared
+        with the vectorised env; do not modify)."""
+        return self._exam_tables(exam)[2]
 
     def oracle_values(self, view: ExamView) -> np.ndarray:
         """The exact oracle's expected score-to-go ``V[k, b]`` for this exam (cached per exam)."""
@@ -214,16 +228,9 @@ class SimEnv(gym.Env):
         self._pos = 0
         self._remaining = self._view.budget
         self._log: list[str] = []
-        # the features that do not change along the episode, one row per position (from the
-        # exam's cached rows, plus this episode's predicted levels)
+        # the exam's fixed features plus this episode's predicted levels
         v = self._view
-        rows = self._rows_cache.get(id(v.exam))
-        if rows is None:  # one row per position and one for the end, predicted levels left out
-            n = v.exam.n_problems
-            rows = np.stack([self.features(v, k, v.budget) for k in range(n + 1)])
-            rows[:, 8:] = 0.0
-            self._rows_cache[id(v.exam)] = rows
-        base = self._base = rows.copy()
+        base = self._base = self.static_rows(v.exam).copy()
         for k, lvl in enumerate(v.predicted_levels):
             base[k, 8 + lvl] = 1.0
         return self._obs(), self._info()

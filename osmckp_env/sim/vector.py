@@ -14,7 +14,6 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from osmckp_env.exam.levels import SKIP_LEVEL
-from osmckp_env.exam.problems import TIER_RANK
 from osmckp_env.sim.env import N_FEATURES, SimEnv, regret_step_reward
 
 
@@ -71,8 +70,6 @@ class SimVectorEnv(VectorEnv):
         self._P = np.zeros((E, n, m))
         self._cdf = np.full((E, n, m), 2.0)  # padding atoms are never drawn
         self._m = np.zeros((E, n), dtype=np.int64)
-        self._tier = np.zeros((E, n), dtype=np.int64)
-        self._mlevel = np.zeros((E, n), dtype=np.float32)
         self._true = np.zeros((E, n), dtype=np.int64)
         self._budget = np.array([v.budget for v in views], dtype=np.int64)
         self._index = np.array([e.index for _, e in exams], dtype=np.int64)
@@ -80,25 +77,15 @@ class SimVectorEnv(VectorEnv):
         self._first = np.searchsorted(self._suite_of, np.arange(len(env.suites)))
         self._size = np.array([len(s) for s in env.suites])
         for i, v in enumerate(views):
-            for k, (a, p) in enumerate(zip(v.atoms, v.exam.problems)):
+            for k, a in enumerate(v.atoms):
                 c = len(a.lengths)
                 self._L[i, k, :c], self._P[i, k, :c], self._cdf[i, k, :c] = a.lengths, a.p_correct, a.cdf
                 self._m[i, k] = c
-                self._tier[i, k] = TIER_RANK[p.difficulty]
-                self._mlevel[i, k] = (p.level or 0) / 5.0
             self._true[i] = v.predicted_levels
         # equal-weight atoms (the synthetic profile's quantiles) are drawn by index, no search
         self._uniform = bool(all(np.allclose(a.weights, a.weights[0]) for v in views for a in v.atoms))
-        # the features that do not depend on the episode: tier, MATH level, position, budget
-        F = np.zeros((E, n + 1, N_FEATURES), dtype=np.float32)
-        for i in range(E):
-            for k in range(n):
-                F[i, k, self._tier[i, k]] = 1.0
-                F[i, k, 3] = self._mlevel[i, k]
-            F[i, :, 4] = np.arange(n + 1) / n
-            F[i, :, 6] = (n - np.arange(n + 1)) / n
-            F[i, :, 7] = min(1.0, self._budget[i] / 4096)
-        self._F = F
+        # the features that do not depend on the episode, the single env's own rows
+        self._F = np.stack([env.static_rows(e) for _, e in exams])
         self._caps = np.array([-1 if c is None else c for c in env.caps], dtype=np.int64)
         self._edges = np.asarray(env.bins.edges)
         self._views = views
