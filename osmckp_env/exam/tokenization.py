@@ -91,7 +91,7 @@ def default_counter() -> HFTokenCounter:
 
 EXACT_CHARS = 100_000  # texts up to this long are counted whole (their raw count is exact)
 MARGIN_TOKENS = 32  # tokens counted past the budget, so the kept tokens match the whole text's
-CHARS_PER_TOKEN = 5  # first guess of the prefix length (English runs 4-5); doubled until the budget is passed
+CHARS_PER_TOKEN = 5  # cap on the characters-per-token guess that sizes the first prefix (English runs 4-5)
 
 
 def truncate(text: str, budget: int, counter: TokenCounter | None = None) -> Truncation:
@@ -100,11 +100,10 @@ def truncate(text: str, budget: int, counter: TokenCounter | None = None) -> Tru
     Cost grows with the budget, not the text: a completion longer than ``EXACT_CHARS``
     characters is counted over a growing prefix (the budget times the characters per token of the
     text's first 1,000 characters, at most ``CHARS_PER_TOKEN``, doubled until more than
-    ``budget + MARGIN_TOKENS`` tokens are seen or the text ends), so a
-    runaway 10 MB completion costs about as much as a short one. Its ``n_tokens`` is then a lower
-    bound, above the budget (the counted prefix's tokens less the margin; ``n_tokens_exact`` is
-    False); everything
-    else (the kept text, its token ends, ``truncated``) is what counting the whole text gives.
+    ``budget + MARGIN_TOKENS`` tokens are seen or the text ends), so a runaway 10 MB completion
+    costs about as much as a short one. Its ``n_tokens`` is then a lower bound, above the budget
+    (the counted prefix's tokens less the margin; ``n_tokens_exact`` is False); everything else
+    (the kept text, its token ends, ``truncated``) is what counting the whole text gives.
     """
     if budget < 0:
         raise ValueError(f"budget must be >= 0, got {budget}")

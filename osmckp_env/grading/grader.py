@@ -123,9 +123,9 @@ class Grader:
         startup_timeout_s: how long a new worker may take to become ready.
         cache_size: verdicts remembered (least recently used dropped first; 0 = none). A run
             grades each exam in two orders and the same problems recur across exams, so the same
-            (answer, gold) pairs come back; each is graded once. Only decided verdicts (``ok``,
-            ``rejected``) are kept, never a ``timeout`` or ``error``; identical pairs in flight
-            share one grading.
+            (answer, gold) pairs come back; each is graded once. Only ``ok`` verdicts are kept, never
+            a ``timeout`` or ``error`` (rejections are decided before any worker, every time);
+            identical pairs in flight share one grading.
     """
 
     def __init__(

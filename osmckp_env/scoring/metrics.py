@@ -218,9 +218,10 @@ def intervals(
         easy_groups = _by_exam(easy_records)
         paired = [k for k in keys if k in easy_groups]
         if paired:
-            g = _per_exam([groups[k] for k in paired], n_pos)
+            same = len(paired) == len(keys)  # the usual case: every exam has its easy twin
+            g = a if same else _per_exam([groups[k] for k in paired], n_pos)
             e = _per_exam([easy_groups[k] for k in paired], n_pos)
-            pidx = bootstrap_indices(len(paired), cfg.resamples, cfg.seed)
+            pidx = idx if same else bootstrap_indices(len(paired), cfg.resamples, cfg.seed)
             reps = stats.regret_of(rep(g["score"], g["records"], pidx), rep(e["score"], e["records"], pidx))
             out["regret"] = interval(reps, regret(score(records), score(easy_records)), cfg.level)
             out["score_easy"] = interval(rep(e["score"], e["records"], pidx), score(easy_records), cfg.level)
