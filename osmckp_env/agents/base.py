@@ -10,6 +10,7 @@ from osmckp_env.backends.base import Backend, Completion, Messages, Sampling, pr
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt
 from osmckp_env.exam.suites import Exam
+from osmckp_env.exam.tokenization import repair_text
 
 
 @dataclass
@@ -19,6 +20,7 @@ class AgentOutput:
     text: str
     calls: list[dict] = field(default_factory=list)
     plan: dict | None = None
+    hidden_reasoning_tokens: int = 0  # reasoning the server charged but did not return: charged first
 
     @property
     def error(self) -> str | None:
@@ -30,15 +32,22 @@ class AgentOutput:
 
 
 def call_record(messages: Messages, completion: Completion, max_tokens: int, purpose: str = "solve") -> dict:
-    return {
+    """One model call as the records file keeps it (text with invalid code points replaced, so it
+    can be written as UTF-8; what the backend noticed about the reply in ``meta``)."""
+    rec = {
         "purpose": purpose,
         "prompt_hash": prompt_hash(messages),
         "max_tokens": max_tokens,
-        "text": completion.text,
+        "text": repair_text(completion.text)[0],
         "n_tokens": completion.n_tokens,
+        "hidden_reasoning_tokens": completion.hidden_reasoning_tokens,
         "finish_reason": completion.finish_reason,
         "error": completion.error,
     }
+    meta = {k: v for k, v in completion.meta.items() if k != "retryable"}
+    if meta:
+        rec["meta"] = meta
+    return rec
 
 
 @runtime_checkable
@@ -80,7 +89,10 @@ class PromptAgent:
     def solve(self, exams: Sequence[Exam]) -> list[AgentOutput]:
         prompts = [self.messages(e) for e in exams]
         comps = self.backend.generate(prompts, max_tokens=[e.budget for e in exams], sampling=self.sampling)
-        return [AgentOutput(c.text, [call_record(m, c, e.budget)]) for m, c, e in zip(prompts, comps, exams)]
+        return [
+            AgentOutput(c.text, [call_record(m, c, e.budget)], hidden_reasoning_tokens=c.hidden_reasoning_tokens)
+            for m, c, e in zip(prompts, comps, exams)
+        ]
 
     def act(self, obs: dict) -> str:
         """Gymnasium use: answer an ``OSMCKP-v0``/``OSMCKP-Seq-v0`` observation with one generation."""

@@ -9,6 +9,7 @@ from osmckp_env.exam.knapsack import greedy_by_levels
 from osmckp_env.exam.levels import SKIP_LEVEL, parse_level_tag
 from osmckp_env.exam.prompts import LEVEL_TAG, SYSTEM_PROMPT, level_legend
 from osmckp_env.exam.suites import Exam
+from osmckp_env.grading.parse import split_thinking
 
 LEVEL_MAX_TOKENS = 24
 
@@ -39,6 +40,17 @@ class GreedyKnapsackAgent(PromptAgent):
             + problem.problem
         )
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+    def _answer_and_thinking(self, text: str) -> tuple[str, int]:
+        """A solve call's answer section and its thinking's tokens: several calls' think blocks
+        cannot share one exam text (only the last block's end would count), so each call's thinking
+        is charged to the exam as hidden reasoning (its text stays in the call log)."""
+        sp = split_thinking(text)
+        answer = text[sp.answer_start : sp.answer_end]
+        if len(answer) == len(text):
+            return text, 0
+        count = self.backend.counter.offsets
+        return answer, max(0, len(count(text)) - len(count(answer)))
 
     def solve(self, exams: Sequence[Exam]) -> list[AgentOutput]:
         outs = [AgentOutput("", [], {}) for _ in exams]
@@ -81,7 +93,9 @@ class GreedyKnapsackAgent(PromptAgent):
             comps = self.backend.generate(batch, max_tokens=[c for _, _, c in meta], sampling=self.sampling)
             for (i, header, cap), m, c in zip(meta, batch, comps):
                 outs[i].calls.append(call_record(m, c, cap, "solve"))
-                parts[i].append(header + c.text.strip() + "\n")
+                answer, thought = self._answer_and_thinking(c.text)
+                parts[i].append(header + answer.strip() + "\n")
+                outs[i].hidden_reasoning_tokens += c.hidden_reasoning_tokens + thought
                 remaining[i] -= c.n_tokens
         for i in range(len(exams)):
             outs[i].text = "".join(parts[i])

@@ -89,6 +89,7 @@ class LeastToMostAgent(PromptAgent):
                 c.text,
                 [call_record(am, ac, ASSESS_MAX_TOKENS, "assess"), call_record(m, c, e.budget)],
                 {"skip": sk},
+                hidden_reasoning_tokens=c.hidden_reasoning_tokens,
             )
             for am, ac, sk, m, c, e in zip(assess, verdicts, skips, prompts, comps, exams)
         ]

@@ -14,9 +14,13 @@ Messages = list[dict]
 
 @dataclass(frozen=True)
 class Completion:
-    """One generation: ``n_tokens`` is the exact completion-token count under the backend's tokenizer.
+    """One generation: ``n_tokens`` is the completion-token count the backend reports.
 
-    ``finish_reason`` is ``stop``, ``length`` (hit ``max_tokens``) or ``error`` (with ``error`` set).
+    ``text`` is everything the model generated that the backend received, thinking included (a
+    server that splits the reasoning off has it joined back as ``<think>\n...\n</think>\n\n``).
+    ``hidden_reasoning_tokens``: tokens the server charged but did not return (hidden reasoning),
+    which the env charges before the text. ``finish_reason`` is ``stop``, ``length`` (hit
+    ``max_tokens``) or ``error`` (with ``error`` set).
     """
 
     text: str
@@ -24,6 +28,7 @@ class Completion:
     finish_reason: str = "stop"
     error: str | None = None
     meta: dict = field(default_factory=dict)
+    hidden_reasoning_tokens: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +54,8 @@ class Backend(Protocol):
     """Turns a batch of chat prompts into completions with a hard token cap.
 
     ``counter`` counts tokens with the backend's own tokenizer, so the env can count the same way.
+    A backend may also expose ``notes`` (a dict of what it changed during the run, e.g. a request
+    parameter a server rejected), which the runner stores in the results.
     """
 
     name: str
@@ -56,7 +63,36 @@ class Backend(Protocol):
 
     def generate(
         self, prompts: list[Messages], *, max_tokens: int | list[int], sampling: Sampling
-    ) -> list[Completion]: ...
+    ) -> list[Completion]:
+        """One ``Completion`` per prompt, in order. Contract:
+
+        - never more than the prompt's cap of generated tokens (``max_tokens``: one int for all,
+          or one per prompt), thinking included;
+        - ``text`` holds the thinking as well as the answer (see ``join_reasoning``);
+        - a request that fails after the backend's own retries gives a ``Completion`` with
+          ``finish_reason='error'`` and ``error`` set, never an exception that loses the batch.
+        """
+        ...
+
+
+def join_reasoning(reasoning: str | None, content: str, markers=("<think>", "</think>")) -> str:
+    """The text the env scores when a server returned the thinking split off (``reasoning_content``,
+    ``reasoning``): ``<think>\n{reasoning}\n</think>\n\n{content}``, so thinking is charged and
+    never read for answers."""
+    if not reasoning:
+        return content
+    opening, closing = markers or ("<think>", "</think>")
+    return f"{opening}\n{reasoning}\n{closing}\n\n{content}"
+
+
+def opens_thinking(rendered_prompt: str, markers=("<think>", "</think>")) -> bool:
+    """True if a rendered chat prompt ends inside an open think block (a chat template that opens
+    it for the model, as Qwen3's and the R1 distills' do): the completion then starts in thinking."""
+    if not markers:
+        return False
+    opening, closing = markers
+    i = rendered_prompt.rfind(opening)
+    return i >= 0 and rendered_prompt.find(closing, i) < 0
 
 
 def check_max_tokens(max_tokens, n: int) -> list[int]:

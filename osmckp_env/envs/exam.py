@@ -12,8 +12,9 @@ from osmckp_env.envs.spaces import UnicodeText
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt, problem_user_prompt
 from osmckp_env.exam.suites import Exam, Suite, SuiteConfig, resolve_suite
-from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter
+from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter, repair_text
 from osmckp_env.grading import Grader, default_grader
+from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 from osmckp_env.grading.record import (
     cut_and_parse,
     exam_record,
@@ -97,6 +98,9 @@ class ExamEnv(gym.Env):
     - ``level_bins``: ``LevelBins`` or a tuple of edges (default ``(256, 512)``).
     - ``with_levels``: ask for ``<predicted_level>`` tags in the prompt (default ``False``).
     - ``grader``: a ``Grader`` (default: the process-wide one).
+    - ``think_markers``: the thinking rule's (opening, closing) markers, default ``("<think>",
+      "</think>")``: every token counts against the budget, thinking included, and only the text
+      after the last closing marker is read for answers; ``None`` reads the whole text.
     - ``render_mode``: ``ansi`` (returns the transcript) or ``human`` (prints it).
 
     ## Version History
@@ -121,6 +125,7 @@ class ExamEnv(gym.Env):
         grader: Grader | None = None,
         render_mode: str | None = None,
         regret_reference=None,
+        think_markers=THINK_MARKERS,
     ) -> None:
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
@@ -144,6 +149,7 @@ class ExamEnv(gym.Env):
             level_bins = LevelBins(edges=level_bins)
         self.bins = level_bins or LevelBins()
         self.with_levels = with_levels
+        self.think_markers = check_think_markers(think_markers)
         self.grader = grader
         self.render_mode = render_mode
         n = max(e.n_problems for e in self.suite.exams)
@@ -209,6 +215,9 @@ class ExamEnv(gym.Env):
         self._tokens_used = 0
         self._raw_tokens = 0  # before the cuts: more than the budget means the agent overran it
         self._raw_exact = True
+        self._thinking = 0
+        self._cut_in_thinking = False
+        self._repaired = False
         self._done = False
         obs = self._obs()
         self._last_prompt = obs["prompt"]
@@ -236,10 +245,12 @@ class ExamEnv(gym.Env):
         }
 
     def _step_exam(self, text: str):
-        rec = score_completions([self._exam], [text], counter=self.counter, bins=self.bins, grader=self.grader)[0]
+        rec = score_completions(
+            [self._exam], [text], counter=self.counter, bins=self.bins, grader=self.grader, think_markers=self.think_markers
+        )[0]
         self._done = True
         self._record = rec
-        self._transcript.append(text)
+        self._transcript.append(repair_text(text)[0])
         self._transcript.extend(_problem_lines(rec["problems"]))
         info = {**self._info(), "record": rec, **self._reference_info(rec)}
         obs = {
@@ -252,29 +263,34 @@ class ExamEnv(gym.Env):
     def _step_sequential(self, text: str):
         exam, pos = self._exam, self._pos
         problem = exam.problems[pos]
-        cut, (pp,) = cut_and_parse(text, 1, self._remaining, self.counter)
+        view = cut_and_parse(text, 1, self._remaining, self.counter, think_markers=self.think_markers)
+        (pp,) = view.parsed
         grade = (self.grader or default_grader()).submit(pp.answer if pp.status == "answered" else None, problem.answer)
-        used = min(cut.n_tokens, self._remaining)
-        # in sequential mode a problem's cost is everything it generated; an empty reply leaves
-        # the posed problem unanswered (missing), not unreached
+        used = view.completion_tokens
+        # in sequential mode a problem's cost is everything its answer section generated (its
+        # thinking is charged to the budget and counted apart); an empty reply leaves the posed
+        # problem unanswered (missing), not unreached
         prob = problem_record(
             pos,
             problem,
             answer=pp.answer,
             status="missing" if pp.status == "unreached" else pp.status,
             predicted_level=pp.predicted_level,
-            tokens=used,
+            tokens=used - view.thinking_tokens,
             grade=grade.result(),
             bins=self.bins,
         )
         self._problem_records.append(prob)
         self._remaining -= used
         self._tokens_used += used
-        self._raw_tokens += cut.n_tokens
-        self._raw_exact = self._raw_exact and cut.n_tokens_exact
+        self._raw_tokens += view.raw_completion_tokens
+        self._raw_exact = self._raw_exact and view.cut.n_tokens_exact
+        self._thinking += view.thinking_tokens
+        self._cut_in_thinking = self._cut_in_thinking or view.cut_in_thinking
+        self._repaired = self._repaired or view.repaired
         self._history.append(f"Problem {pos + 1}: {prob['status']}, answer {prob['answer']!r}, {prob['tokens']} tokens")
         self._pos += 1
-        self._transcript.append(f"--- problem {pos + 1} ---\n{text}")
+        self._transcript.append(f"--- problem {pos + 1} ---\n{repair_text(text)[0]}")
         self._transcript.extend(_problem_lines([prob]))
         terminated = self._pos >= exam.n_problems or self._remaining <= 0
         info = {**self._info(), "problem": prob}
@@ -293,6 +309,9 @@ class ExamEnv(gym.Env):
                 truncated=self._raw_tokens > self._tokens_used,
                 tokenizer=self.counter.name,
                 raw_exact=self._raw_exact,
+                thinking_tokens=self._thinking,
+                cut_in_thinking=self._cut_in_thinking,
+                text_repaired=self._repaired,
             )
             info["record"] = self._record
             info.update(self._reference_info(self._record))

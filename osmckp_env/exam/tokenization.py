@@ -7,6 +7,7 @@ an agent with its own tokenizer passes it in, and every result records which one
 from __future__ import annotations
 
 import gzip
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -87,6 +88,17 @@ def bundled_tokenizer(name: str = DEFAULT_TOKENIZER):
 def default_counter() -> HFTokenCounter:
     """The env's default token counter: the bundled Qwen2.5 tokenizer."""
     return HFTokenCounter(bundled_tokenizer(), DEFAULT_TOKENIZER)
+
+
+_INVALID_RE = re.compile("[\ud800-\udfff\x00]")
+
+
+def repair_text(text: str) -> tuple[str, bool]:
+    """``text`` with every code point that cannot be encoded or tokenized (lone surrogates, NUL)
+    replaced by U+FFFD, and whether anything was replaced: a server's broken text is scored, never
+    a crash (a tokenizer raises TypeError on a lone surrogate, a UTF-8 writer UnicodeEncodeError)."""
+    fixed = _INVALID_RE.sub("\ufffd", text)
+    return fixed, fixed != text
 
 
 EXACT_CHARS = 100_000  # texts up to this long are counted whole (their raw count is exact)

@@ -9,6 +9,13 @@ every later character belongs to the problem whose header (the last valid one) p
 repeated header continues its problem (a problem may own several pieces); a header with an
 out-of-range number is not a header, so its text stays with the problem before it. Per-problem
 token counts therefore add up, with the preamble, to the completion's tokens.
+
+**Thinking** (reasoning models): the answer section is what follows the last closing think marker
+(``</think>`` by default; ``think_markers=None`` disables the rule). Text before it is thinking,
+also when no opening marker precedes it (chat templates that open the block in the prompt); an
+opening marker with no closing one after it starts thinking that runs to the end of the text (a
+completion cut inside its thinking). Nothing inside the thinking is ever a header, a level tag or
+an answer.
 """
 
 from __future__ import annotations
@@ -35,6 +42,49 @@ HEADER_RE = re.compile(
 _NOT_A_TITLE = re.compile(r"\\(?:boxed|fbox)|\$")
 
 STATUSES = ("answered", "skipped", "missing", "unreached")
+THINK_MARKERS = ("<think>", "</think>")
+
+
+@dataclass(frozen=True)
+class ThinkSplit:
+    """Where a completion's answer section lies: ``text[answer_start:answer_end]``; everything else
+    is thinking. ``ends_in_thinking``: an opened think block is still open at the end of the text."""
+
+    answer_start: int
+    answer_end: int
+    ends_in_thinking: bool
+
+
+def check_think_markers(markers) -> tuple[str, str] | None:
+    """``None`` (no thinking rule) or a pair of non-empty, different strings (opening, closing)."""
+    if markers is None:
+        return None
+    if (
+        not isinstance(markers, (tuple, list))
+        or len(markers) != 2
+        or not all(isinstance(m, str) and m for m in markers)
+        or markers[0] == markers[1]
+    ):
+        raise ValueError(
+            f"think_markers must be two different non-empty strings (opening, closing), e.g. "
+            f"{list(THINK_MARKERS)}, or None to disable the thinking rule; got {markers!r}"
+        )
+    return (markers[0], markers[1])
+
+
+def split_thinking(text: str, markers=THINK_MARKERS) -> ThinkSplit:
+    """The answer section of ``text`` under the thinking rule (see the module docstring)."""
+    markers = check_think_markers(markers)
+    n = len(text)
+    if markers is None:
+        return ThinkSplit(0, n, False)
+    opening, closing = markers
+    close = text.rfind(closing)
+    start = 0 if close < 0 else close + len(closing)
+    reopen = text.find(opening, start)
+    if reopen >= 0:  # a block opened after the last close (or never closed): thinking to the end
+        return ThinkSplit(start, reopen, True)
+    return ThinkSplit(start, n, False)
 
 
 @dataclass(frozen=True)
@@ -78,9 +128,10 @@ def _read_segment(index: int, text: str, start: int, end: int) -> ParsedProblem:
     return ParsedProblem(index, answer, status, parse_level_tag(segment), ((start, end),))
 
 
-def parse_single(text: str, index: int = 0) -> ParsedProblem:
-    """Parse a completion that answers one problem (sequential mode): the last box wins."""
-    return _read_segment(index, text, 0, len(text))
+def parse_single(text: str, index: int = 0, think_markers=THINK_MARKERS) -> ParsedProblem:
+    """Parse a completion that answers one problem: the last box of its answer section wins."""
+    split = split_thinking(text, think_markers)
+    return _read_segment(index, text, split.answer_start, split.answer_end)
 
 
 def header_marks(text: str, n_problems: int) -> list[tuple[int, int]]:
@@ -94,8 +145,10 @@ def header_marks(text: str, n_problems: int) -> list[tuple[int, int]]:
     return out
 
 
-def parse_completion(text: str, n_problems: int) -> list[ParsedProblem]:
-    """Split ``text`` into ``n_problems`` segments and parse each.
+def parse_completion(text: str, n_problems: int, think_markers=THINK_MARKERS) -> list[ParsedProblem]:
+    """Split ``text`` into ``n_problems`` segments and parse each (spans index ``text``).
+
+    Only the answer section is read (``split_thinking``): thinking holds no headers, tags or answers.
 
     Headers ``### Problem k`` (also ``Problem k:``, ``**Problem k**``) mark segments; text up to
     the next header belongs to the problem whose header precedes it (a repeated header continues
@@ -108,6 +161,19 @@ def parse_completion(text: str, n_problems: int) -> list[ParsedProblem]:
         raise ValueError(f"n_problems must be positive, got {n_problems}")
     if not isinstance(text, str):
         raise TypeError(f"completion must be str, got {type(text).__name__}")
+    split = split_thinking(text, think_markers)
+    if split.answer_start == 0 and split.answer_end == len(text):
+        return _parse_answer(text, n_problems)
+    parsed = _parse_answer(text[split.answer_start : split.answer_end], n_problems)
+    a = split.answer_start
+    return [
+        ParsedProblem(p.index, p.answer, p.status, p.predicted_level, tuple((s + a, e + a) for s, e in p.spans))
+        for p in parsed
+    ]
+
+
+def _parse_answer(text: str, n_problems: int) -> list[ParsedProblem]:
+    """``parse_completion`` on an answer section (no thinking in it)."""
     marks = header_marks(text, n_problems)
     if not marks:
         return _mark_unreached(_parse_headerless(text, n_problems))
@@ -129,10 +195,11 @@ def parse_completion(text: str, n_problems: int) -> list[ParsedProblem]:
     return _mark_unreached(out)
 
 
-def preamble_end(parsed: list[ParsedProblem], text_len: int) -> int:
-    """End of the preamble (text before any problem's segment): the first segment's start."""
+def preamble_end(parsed: list[ParsedProblem], answer_end: int) -> int:
+    """End of the preamble (answer-section text before any problem's segment): the first
+    segment's start, else the end of the answer section."""
     starts = [s for p in parsed for s, e in p.spans if e > s]
-    return min(starts) if starts else text_len
+    return min(starts) if starts else answer_end
 
 
 def _mark_unreached(parsed: list[ParsedProblem]) -> list[ParsedProblem]:

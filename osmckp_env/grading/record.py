@@ -8,14 +8,17 @@ into rewards; ``osmckp_env.scoring.metrics`` turns many into suite metrics).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
-from osmckp_env.exam.tokenization import TokenCounter, default_counter, truncate
+from osmckp_env.exam.tokenization import TokenCounter, Truncation, default_counter, repair_text, truncate
 from osmckp_env.grading import Grader, default_grader, parse_completion
-from osmckp_env.grading.parse import preamble_end
+from osmckp_env.grading.parse import THINK_MARKERS, ParsedProblem, ThinkSplit, preamble_end, split_thinking
 
-RECORD_VERSION = 2  # 2: per-problem tokens partition the completion; `unreached` status, null levels
+# 2: per-problem tokens partition the completion; `unreached` status, null levels
+# 3: thinking is charged and never parsed (think markers, hidden reasoning); repaired text flagged
+RECORD_VERSION = 3
 
 
 class ProblemRecord(TypedDict):
@@ -52,6 +55,11 @@ class ExamRecord(TypedDict):
     budget_exhausted: bool
     truncated: bool
     budget_overrun: bool
+    thinking_tokens: int  # thinking charged (visible thinking plus hidden reasoning), within the budget
+    answer_tokens: int  # completion_tokens - thinking_tokens: the preamble and the problems' segments
+    hidden_reasoning_tokens: int  # reasoning the server reported but did not return, charged first
+    cut_in_thinking: bool  # the budget ended inside the thinking: every problem is unreached
+    text_repaired: bool  # invalid code points (lone surrogates, NUL) were replaced before scoring
     score: int
     rarl_reward: int
     tokenizer: str
@@ -88,11 +96,15 @@ def score_completions(
     bins: LevelBins | None = None,
     grader: Grader | None = None,
     budgets=None,
+    think_markers=THINK_MARKERS,
+    hidden_tokens=None,
 ) -> list[ExamRecord]:
     """Grade many exam completions at once (answers graded in parallel).
 
-    ``budgets`` overrides each exam's budget (sequential mode passes what is left).
-    Returns one record per exam: per-problem answers, levels, tokens, grades, plus totals.
+    ``budgets`` overrides each exam's budget. ``think_markers`` sets the thinking rule (``None``:
+    off). ``hidden_tokens`` gives each completion's hidden reasoning (tokens a server reported but
+    did not return), charged before its text. Returns one record per exam: per-problem answers,
+    levels, tokens, grades, plus totals.
     """
     counter = counter or default_counter()
     bins = bins or LevelBins()
@@ -102,33 +114,91 @@ def score_completions(
         if not isinstance(text, str):
             raise TypeError(f"completion for exam {exam.index} must be str, got {type(text).__name__}")
         budget = exam.budget if budgets is None else budgets[i]
-        cut, parsed = cut_and_parse(text, exam.n_problems, budget, counter)
+        hidden = 0 if hidden_tokens is None else hidden_tokens[i]
+        view = cut_and_parse(
+            text, exam.n_problems, budget, counter, think_markers=think_markers, hidden_tokens=hidden
+        )
         futures = [
             grader.submit(pp.answer if pp.status == "answered" else None, prob.answer)
-            for pp, prob in zip(parsed, exam.problems)
+            for pp, prob in zip(view.parsed, exam.problems)
         ]
-        pending.append((exam, budget, cut, parsed, futures))
-    return [
-        _record(exam, budget, cut, parsed, [f.result() for f in futs], counter, bins)
-        for exam, budget, cut, parsed, futs in pending
-    ]
+        pending.append((exam, view, futures))
+    return [_record(exam, view, [f.result() for f in futs], counter, bins) for exam, view, futs in pending]
 
 
-def cut_and_parse(text: str, n_problems: int, budget: int, counter: TokenCounter):
-    """The env's view of a completion before grading: cut at the budget, then parsed."""
-    cut = truncate(text, budget, counter)
-    return cut, parse_completion(cut.text, n_problems)
+@dataclass(frozen=True)
+class EnvView:
+    """The env's view of a completion before grading: the repaired text cut at what the budget
+    leaves after hidden reasoning, its thinking split off, its answer section parsed.
+
+    Token accounting partitions the charged tokens: ``preamble_tokens + thinking_tokens +
+    sum(problem_tokens) == completion_tokens``.
+    """
+
+    cut: Truncation
+    parsed: list[ParsedProblem]
+    split: ThinkSplit
+    budget: int
+    hidden: int  # hidden reasoning tokens as reported (may exceed the budget)
+    repaired: bool
+
+    @property
+    def hidden_charged(self) -> int:
+        return min(self.hidden, self.budget)
+
+    @property
+    def completion_tokens(self) -> int:
+        return min(self.cut.n_tokens, self.budget - self.hidden_charged) + self.hidden_charged
+
+    @property
+    def raw_completion_tokens(self) -> int:
+        return self.cut.n_tokens + self.hidden
+
+    @property
+    def truncated(self) -> bool:
+        return self.cut.truncated or self.hidden > self.budget
+
+    @property
+    def thinking_tokens(self) -> int:
+        n = len(self.cut.text)
+        visible = self.cut.tokens_in(-1, self.split.answer_start) + self.cut.tokens_in(self.split.answer_end, n)
+        return visible + self.hidden_charged
+
+    @property
+    def preamble_tokens(self) -> int:
+        return self.cut.tokens_in(self.split.answer_start, preamble_end(self.parsed, self.split.answer_end))
+
+    @property
+    def problem_tokens(self) -> list[int]:
+        """Tokens of each problem's segment pieces (header and level tag included)."""
+        return [sum(self.cut.tokens_in(s, e) for s, e in pp.spans) for pp in self.parsed]
+
+    @property
+    def cut_in_thinking(self) -> bool:
+        """The budget ended inside the thinking (hidden reasoning took it all, or the cut fell in
+        an open think block)."""
+        return self.hidden >= self.budget > 0 or (self.cut.truncated and self.split.ends_in_thinking)
 
 
-def problem_tokens(cut, parsed) -> list[int]:
-    """Tokens of each problem's segment pieces (header and level tag included), as the env counts them."""
-    return [sum(cut.tokens_in(s, e) for s, e in pp.spans) for pp in parsed]
+def cut_and_parse(
+    text: str, n_problems: int, budget: int, counter: TokenCounter, *, think_markers=THINK_MARKERS, hidden_tokens=0
+) -> EnvView:
+    """The env's view of a completion before grading (``EnvView``)."""
+    if not isinstance(hidden_tokens, int) or isinstance(hidden_tokens, bool) or hidden_tokens < 0:
+        raise ValueError(f"hidden_tokens must be a non-negative int, got {hidden_tokens!r}")
+    text, repaired = repair_text(text)
+    cut = truncate(text, max(0, budget - hidden_tokens), counter)
+    split = split_thinking(cut.text, think_markers)
+    parsed = parse_completion(cut.text, n_problems, think_markers)
+    return EnvView(cut, parsed, split, budget, hidden_tokens, repaired)
 
 
-def segment_levels(text: str, n_problems: int, budget: int, counter: TokenCounter, bins: LevelBins) -> list:
+def segment_levels(
+    text: str, n_problems: int, budget: int, counter: TokenCounter, bins: LevelBins, think_markers=THINK_MARKERS
+) -> list:
     """The actual level the env gives each problem of ``text`` (no grading): what MFT labels must equal."""
-    cut, parsed = cut_and_parse(text, n_problems, budget, counter)
-    return [actual_level(pp.status, n, bins) for pp, n in zip(parsed, problem_tokens(cut, parsed))]
+    view = cut_and_parse(text, n_problems, budget, counter, think_markers=think_markers)
+    return [actual_level(pp.status, n, bins) for pp, n in zip(view.parsed, view.problem_tokens)]
 
 
 def score_completion(exam, text: str, **kwargs) -> ExamRecord:
@@ -195,6 +265,10 @@ def exam_record(
     truncated: bool,
     tokenizer: str,
     raw_exact: bool = True,
+    thinking_tokens: int = 0,
+    hidden_reasoning_tokens: int = 0,
+    cut_in_thinking: bool = False,
+    text_repaired: bool = False,
 ) -> ExamRecord:
     """An exam's record from its problems' records and the completion's token counts."""
     return {
@@ -211,6 +285,11 @@ def exam_record(
         "budget_exhausted": truncated or raw_completion_tokens >= budget,
         "truncated": truncated,
         "budget_overrun": raw_completion_tokens > budget,
+        "thinking_tokens": thinking_tokens,
+        "answer_tokens": completion_tokens - thinking_tokens,
+        "hidden_reasoning_tokens": hidden_reasoning_tokens,
+        "cut_in_thinking": cut_in_thinking,
+        "text_repaired": text_repaired,
         "score": sum(p["correct"] for p in problems),
         "rarl_reward": sum(p["rarl"] for p in problems),
         "tokenizer": tokenizer,
@@ -249,7 +328,7 @@ def with_run_fields(
     }
 
 
-def _record(exam, budget, cut, parsed, grades, counter, bins) -> ExamRecord:
+def _record(exam, view: EnvView, grades, counter, bins) -> ExamRecord:
     problems = [
         problem_record(
             pos,
@@ -261,16 +340,20 @@ def _record(exam, budget, cut, parsed, grades, counter, bins) -> ExamRecord:
             grade=g,
             bins=bins,
         )
-        for pos, (pp, prob, g, tokens) in enumerate(zip(parsed, exam.problems, grades, problem_tokens(cut, parsed)))
+        for pos, (pp, prob, g, tokens) in enumerate(zip(view.parsed, exam.problems, grades, view.problem_tokens))
     ]
     return exam_record(
         exam,
         problems,
-        budget=budget,
-        completion_tokens=min(cut.n_tokens, budget),
-        raw_completion_tokens=cut.n_tokens,
-        preamble_tokens=cut.tokens_in(-1, preamble_end(parsed, len(cut.text))),
-        truncated=cut.truncated,
+        budget=view.budget,
+        completion_tokens=view.completion_tokens,
+        raw_completion_tokens=view.raw_completion_tokens,
+        preamble_tokens=view.preamble_tokens,
+        truncated=view.truncated,
         tokenizer=counter.name,
-        raw_exact=cut.n_tokens_exact,
+        raw_exact=view.cut.n_tokens_exact,
+        thinking_tokens=view.thinking_tokens,
+        hidden_reasoning_tokens=view.hidden,
+        cut_in_thinking=view.cut_in_thinking,
+        text_repaired=view.repaired,
     )

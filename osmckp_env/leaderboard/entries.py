@@ -1,4 +1,5 @@
-"""What a leaderboard entry is: a results file, its label, and whether it is a trial run."""
+"""What a leaderboard entry is: a results file, its label, and whether it is a trial or an
+incomplete run."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ def is_trial(r: dict) -> bool:
 
     name = r["suite"]["name"]
     return name in NAMED_SUITES and r["suite"]["n_exams"] < len(get_suite(name))
+
+
+def n_backend_errors(r: dict) -> int:
+    """Exams (records) whose backend call failed after retries: never scores."""
+    return int(r.get("backend_errors") or 0)
+
+
+def is_incomplete(r: dict) -> bool:
+    """A run with failed backend calls: its Score covers only the exams that were answered, so it is
+    listed apart, never ranked (``osmckp run RESULTS --retry-errors`` completes it)."""
+    return n_backend_errors(r) > 0
 
 
 def entry_labels(results: list[dict]) -> dict[int, str]:

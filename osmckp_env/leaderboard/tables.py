@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
 from osmckp_env.exam.suites import MAIN_SETTINGS
-from osmckp_env.leaderboard.entries import entry_labels, is_trial
+from osmckp_env.leaderboard.entries import entry_labels, is_incomplete, is_trial, n_backend_errors
 from osmckp_env.results.io import load_results
 
 COLUMNS = [
@@ -161,9 +162,10 @@ def build_leaderboard(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results, problems = collect_results(runs_root)
-    full = [r for r in results if not is_trial(r)]
-    trials = [r for r in results if is_trial(r)]
-    labels = {**entry_labels(full), **entry_labels(trials)}
+    incomplete = [r for r in results if is_incomplete(r)]
+    full = [r for r in results if not is_trial(r) and not is_incomplete(r)]
+    trials = [r for r in results if is_trial(r) and not is_incomplete(r)]
+    labels = {**entry_labels(full), **entry_labels(trials), **entry_labels(incomplete)}
     written, written_trials = {}, {}
     index = [
         f"# {title}",
@@ -200,6 +202,28 @@ def build_leaderboard(
             df = _table(by_trial[setting], labels, out_dir)
             written_trials[setting] = df
             index += [f"### {TITLES.get(setting, setting)} (trial)", "", to_markdown(df), ""]
+    if incomplete:
+        index += [
+            "## Incomplete runs (not ranked)",
+            "",
+            "Runs in which backend calls failed after retries (an unreachable server, rejected requests): "
+            "a failed exam is an error, not a score, so these are never ranked. Complete one with "
+            "`osmckp run <results.json> --retry-errors`.",
+            "",
+            "| entry | setting | failed exams | records | first error | results |",
+            "|---|---|---:|---:|---|---|",
+        ]
+        for r in sorted(incomplete, key=lambda r: (r["suite"]["name"], r["spec"]["name"])):
+            first = str(r.get("first_backend_error") or "").replace("|", "\\|")[:120]
+            n_rec = r.get("n_records", "")
+            link = ""
+            if "_path" in r:
+                rel = os.path.relpath(Path(r["_path"]).resolve(), out_dir.resolve()).replace(os.sep, "/")
+                link = f"[results]({rel})"
+            index.append(
+                f"| {labels[id(r)]} | {r['suite']['name']} | {n_backend_errors(r)} | {n_rec} | {first} | {link} |"
+            )
+        index.append("")
     if (out_dir / "sim" / "README.md").exists():
         index += [
             "## Simulator",

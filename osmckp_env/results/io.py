@@ -209,11 +209,16 @@ def results_records(results_path: str | Path, results: dict | None = None) -> tu
     return read_records(results_path.parent / results.get("records_file", "records.jsonl"))
 
 
-def split_orders(records: list[dict], order: str) -> tuple[list[dict], list[dict]]:
-    """The records of the given order and of the easy order, each sorted by exam index."""
+def split_orders(records: list[dict], order: str, *, errors: bool = False) -> tuple[list[dict], list[dict]]:
+    """The records of the given order and of the easy order, each sorted by exam index.
+
+    Records whose backend call failed (``error`` set) are left out unless ``errors``: a failed
+    exam is an error, never a score of 0 (results count them in ``backend_errors``)."""
 
     def of(o: str) -> list[dict]:
-        return sorted((r for r in records if r["order"] == o), key=lambda r: r["exam_index"])
+        return sorted(
+            (r for r in records if r["order"] == o and (errors or not r.get("error"))), key=lambda r: r["exam_index"]
+        )
 
     return of(order), of("easy")
 

@@ -14,7 +14,7 @@ from osmckp_env.agents import make_agent
 from osmckp_env.backends import Sampling, make_backend
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.suites import Suite, resolve_suite
-from osmckp_env.exam.tokenization import default_counter
+from osmckp_env.exam.tokenization import default_counter, repair_text
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import RECORD_VERSION, score_completions, with_run_fields
 from osmckp_env.results.io import (
@@ -44,7 +44,15 @@ def citation(results: dict) -> dict:
     s = results["suite"]
     k = m.get("n_samples", 1)
     level = int(round(100 * m.get("interval_config", {}).get("level", 0.95)))
+    errors = int(results.get("backend_errors") or 0)
+    warning = (
+        f"INCOMPLETE RUN, DO NOT CITE: {errors} of {results.get('n_records', '?')} exam records failed in the "
+        "backend and are not scored (complete it with `osmckp run <results.json> --retry-errors`). "
+        if errors
+        else ""
+    )
     return {
+        "complete": not errors,
         "suite": s["name"],
         "suite_version": s["config"].get("version", 1),
         "suite_hash": s["hash"],
@@ -52,7 +60,8 @@ def citation(results: dict) -> dict:
         "config_hash": results["config_hash"],
         "n_exams": s["n_exams"],
         "samples": k,
-        "text": (
+        "text": warning
+        + (
             f"{results['spec']['name']} on {s['name']} (osmckp {results['osmckp_version']}, suite v"
             f"{s['config'].get('version', 1)} {s['hash']}, {s['n_exams']} exams"
             f"{f' x {k} samples' if k > 1 else ''}, config {results['config_hash']}): "
@@ -76,15 +85,31 @@ def _chunks(items: list, size: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def build_agent(spec: AgentSpec, backend=None):
-    """Instantiate the spec's backend (unless given) and agent."""
-    if backend is None:
-        kwargs = dict(spec.backend_args)
-        if spec.model:
-            kwargs.setdefault("model" if spec.backend != "replay" else "path", spec.model)
-        backend = make_backend(spec.backend, **kwargs)
+def build_backend(spec: AgentSpec):
+    """Instantiate the spec's backend."""
+    kwargs = dict(spec.backend_args)
+    if spec.model:
+        kwargs.setdefault("model" if spec.backend != "replay" else "path", spec.model)
+    return make_backend(spec.backend, **kwargs)
+
+
+def build_agent(spec: AgentSpec, backend=None, bins: LevelBins | None = None):
+    """Instantiate the spec's backend (unless given) and agent (with ``bins``, default the spec's
+    bins for the paper's budgets)."""
+    backend = backend if backend is not None else build_backend(spec)
     sampling = Sampling(spec.temperature, spec.top_p, spec.seed)
-    return make_agent(spec.agent, backend, sampling=sampling, bins=LevelBins(edges=spec.level_edges), **spec.agent_args)
+    bins = bins or spec.bins(1024)
+    return make_agent(spec.agent, backend, sampling=sampling, bins=bins, **spec.agent_args)
+
+
+def check_spec(spec: AgentSpec) -> None:
+    """Raise ``ValueError`` listing what would fail at run time (``AgentSpec.check_runnable``):
+    called before a run creates anything, so a rejected spec leaves no file behind."""
+    problems = spec.check_runnable()
+    if problems:
+        raise ValueError(
+            f"spec {spec.name!r} would fail at run time (nothing was written):\n  - " + "\n  - ".join(problems)
+        )
 
 
 def run_config(spec: AgentSpec, suite: Suite) -> dict:
@@ -129,6 +154,10 @@ def run_suite(
     cfg = run_config(spec, suite)
     grader = grader or default_grader()
     orders = [suite] if suite.config.order == "easy" else [suite, suite.with_order("easy")]
+    bins = spec.bins(suite.config.budget)
+    records_path = Path(out_dir) / "records.jsonl"
+    fresh = not records_path.exists()
+    folder_existed = Path(out_dir).exists()
     with RecordWriter(out_dir, cfg, overwrite=overwrite) as writer:
         if writer.dropped:
             tqdm.write(
@@ -148,14 +177,19 @@ def run_suite(
             if record_key(e.order, e.index, j, k) not in done
         ]
         if todo and agent is None:
-            agent = agent_factory() if agent_factory is not None else build_agent(spec)
+            try:
+                agent = agent_factory() if agent_factory is not None else build_agent(spec, bins=bins)
+            except BaseException:
+                if fresh:  # nothing ran: leave nothing behind (a corrected spec must not be refused)
+                    writer.close()
+                    _remove_empty_run(Path(out_dir), folder_existed)
+                raise
         if spec.counter == "qwen2.5":
             counter = default_counter()
         elif agent is not None:
             counter = getattr(getattr(agent, "backend", None), "counter", None) or default_counter()
         else:
             counter = None  # nothing left to run: the records say who counted
-        bins = LevelBins(edges=spec.level_edges)
         bar = tqdm(
             total=len(orders) * len(suite) * k,
             initial=len(suite) * len(orders) * k - len(todo),
@@ -177,7 +211,16 @@ def run_suite(
             agent.reset(sample_seed(spec.seed, j))
             outs = agent.solve(exams)
             t1 = time.perf_counter()
-            scored = score_completions(exams, [o.text for o in outs], counter=counter, bins=bins, grader=grader)
+            texts = [repair_text(o.text)[0] for o in outs]
+            scored = score_completions(
+                exams,
+                [o.text for o in outs],
+                counter=counter,
+                bins=bins,
+                grader=grader,
+                think_markers=spec.think_markers,
+                hidden_tokens=[int(getattr(o, "hidden_reasoning_tokens", 0) or 0) for o in outs],
+            )
             t2 = time.perf_counter()
             timings = {"agent_s": (t1 - t0) / len(chunk), "grade_s": (t2 - t1) / len(chunk)}
             recs = [
@@ -186,14 +229,14 @@ def run_suite(
                     config_hash=cfg["config_hash"],
                     suite=sname,
                     suite_hash=suite.hash if sname == suite.name else orders[-1].hash,
-                    completion=o.text,
+                    completion=text,
                     calls=o.calls,
                     plan=o.plan,
                     error=o.error,
                     timings=timings,
                     sample=j if k > 1 else None,
                 )
-                for (j, sname, _), o, r in zip(chunk, outs, scored)
+                for (j, sname, _), o, r, text in zip(chunk, outs, scored, texts)
             ]
             writer.append(recs)
             batches += 1
@@ -205,10 +248,38 @@ def run_suite(
         records = list(writer.records)
     tokenizer = counter.name if counter is not None else (records[0]["tokenizer"] if records else "unknown")
     results = make_results(spec, suite, orders[-1], records, cfg, tokenizer, grader)
+    notes = getattr(getattr(agent, "backend", None), "notes", None)
+    if notes:
+        results["backend_notes"] = json_safe(dict(notes))
     results["suite"].update(source=suite_source, trial=bool(trial))
     results["citation"] = citation(results)
     write_results(Path(out_dir) / "results.json", results)
     return results
+
+
+def backend_error_summary(records: list[dict]) -> dict:
+    """How many records' backend calls failed after retries (errors, never scores: they are left
+    out of every metric), their share, and the first error message."""
+    errs = [r for r in records if r.get("error")]
+    return {
+        "n_records": len(records),
+        "backend_errors": len(errs),
+        "backend_error_rate": len(errs) / len(records) if records else 0.0,
+        "first_backend_error": errs[0]["error"] if errs else None,
+        "complete": not errs,
+    }
+
+
+def _remove_empty_run(folder: Path, folder_existed: bool) -> None:
+    """Remove the header-only records file (and the folder, if this run made it) of a run whose
+    agent could not be built."""
+    for name in ("records.jsonl", ".lock"):
+        (folder / name).unlink(missing_ok=True)
+    if not folder_existed:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def make_results(
@@ -238,10 +309,10 @@ def make_results(
             },
             "easy_suite_hash": easy.hash,
             "tokenizer": tokenizer,
-            "level_edges": list(spec.level_edges),
+            "level_edges": list(spec.bins(suite.config.budget).edges),
             "metrics": summarize(given, easy_recs),
             "metrics_easy": summarize(easy_recs),
-            "backend_errors": sum(1 for r in records if r.get("error")),
+            **backend_error_summary(records),
             "grader": dict(grader.stats) if grader is not None else {},
             "records_file": "records.jsonl",
         }
@@ -324,18 +395,20 @@ def run_spec(
     """Run one spec over suites (names, or suite JSONL files from ``osmckp suites --export`` /
     ``Suite.to_jsonl``); each gets ``out_root/<spec.name>/<suite>[-n<N>]/``. ``budgets`` sweeps
     the budget: each suite's exams under each budget, as its own suite (``medium-256``...)."""
-    shared_agent = functools.cache(lambda: build_agent(spec))  # built once, only if a suite needs it
+    check_spec(spec)
+    shared_backend = functools.cache(lambda: build_backend(spec))  # loaded once, only if a suite needs it
     out = []
     for name, budget in [(n, b) for n in suites for b in (budgets or [None])]:
         full = resolve_suite(name, budget=budget)
         suite = resolve_suite(full, n_exams=n_exams)
+        bins = spec.bins(suite.config.budget)
         folder = Path(out_root) / spec.name / (suite.name if n_exams is None else f"{suite.name}-n{n_exams}")
         out.append(
             run_suite(
                 spec,
                 suite,
                 folder,
-                agent_factory=shared_agent,
+                agent_factory=lambda bins=bins: build_agent(spec, shared_backend(), bins),
                 overwrite=overwrite,
                 progress=progress,
                 retry_errors=retry_errors,

@@ -13,6 +13,7 @@ import yaml
 from osmckp_env.agents import AGENTS
 from osmckp_env.backends import BACKENDS
 from osmckp_env.exam.levels import LevelBins
+from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 from osmckp_env.results.io import config_hash
 
 # A key whose VALUE is a credential: ``api_key``, ``token``, ``hf_token``, ``client_secret``,
@@ -38,7 +39,12 @@ class AgentSpec:
         model: path or hub id (transformers/vllm) or served model name (openai).
         backend_args / agent_args: extra keyword arguments.
         temperature, top_p, seed: sampling.
-        level_edges: the Level-0/1/2 token edges (default the paper's 256, 512).
+        level_edges: the Level-0/1/2 token edges (default the paper's 256, 512), or ``auto``:
+            ``LevelBins.for_budget`` of each suite's budget (the paper's bins up to 1024 tokens,
+            ``(B/4, B/2)`` above; for budget sweeps of thinking models).
+        think_markers: the thinking rule's (opening, closing) markers (default ``<think>``,
+            ``</think>``): only text after the last closing marker is read for answers, and all of
+            it counts against the budget; ``null`` reads the whole completion.
         counter: who counts tokens for the budget: ``backend`` (the agent's own tokenizer) or
             ``qwen2.5`` (the bundled one).
         batch_size: exams handed to the agent at once.
@@ -56,14 +62,25 @@ class AgentSpec:
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int = 0
-    level_edges: tuple[int, ...] = (256, 512)
+    level_edges: tuple[int, ...] | str = (256, 512)
+    think_markers: tuple[str, str] | None = THINK_MARKERS
     counter: str = "backend"
     batch_size: int = 64
     samples: int = 1
     description: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "level_edges", tuple(self.level_edges))
+        if self.level_edges != "auto":
+            if isinstance(self.level_edges, str) or not isinstance(self.level_edges, (list, tuple)):
+                raise ValueError(
+                    f"spec field 'level_edges' must be a list of token edges (e.g. [256, 512]) or 'auto', "
+                    f"got {self.level_edges!r}"
+                )
+            object.__setattr__(self, "level_edges", tuple(self.level_edges))
+        try:
+            object.__setattr__(self, "think_markers", check_think_markers(self.think_markers))
+        except ValueError as e:
+            raise ValueError(f"spec field {e}") from None
         if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z0-9._+-]+", self.name or ""):
             raise ValueError(f"spec field 'name' must be letters, digits, '.', '_', '+', '-'; got {self.name!r}")
         if self.name.startswith("."):
@@ -99,11 +116,17 @@ class AgentSpec:
             raise ValueError(f"spec field 'batch_size' must be a positive int, got {self.batch_size!r}")
         if self.counter not in ("backend", "qwen2.5"):
             raise ValueError(f"spec field 'counter' must be 'backend' or 'qwen2.5', got {self.counter!r}")
-        LevelBins(edges=self.level_edges)
+        if self.level_edges != "auto":
+            LevelBins(edges=self.level_edges)
+
+    def bins(self, budget: int) -> LevelBins:
+        """The level bins for a suite of this budget."""
+        return LevelBins.for_budget(budget) if self.level_edges == "auto" else LevelBins(edges=self.level_edges)
 
     def to_dict(self, redact: bool = True) -> dict:
         d = asdict(self)
-        d["level_edges"] = list(self.level_edges)
+        d["level_edges"] = self.level_edges if self.level_edges == "auto" else list(self.level_edges)
+        d["think_markers"] = None if self.think_markers is None else list(self.think_markers)
         return redact_secrets(d) if redact else d
 
     @property

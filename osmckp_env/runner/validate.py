@@ -10,6 +10,7 @@ from osmckp_env.exam.problems import Problem
 from osmckp_env.exam.suites import SUITE_VERSION, Exam, SuiteConfig, build_suite
 from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, default_counter
 from osmckp_env.grading import Grader, default_grader
+from osmckp_env.grading.parse import THINK_MARKERS
 from osmckp_env.grading.record import score_completions
 from osmckp_env.results.io import load_results, results_records, split_orders
 from osmckp_env.scoring.metrics import summarize
@@ -58,6 +59,16 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     expected = len(suite) * (1 if order == "easy" else 2) * k
     if len(records) != expected:
         issues.append(f"{len(records)} records, expected {expected} ({len(suite)} exams x orders x {k} samples)")
+    n_err = sum(1 for r in records if r.get("error"))
+    if n_err:
+        first = next(r for r in records if r.get("error"))
+        issues.append(
+            f"incomplete: {n_err} of {len(records)} record(s) failed in the backend (rate {n_err / len(records):.3f}; "
+            f"first: {first['key']}: {str(first['error'])[:200]}); they are errors, not scores: "
+            f"complete the run with `osmckp run {path} --retry-errors`"
+        )
+    if int(res.get("backend_errors") or 0) != n_err:
+        issues.append(f"results say backend_errors={res.get('backend_errors')} but the records hold {n_err}")
     given, easy = split_orders(records, order)
     exams = {e.index: e for e in suite.exams}
     for r in given:
@@ -77,6 +88,8 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
 def _regrade(records: list[dict], res: dict, grader: Grader) -> list[str]:
     issues = []
     bins = LevelBins(edges=tuple(res.get("level_edges", (256, 512))))
+    spec = res.get("spec", {})
+    markers = spec.get("think_markers", THINK_MARKERS) if "think_markers" in spec else None
     if res.get("tokenizer") == DEFAULT_TOKENIZER:
         exams = [
             Exam(
@@ -88,7 +101,13 @@ def _regrade(records: list[dict], res: dict, grader: Grader) -> list[str]:
             for r in records
         ]
         fresh = score_completions(
-            exams, [r["completion"] for r in records], counter=default_counter(), bins=bins, grader=grader
+            exams,
+            [r["completion"] for r in records],
+            counter=default_counter(),
+            bins=bins,
+            grader=grader,
+            think_markers=markers,
+            hidden_tokens=[int(r.get("hidden_reasoning_tokens") or 0) for r in records],
         )
         for r, f in zip(records, fresh):
             for key in ("score", "rarl_reward", "completion_tokens"):
