@@ -246,7 +246,12 @@ class ExamEnv(gym.Env):
 
     def _step_exam(self, text: str):
         rec = score_completions(
-            [self._exam], [text], counter=self.counter, bins=self.bins, grader=self.grader, think_markers=self.think_markers
+            [self._exam],
+            [text],
+            counter=self.counter,
+            bins=self.bins,
+            grader=self.grader,
+            think_markers=self.think_markers,
         )[0]
         self._done = True
         self._record = rec
