@@ -42,6 +42,31 @@ def backend_class(kind: str):
     return getattr(importlib.import_module(module), attr)
 
 
+def check_backend_args(kind: str, args: dict, given: tuple[str, ...] = ()) -> list[str]:
+    """What is wrong with ``backend_args`` for backend ``kind``, from the backend's signature (its
+    module is imported, its heavy packages are not): unknown names (with a did-you-mean) and
+    required arguments missing. ``given`` names arguments the spec fills in (``model``)."""
+    import difflib
+    import inspect
+
+    cls = backend_class(kind)
+    params = {n: p for n, p in inspect.signature(cls.__init__).parameters.items() if n != "self"}
+    named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    open_ended = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    problems = []
+    if not open_ended:
+        for k in args:
+            if k not in named:
+                close = difflib.get_close_matches(k, named, 1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(f"backend {kind!r} has no argument {k!r}{hint}; it takes {sorted(named)}")
+    for n, p in params.items():
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            if n not in args and n not in given:
+                problems.append(f"backend {kind!r} needs argument {n!r} (in backend_args or the spec's model)")
+    return problems
+
+
 def make_backend(kind: str, **kwargs) -> Backend:
     return backend_class(kind)(**kwargs)
 
@@ -53,6 +78,7 @@ __all__ = [
     "Completion",
     "Sampling",
     "backend_class",
+    "check_backend_args",
     "check_backend_installed",
     "make_backend",
     "prompt_hash",

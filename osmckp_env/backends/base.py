@@ -61,9 +61,7 @@ class Backend(Protocol):
     name: str
     counter: TokenCounter
 
-    def generate(
-        self, prompts: list[Messages], *, max_tokens: int | list[int], sampling: Sampling
-    ) -> list[Completion]:
+    def generate(self, prompts: list[Messages], *, max_tokens: int | list[int], sampling: Sampling) -> list[Completion]:
         """One ``Completion`` per prompt, in order. Contract:
 
         - never more than the prompt's cap of generated tokens (``max_tokens``: one int for all,
@@ -116,6 +114,24 @@ CHATML_TEMPLATE = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 """Qwen2.5-style ChatML, used when a tokenizer ships no chat template (e.g. the bundled one)."""
+
+
+def keep_marker_decoder(tokenizer, markers=("<think>", "</think>")):
+    """``decode(ids) -> str`` that drops special tokens except the think markers, which some
+    tokenizers mark special (``skip_special_tokens=True`` would erase them, and the thinking with
+    them would be read as the answer)."""
+    vocab = tokenizer.get_vocab()
+    keep = {vocab[m] for m in (markers or ()) if m in vocab}
+    special = set(getattr(tokenizer, "all_special_ids", []) or [])
+    for i, tok in (getattr(tokenizer, "added_tokens_decoder", {}) or {}).items():
+        if getattr(tok, "special", False):
+            special.add(int(i))
+    drop = special - keep
+
+    def decode(ids) -> str:
+        return tokenizer.decode([i for i in ids if i not in drop], skip_special_tokens=False)
+
+    return decode
 
 
 def peft_adapter(model: str, base_model: str | None = None) -> tuple[str, str | None]:

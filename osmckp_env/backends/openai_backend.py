@@ -1,18 +1,61 @@
-"""Any OpenAI-compatible server (vLLM serve, SGLang, hosted APIs) through the ``openai`` client.
+"""Any OpenAI-compatible server (vLLM serve, SGLang, ``transformers serve``, hosted APIs) through
+the ``openai`` client, reasoning models included.
 
 Retries with exponential backoff on 429/5xx/timeouts/connection errors are the client's own
 (``max_retries``); an exam whose request still fails gets ``finish_reason='error'`` with the
-error recorded, and the run goes on.
+error recorded: the runner counts it as an error, never as a score.
+
+Reasoning: thinking a server splits off (``message.reasoning_content``: DeepSeek, ``transformers
+serve``; ``message.reasoning``: newer vLLM) is joined back as ``<think>\\n...\\n</think>\\n\\n``
+before anything is counted; reasoning a server hides (``usage.completion_tokens_details.
+reasoning_tokens``, or ``usage.completion_tokens`` beyond the env's count of the returned text by
+more than the tokenizer tolerance) is returned as ``hidden_reasoning_tokens``, which the env
+charges before the text.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens
-from osmckp_env.exam.tokenization import TokenCounter, default_counter
+from osmckp_env.backends.base import (
+    CHATML_TEMPLATE,
+    Completion,
+    Messages,
+    Sampling,
+    check_max_tokens,
+    join_reasoning,
+    opens_thinking,
+)
+from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter
+
+MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
+DROPPABLE = ("temperature", "top_p", "seed")  # sampling parameters a model may reject (dropped, noted)
+_REJECTED_WORDS = re.compile(r"unsupported|not supported|does not support|not allowed|only the default", re.I)
+USAGE_SLACK_TOKENS = 8
+
+
+def rejected_parameter(error) -> str | None:
+    """The request parameter an HTTP 400 says the model does not accept (``max_tokens``,
+    ``temperature``, ``top_p``, ``seed``), or ``None``."""
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        body = body.get("error", body)
+    param = body.get("param") if isinstance(body, dict) else None
+    names = ("max_tokens", *DROPPABLE)
+    if param in names:
+        return param
+    msg = str(body.get("message", "")) if isinstance(body, dict) else ""
+    msg = f"{msg} {error}"
+    if not _REJECTED_WORDS.search(msg):
+        return None
+    found = [(m.start(), n) for n in names for m in [re.search(rf"(?<![\w]){n}(?![\w])", msg)] if m]
+    return min(found)[1] if found else None
 
 
 class OpenAIBackend:
@@ -20,10 +63,24 @@ class OpenAIBackend:
     model: the served model name.
     base_url: e.g. ``http://localhost:8000/v1``.
     api_key: the key, or ``None`` to read ``api_key_env`` (never stored in results).
-    endpoint: ``chat`` (``/v1/chat/completions``) or ``completions`` (``/v1/completions``).
+    endpoint: ``chat`` (``/v1/chat/completions``) or ``completions`` (``/v1/completions``, the
+        prompt rendered here with ``tokenizer``'s chat template).
     concurrency: requests in flight at once.
-    max_retries, timeout_s: passed to the ``openai`` client.
-    counter: tokenizer for prompts rendered for ``completions`` and for missing usage.
+    max_retries, timeout_s, backoff_s: passed to the ``openai`` client / our retries of malformed replies.
+    max_tokens_param: ``max_tokens`` (default) or ``max_completion_tokens`` (OpenAI's reasoning
+        models). On an HTTP 400 that names ``max_tokens`` as unsupported the request is retried once
+        with ``max_completion_tokens`` and the switch is kept for the run (``notes``); a rejected
+        ``temperature``/``top_p``/``seed`` is dropped the same way.
+    extra_body: passed through with every request (``chat_template_kwargs``, ``reasoning_effort``...).
+    chat_template_kwargs: keywords for the chat template (``{enable_thinking: true}``): sent in the
+        body on the ``chat`` endpoint (vLLM, SGLang), used to render the prompt on ``completions``.
+    tokenizer: a local tokenizer folder (or ``tokenizer.json``) of the served model, so the env counts
+        as the server does; default the bundled Qwen2.5. Its chat template renders ``completions``
+        prompts (needs ``transformers``).
+    usage_tolerance: how far (a fraction of the env's count, plus 8 tokens) the server's
+        ``usage.completion_tokens`` may exceed the env's count of the returned text before the excess
+        is charged as hidden reasoning.
+    counter: a ``TokenCounter`` object (Python use; overrides ``tokenizer`` for counting).
     """
 
     def __init__(
@@ -38,6 +95,11 @@ class OpenAIBackend:
         max_retries: int = 4,
         timeout_s: float = 120.0,
         backoff_s: float = 0.5,
+        max_tokens_param: str = "max_tokens",
+        extra_body: dict | None = None,
+        chat_template_kwargs: dict | None = None,
+        tokenizer: str | None = None,
+        usage_tolerance: float = 0.1,
         counter: TokenCounter | None = None,
     ) -> None:
         try:
@@ -46,8 +108,15 @@ class OpenAIBackend:
             raise ImportError("the openai backend needs the openai client: pip install 'osmckp[openai]'") from e
         if endpoint not in ("chat", "completions"):
             raise ValueError(f"endpoint must be 'chat' or 'completions', got {endpoint!r}")
-        if concurrency <= 0:
-            raise ValueError(f"concurrency must be positive, got {concurrency}")
+        if not isinstance(concurrency, int) or concurrency <= 0:
+            raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
+        if max_tokens_param not in MAX_TOKENS_PARAMS:
+            raise ValueError(f"max_tokens_param must be one of {MAX_TOKENS_PARAMS}, got {max_tokens_param!r}")
+        for name, value in (("extra_body", extra_body), ("chat_template_kwargs", chat_template_kwargs)):
+            if value is not None and not isinstance(value, dict):
+                raise ValueError(f"backend_args.{name} must be a mapping, got {type(value).__name__}")
+        if not 0 <= float(usage_tolerance) <= 10:
+            raise ValueError(f"usage_tolerance must be a fraction in [0, 10], got {usage_tolerance!r}")
         key = api_key if api_key is not None else os.environ.get(api_key_env, "EMPTY")
         self._openai = openai
         self.max_retries = max_retries
@@ -56,53 +125,160 @@ class OpenAIBackend:
         self.model = model
         self.endpoint = endpoint
         self.concurrency = concurrency
+        self.extra_body = dict(extra_body or {})
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
+        self.usage_tolerance = float(usage_tolerance)
         self.name = f"openai:{model}"
+        self._hf_tokenizer = None
+        if tokenizer is not None:
+            self._hf_tokenizer, tok_counter = _load_tokenizer(tokenizer, need_template=endpoint == "completions")
+            counter = counter or tok_counter
         self.counter = counter or default_counter()
+        self._lock = threading.Lock()
+        self._cap_param = max_tokens_param
+        self._dropped: list[str] = []
+        self.notes: dict = {}
 
+    # -- requests ------------------------------------------------------------------------
     def _one(self, messages: Messages, cap: int, sampling: Sampling) -> Completion:
         """One request; the client retries HTTP faults itself, we also retry malformed 200 replies."""
         last = None
         for attempt in range(self.max_retries + 1):
-            c = self._request(messages, cap, sampling)
+            c = self._adapting(messages, cap, sampling)
             if c.error is None or not c.meta.get("retryable"):
                 return c
             last = c
             time.sleep(min(8.0, self.backoff_s * 2**attempt))
         return last
 
-    def _request(self, messages: Messages, cap: int, sampling: Sampling) -> Completion:
-        kw = {
-            "model": self.model,
-            "max_tokens": cap,
-            "temperature": sampling.temperature,
-            "top_p": sampling.top_p,
-            "seed": sampling.seed,
-        }
-        try:
-            if self.endpoint == "chat":
-                r = self.client.chat.completions.create(messages=messages, **kw)
-                text = r.choices[0].message.content or ""
-            else:
-                prompt = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
-                r = self.client.completions.create(prompt=prompt + "<|im_start|>assistant\n", **kw)
-                text = r.choices[0].text or ""
-            finish = r.choices[0].finish_reason or "stop"
-            usage = getattr(r, "usage", None)
-            n = getattr(usage, "completion_tokens", None) if usage is not None else None
-            if n is None:
-                n = len(self.counter.offsets(text))
-            return Completion(text, int(n), "length" if finish == "length" else "stop")
-        except Exception as e:  # noqa: BLE001 - recorded on the exam, the run continues
-            # the client already retried HTTP/timeouts; a malformed 200 body (truncated JSON) is ours to retry
-            retryable = (
-                isinstance(e, (ValueError, self._openai.APIResponseValidationError)) or "JSON" in type(e).__name__
+    def _adapting(self, messages: Messages, cap: int, sampling: Sampling) -> Completion:
+        """A request, re-sent once per parameter the server rejects (HTTP 400): ``max_tokens`` is
+        switched to ``max_completion_tokens``, a rejected sampling parameter dropped; both kept for
+        the rest of the run and noted."""
+        for _ in range(1 + 1 + len(DROPPABLE)):
+            with self._lock:
+                cap_param, dropped = self._cap_param, list(self._dropped)
+            try:
+                return self._request(messages, cap, sampling, cap_param, dropped)
+            except self._openai.BadRequestError as e:
+                if not self._adapt(rejected_parameter(e), cap_param, dropped, e):
+                    return _error(e, retryable=False)
+            except Exception as e:  # noqa: BLE001 - recorded on the exam, the run continues
+                # the client already retried HTTP/timeouts; a malformed 200 body (truncated JSON) is ours to retry
+                retryable = (
+                    isinstance(e, (ValueError, self._openai.APIResponseValidationError)) or "JSON" in type(e).__name__
+                )
+                return _error(e, retryable=retryable)
+        return _error(RuntimeError("the server rejected every request variant"), retryable=False)
+
+    def _adapt(self, param: str | None, cap_param: str, dropped: list[str], e) -> bool:
+        """Change the request for a rejected ``param``; False if there is nothing left to change."""
+        reason = f"HTTP 400: {str(e)[:200]}"
+        with self._lock:
+            if param == "max_tokens" and cap_param == "max_tokens":
+                if self._cap_param == "max_tokens":
+                    self._cap_param = "max_completion_tokens"
+                    self.notes["max_tokens_param"] = {"used": "max_completion_tokens", "because": reason}
+                return True
+            if param in DROPPABLE and param not in dropped:
+                if param not in self._dropped:
+                    self._dropped.append(param)
+                    self.notes.setdefault("dropped_params", {})[param] = reason
+                return True
+        return False
+
+    def _request(self, messages: Messages, cap: int, sampling: Sampling, cap_param: str, dropped) -> Completion:
+        prefix = ""
+        kw = {"model": self.model, "temperature": sampling.temperature, "top_p": sampling.top_p, "seed": sampling.seed}
+        for p in dropped:
+            kw.pop(p, None)
+        body = dict(self.extra_body)
+        if self.endpoint == "chat":
+            if self.chat_template_kwargs:
+                body["chat_template_kwargs"] = {**body.get("chat_template_kwargs", {}), **self.chat_template_kwargs}
+            kw[cap_param] = cap
+            r = self.client.chat.completions.create(messages=messages, extra_body=body or None, **kw)
+            msg = r.choices[0].message
+            reasoning = getattr(msg, "reasoning_content", None) or getattr(msg, "reasoning", None)
+            text = join_reasoning(reasoning if isinstance(reasoning, str) else None, msg.content or "")
+        else:
+            prompt = self.render(messages)
+            if opens_thinking(prompt):  # the template opened the think block: the text starts in it
+                prefix = "<think>\n"
+            kw["max_tokens"] = max(1, cap - len(self.counter.offsets(prefix))) if prefix else cap
+            r = self.client.completions.create(prompt=prompt, extra_body=body or None, **kw)
+            reasoning = None
+            text = prefix + (r.choices[0].text or "")
+        finish = r.choices[0].finish_reason or "stop"
+        own = len(self.counter.offsets(text))
+        usage = getattr(r, "usage", None)
+        reported = getattr(usage, "completion_tokens", None) if usage is not None else None
+        details = getattr(usage, "completion_tokens_details", None) if usage is not None else None
+        reasoning_tokens = getattr(details, "reasoning_tokens", None) if details is not None else None
+        meta: dict = {}
+        hidden = 0
+        if reasoning_tokens and not reasoning and "</think>" not in text and "<think>" not in text:
+            hidden = int(reasoning_tokens)  # reasoning reported, not returned (OpenAI's reasoning models)
+            meta["hidden_reasoning"] = "usage.completion_tokens_details.reasoning_tokens"
+        elif reported is not None:
+            excess = int(reported) + len(self.counter.offsets(prefix)) - own
+            if excess > math.ceil(self.usage_tolerance * own) + USAGE_SLACK_TOKENS:
+                hidden = excess  # the server generated more than it returned
+                meta["hidden_reasoning"] = "usage.completion_tokens exceeds the env's count"
+        if reported is not None and abs(int(reported) - own) > math.ceil(self.usage_tolerance * own) + 8:
+            meta["usage_completion_tokens"] = int(reported)
+            meta["counted_tokens"] = own
+        n = int(reported) if reported is not None else own
+        return Completion(
+            text, n, "length" if finish == "length" else "stop", meta=meta, hidden_reasoning_tokens=hidden
+        )
+
+    def render(self, messages: Messages) -> str:
+        """The prompt for the ``completions`` endpoint: ``tokenizer``'s chat template (the bundled
+        Qwen2.5 tokenizer has none: ChatML, Qwen2.5's own), with ``chat_template_kwargs``."""
+        if self._hf_tokenizer is not None:
+            return self._hf_tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs
             )
-            return Completion(
-                "", 0, "error", error=f"{type(e).__name__}: {str(e)[:300]}", meta={"retryable": retryable}
-            )
+        return _chatml().render(messages=messages, add_generation_prompt=True, **self.chat_template_kwargs)
 
     def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
         sampling = sampling or Sampling()
         caps = check_max_tokens(max_tokens, len(prompts))
         with ThreadPoolExecutor(self.concurrency) as ex:
             return list(ex.map(lambda a: self._one(a[0], a[1], sampling), zip(prompts, caps)))
+
+
+def _error(e: BaseException, *, retryable: bool) -> Completion:
+    return Completion("", 0, "error", error=f"{type(e).__name__}: {str(e)[:300]}", meta={"retryable": retryable})
+
+
+def _chatml():
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(trim_blocks=False, lstrip_blocks=False).from_string(CHATML_TEMPLATE)
+
+
+def _load_tokenizer(path: str, *, need_template: bool):
+    """(transformers tokenizer or None, counter) for a local tokenizer folder or ``tokenizer.json``."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise FileNotFoundError(
+            f"backend_args.tokenizer {path!r} does not exist; give the served model's local tokenizer folder "
+            "(the one holding tokenizer.json), or leave it out to count with the bundled Qwen2.5 tokenizer"
+        )
+    folder = p if p.is_dir() else p.parent
+    if need_template or not (folder / "tokenizer.json").is_file():
+        try:
+            from transformers import AutoTokenizer
+        except ImportError as e:
+            raise ImportError(
+                "rendering prompts with a tokenizer's chat template needs transformers: pip install 'osmckp[hf]'"
+            ) from e
+        tok = AutoTokenizer.from_pretrained(str(folder))
+        if not getattr(tok, "chat_template", None):
+            tok.chat_template = CHATML_TEMPLATE
+        return tok, HFTokenCounter(tok, str(path))
+    from tokenizers import Tokenizer
+
+    return None, HFTokenCounter(Tokenizer.from_file(str(folder / "tokenizer.json")), str(path))

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from osmckp_env.backends.base import CHATML_TEMPLATE, Completion, Messages, Sampling, check_max_tokens, peft_adapter
+from osmckp_env.backends.base import (
+    CHATML_TEMPLATE,
+    Completion,
+    Messages,
+    Sampling,
+    check_max_tokens,
+    keep_marker_decoder,
+    opens_thinking,
+    peft_adapter,
+)
 from osmckp_env.exam.tokenization import HFTokenCounter
 
 
@@ -34,6 +43,10 @@ class TransformersBackend:
         device: ``cpu``, ``cuda``, ``auto`` (cuda if available).
         dtype: ``auto``, ``bfloat16``, ``float16`` or ``float32``.
         batch_size: prompts per ``generate`` call.
+        chat_template_kwargs: keywords for ``apply_chat_template`` (``{enable_thinking: true}`` for
+            Qwen3-style templates). When the rendered prompt opens a think block, the completion
+            starts inside it: ``<think>\n`` is put back in front of the text (and its tokens taken
+            from the cap), so the thinking is charged and never read as an answer.
     """
 
     def __init__(
@@ -46,8 +59,12 @@ class TransformersBackend:
         batch_size: int = 8,
         trust_remote_code: bool = False,
         base_model: str | None = None,
+        chat_template_kwargs: dict | None = None,
     ) -> None:
         torch, transformers = _require()
+        if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):
+            raise ValueError(f"chat_template_kwargs must be a mapping, got {type(chat_template_kwargs).__name__}")
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
@@ -83,9 +100,12 @@ class TransformersBackend:
         self.name = f"transformers:{name}"
         self.counter = HFTokenCounter(self.tokenizer, getattr(self.tokenizer, "name_or_path", "") or name)
         self.batch_size = batch_size
+        self._decode = keep_marker_decoder(self.tokenizer)
 
     def render(self, messages: Messages) -> str:
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs
+        )
 
     def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
         torch, _ = _require()
@@ -105,8 +125,12 @@ class TransformersBackend:
 
     def _generate(self, batch: list[Messages], cap: int, sampling: Sampling, torch) -> list[Completion]:
         texts = [self.render(m) for m in batch]
+        opened = [opens_thinking(t) for t in texts]
+        prefix = "<think>\n"
+        n_prefix = len(self.counter.offsets(prefix)) if any(opened) else 0
+        gen_cap = max(1, cap - n_prefix)
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-        gen_kwargs = {"max_new_tokens": cap, "pad_token_id": self.tokenizer.pad_token_id}
+        gen_kwargs = {"max_new_tokens": gen_cap, "pad_token_id": self.tokenizer.pad_token_id}
         if sampling.temperature > 0:
             gen_kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)
             torch.manual_seed(sampling.seed)
@@ -117,13 +141,18 @@ class TransformersBackend:
         new = seqs[:, enc["input_ids"].shape[1] :]
         eos = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id} - {None}
         out = []
-        for row in new.tolist():
+        for row, opens in zip(new.tolist(), opened):
             n = len(row)
             for j, t in enumerate(row):
                 if t in eos:
                     n = j
                     break
             ids = row[:n]
-            finish = "stop" if n < len(row) or n < cap else "length"
-            out.append(Completion(self.tokenizer.decode(ids, skip_special_tokens=True), len(ids), finish))
+            finish = "stop" if n < len(row) or n < gen_cap else "length"
+            text = self._decode(ids)
+            if opens:
+                text, n_ids = prefix + text, len(ids) + n_prefix
+            else:
+                n_ids = len(ids)
+            out.append(Completion(text, n_ids, finish))
         return out

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from osmckp_env.backends.base import CHATML_TEMPLATE, Completion, Messages, Sampling, check_max_tokens, peft_adapter
+from osmckp_env.backends.base import (
+    CHATML_TEMPLATE,
+    Completion,
+    Messages,
+    Sampling,
+    check_max_tokens,
+    keep_marker_decoder,
+    opens_thinking,
+    peft_adapter,
+)
 from osmckp_env.exam.tokenization import HFTokenCounter
 
 
@@ -11,9 +20,18 @@ class VLLMBackend:
 
     A PEFT adapter folder (``adapter_config.json``) is served as a LoRA on its base model
     (``base_model`` overrides the base the adapter names; ``max_lora_rank`` defaults to its rank).
+    ``chat_template_kwargs`` reach ``apply_chat_template`` (``{enable_thinking: true}``); a prompt
+    that opens a think block gets ``<think>\n`` put back in front of its completion, and completions
+    are decoded from their token ids keeping the think markers even where the tokenizer marks
+    them special.
     """
 
-    def __init__(self, model: str, base_model: str | None = None, **llm_kwargs) -> None:
+    def __init__(
+        self, model: str, base_model: str | None = None, chat_template_kwargs: dict | None = None, **llm_kwargs
+    ) -> None:
+        if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):
+            raise ValueError(f"chat_template_kwargs must be a mapping, got {type(chat_template_kwargs).__name__}")
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
         try:
             import vllm
         except ImportError as e:
@@ -37,11 +55,21 @@ class VLLMBackend:
         self.tokenizer = tok
         self.name = f"vllm:{model}"
         self.counter = HFTokenCounter(tok, model)
+        self._decode = keep_marker_decoder(tok)
 
     def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
         sampling = sampling or Sampling()
         caps = check_max_tokens(max_tokens, len(prompts))
-        texts = [self.tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in prompts]
+        texts = [
+            self.tokenizer.apply_chat_template(
+                m, tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs
+            )
+            for m in prompts
+        ]
+        prefix = "<think>\n"
+        n_prefix = len(self.counter.offsets(prefix))
+        opened = [opens_thinking(t) for t in texts]
+        caps = [max(1, c - n_prefix) if o else c for c, o in zip(caps, opened)]
         params = [
             self._vllm.SamplingParams(
                 max_tokens=c, temperature=sampling.temperature, top_p=sampling.top_p, seed=sampling.seed
@@ -49,11 +77,12 @@ class VLLMBackend:
             for c in caps
         ]
         outs = self.llm.generate(texts, params, lora_request=self._lora)
-        return [
-            Completion(
-                o.outputs[0].text,
-                len(o.outputs[0].token_ids),
-                "length" if o.outputs[0].finish_reason == "length" else "stop",
-            )
-            for o in outs
-        ]
+        result = []
+        for o, opens in zip(outs, opened):
+            g = o.outputs[0]
+            text = self._decode(list(g.token_ids))
+            n = len(g.token_ids)
+            if opens:
+                text, n = prefix + text, n + n_prefix
+            result.append(Completion(text, n, "length" if g.finish_reason == "length" else "stop"))
+        return result

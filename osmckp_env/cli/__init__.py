@@ -21,7 +21,13 @@ def _cmd_suites(args) -> int:
     return 0
 
 
-def _print_results(results: list[dict]) -> None:
+EXIT_INCOMPLETE = 3  # `osmckp run`: some exams' backend calls failed after retries (errors, not scores)
+
+
+def _print_results(results: list[dict]) -> int:
+    """Print each run's headline; the exit code: 0, or ``EXIT_INCOMPLETE`` if any run has failed
+    backend calls (the count and the first error are printed)."""
+    code = 0
     for r in results:
         m = {k: (float("nan") if v is None else v) for k, v in r["metrics"].items()}
         folder = Path(r["_path"]).parent
@@ -31,6 +37,16 @@ def _print_results(results: list[dict]) -> None:
             f"tokens/problem {m['tokens_per_problem']:.0f}  grader failures {m['grader_failures']}\n"
             f"  wrote {folder / 'records.jsonl'} and {folder / 'results.json'}"
         )
+        n_err = int(r.get("backend_errors") or 0)
+        if n_err:
+            code = EXIT_INCOMPLETE
+            print(
+                f"  INCOMPLETE: {n_err} of {r.get('n_records', '?')} exam records failed in the backend (not scored; "
+                f"the Score above covers the rest). First error: {r.get('first_backend_error')}\n"
+                f"  fix the backend, then: osmckp run {folder / 'results.json'} --retry-errors",
+                file=sys.stderr,
+            )
+    return code
 
 
 def _cmd_run(args) -> int:
@@ -57,15 +73,13 @@ def _cmd_run(args) -> int:
             )
         res = rerun_results(args.spec, **kw)
         res["_path"] = str(Path(args.spec))
-        _print_results([res])
-        return 0
+        return _print_results([res])
     spec = load_spec(args.spec)
     suites = args.suite or list(MAIN_SETTINGS)
     for s in suites:
         for b in args.budgets or [None]:
             resolve_suite(s, budget=b)  # every suite name, file and budget is checked before anything runs
-    _print_results(run_spec(spec, suites, args.out or "runs", n_exams=args.n_exams, budgets=args.budgets, **kw))
-    return 0
+    return _print_results(run_spec(spec, suites, args.out or "runs", n_exams=args.n_exams, budgets=args.budgets, **kw))
 
 
 def _cmd_compare(args) -> int:
@@ -144,7 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="with --export: the file to write (default SUITE.jsonl)")
     s.set_defaults(func=_cmd_suites)
 
-    r = sub.add_parser("run", help="evaluate an agent spec on suites (resumable)")
+    r = sub.add_parser(
+        "run",
+        help="evaluate an agent spec on suites (resumable)",
+        description="Evaluate an agent spec on suites (resumable). Exit status: 0 done; 2 bad spec, suite or "
+        "arguments (nothing written); 3 incomplete: some exams' backend calls failed after retries "
+        "(errors, not scores; re-run with --retry-errors).",
+    )
     r.add_argument(
         "spec",
         help="agent spec (.yaml/.toml), or a results.json: re-runs (or resumes) exactly that run, "

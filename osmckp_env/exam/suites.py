@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -337,6 +338,26 @@ NAMED_SUITES: dict[str, SuiteConfig] = {
     f"{order}-{budget}": SuiteConfig(order=order, budget=budget) for order in ORDERS for budget in (512, 1024)
 }
 MAIN_SETTINGS = ("medium-1024", "medium-512", "hard-1024", "hard-512")
+_ANY_BUDGET_RE = re.compile(r"^(medium|hard|easy)-([1-9][0-9]{0,8})$")
+
+
+def named_suite_config(name: str) -> SuiteConfig:
+    """The config of a named suite: the listed ones (``NAMED_SUITES``) or ``<order>-<B>`` for any
+    positive budget ``B`` (``medium-4096``: the same exams as ``medium-512`` under 4096 tokens)."""
+    if name in NAMED_SUITES:
+        return NAMED_SUITES[name]
+    m = _ANY_BUDGET_RE.match(str(name))
+    if m:
+        return SuiteConfig(order=m.group(1), budget=int(m.group(2)))
+    try:
+        return lookup(NAMED_SUITES, name, kind="suite")
+    except KeyError as e:
+        raise KeyError(f"{e.args[0]} Any budget works as <order>-<B>: medium-<B>, hard-<B>, easy-<B>.") from None
+
+
+def is_named_suite(name: str) -> bool:
+    """True for a listed suite name or ``<order>-<B>``."""
+    return name in NAMED_SUITES or bool(_ANY_BUDGET_RE.match(str(name)))
 
 
 @lru_cache(maxsize=32)
@@ -346,7 +367,7 @@ def get_suite(name: str, *, n_exams: int | None = None, seed: int = 0) -> Suite:
     ``n_exams`` takes the first exams of the full suite (same exams, same hash prefix order);
     ``seed`` other than 0 draws a different suite.
     """
-    cfg = lookup(NAMED_SUITES, name, kind="suite")
+    cfg = named_suite_config(name)
     full = build_suite(cfg.replace(seed=seed), name=name)
     if n_exams is None:
         return full
@@ -387,7 +408,7 @@ def resolve_suite(suite, budget: int | None = None, n_exams: int | None = None, 
             raise ValueError(f"budget must be a positive int (tokens), got {budget!r}")
         if budget != s.config.budget:
             s = Suite(
-                f"{s.config.order}-{budget}" if s.name in NAMED_SUITES else f"{s.name}-b{budget}",
+                f"{s.config.order}-{budget}" if is_named_suite(s.name) else f"{s.name}-b{budget}",
                 s.config.replace(budget=budget),
                 tuple(Exam(e.index, e.problems, budget, e.order) for e in s.exams),
             )

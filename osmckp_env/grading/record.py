@@ -115,9 +115,7 @@ def score_completions(
             raise TypeError(f"completion for exam {exam.index} must be str, got {type(text).__name__}")
         budget = exam.budget if budgets is None else budgets[i]
         hidden = 0 if hidden_tokens is None else hidden_tokens[i]
-        view = cut_and_parse(
-            text, exam.n_problems, budget, counter, think_markers=think_markers, hidden_tokens=hidden
-        )
+        view = cut_and_parse(text, exam.n_problems, budget, counter, think_markers=think_markers, hidden_tokens=hidden)
         futures = [
             grader.submit(pp.answer if pp.status == "answered" else None, prob.answer)
             for pp, prob in zip(view.parsed, exam.problems)

@@ -10,10 +10,10 @@ def is_trial(r: dict) -> bool:
     suite has is a trial."""
     if "trial" in r["suite"]:
         return bool(r["suite"]["trial"])
-    from osmckp_env.exam.suites import NAMED_SUITES, get_suite
+    from osmckp_env.exam.suites import get_suite, is_named_suite
 
     name = r["suite"]["name"]
-    return name in NAMED_SUITES and r["suite"]["n_exams"] < len(get_suite(name))
+    return is_named_suite(name) and r["suite"]["n_exams"] < len(get_suite(name))
 
 
 def n_backend_errors(r: dict) -> int:

@@ -322,7 +322,7 @@ def make_results(
 def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite:
     """Rebuild the exact suite a results file was run on (named suite, suite file or config),
     checked against its stored hash."""
-    from osmckp_env.exam.suites import NAMED_SUITES, SuiteConfig, build_suite, get_suite
+    from osmckp_env.exam.suites import SuiteConfig, build_suite, get_suite, is_named_suite, named_suite_config
 
     info = res["suite"]
     cfg = SuiteConfig.from_dict(info["config"])
@@ -334,11 +334,11 @@ def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite
             if path.is_file():
                 candidates.append(lambda p=path: resolve_suite(str(p), n_exams=n))
                 break
-    if info["name"] in NAMED_SUITES:
+    if is_named_suite(info["name"]):
         candidates.append(
             lambda: (
                 resolve_suite(get_suite(info["name"], seed=cfg.seed), n_exams=n)
-                if cfg.version == NAMED_SUITES[info["name"]].version
+                if cfg.version == named_suite_config(info["name"]).version
                 else build_suite(cfg, name=info["name"])
             )
         )

@@ -138,7 +138,7 @@ class AgentSpec:
         import, the backend's extra is not installed, a local checkpoint path does not exist.
         Returns the problems (empty: runnable as far as can be told without loading)."""
         from osmckp_env.agents import agent_class
-        from osmckp_env.backends import check_backend_installed
+        from osmckp_env.backends import check_backend_args, check_backend_installed
 
         problems = []
         try:
@@ -149,6 +149,8 @@ class AgentSpec:
             check_backend_installed(self.backend)
         except ImportError as e:
             problems.append(str(e))
+        given = ("model",) if self.backend != "replay" else ("path",)
+        problems += [f"backend_args: {p}" for p in check_backend_args(self.backend, self.backend_args, given)]
         if self.backend in ("transformers", "vllm", "replay") and self.model and _looks_like_path(self.model):
             if not Path(self.model).expanduser().exists():
                 problems.append(

@@ -3,6 +3,13 @@
 Serves ``/v1/chat/completions`` and ``/v1/completions`` with scripted replies, optional delay,
 and injected faults (HTTP 500/429, dropped connections, stalls, truncated JSON) for the first
 requests, so retry and give-up paths can be tested against a real socket.
+
+Reasoning models' reply shapes: a reply may be a dict ``{"content": ..., "reasoning_content": ...}``
+(DeepSeek, ``transformers serve``), ``{"reasoning": ...}`` (vLLM's reasoning parser), or
+``{"reasoning_tokens": N}`` (hidden reasoning, reported in ``usage.completion_tokens_details``
+only, as OpenAI's reasoning models do); ``completion_tokens`` overrides the reported usage.
+``reject`` names request parameters answered with OpenAI's HTTP 400 (``max_tokens``,
+``temperature``...).
 """
 
 from __future__ import annotations
@@ -14,6 +21,22 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def _rejection(param: str) -> dict:
+    """OpenAI's HTTP 400 body for a parameter a reasoning model does not take."""
+    if param == "max_tokens":
+        message = (
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+        )
+        code = "unsupported_parameter"
+    else:
+        message = (
+            f"Unsupported value: '{param}' does not support 0.0 with this model. "
+            "Only the default (1) value is supported."
+        )
+        code = "unsupported_value"
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+
+
 class FakeOpenAIServer:
     """Args:
     reply: ``fn(prompt_text, max_tokens) -> str``; tokens are counted as whitespace words.
@@ -23,10 +46,18 @@ class FakeOpenAIServer:
     """
 
     def __init__(
-        self, reply: Callable[[str, int], str] | None = None, *, faults=None, delay_s: float = 0.0, stall_s: float = 5.0
+        self,
+        reply: Callable[[str, int], str | dict] | None = None,
+        *,
+        faults=None,
+        delay_s: float = 0.0,
+        stall_s: float = 5.0,
+        reject=(),
     ) -> None:
         self.reply = reply or (lambda prompt, cap: "\\boxed{NA}")
         self.faults = list(faults or [])
+        self.reject = tuple(reject)
+        self.bodies: list[dict] = []
         self.delay_s = delay_s
         self.stall_s = stall_s
         self.requests = 0
@@ -44,6 +75,7 @@ class FakeOpenAIServer:
                 body = json.loads(self.rfile.read(n) or b"{}")
                 with server.lock:
                     server.requests += 1
+                    server.bodies.append(body)
                     fault = server.faults.pop(0) if server.faults else None
                 if fault == "drop":
                     self.connection.close()
@@ -55,17 +87,35 @@ class FakeOpenAIServer:
                     return
                 if server.delay_s:
                     time.sleep(server.delay_s)
-                cap = int(body.get("max_tokens") or 16)
+                for param in server.reject:
+                    if param in body:
+                        self._send(400, _rejection(param))
+                        return
+                cap = int(body.get("max_tokens") or body.get("max_completion_tokens") or 16)
                 if self.path.endswith("/chat/completions"):
                     prompt = "\n".join(m.get("content", "") for m in body.get("messages", []))
                 else:
                     prompt = body.get("prompt", "")
-                words = server.reply(prompt, cap).split(" ")
-                text = " ".join(words[:cap])
-                finish = "length" if len(words) > cap else "stop"
-                usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": min(len(words), cap)}
+                r = server.reply(prompt, cap)
+                r = {"content": r} if isinstance(r, str) else dict(r)
+                hidden = min(int(r.get("reasoning_tokens", 0)), cap)
+                left = cap - hidden
+                field = "reasoning_content" if "reasoning_content" in r else "reasoning" if "reasoning" in r else None
+                thought = r[field].split(" ") if field else []
+                thought, left = thought[:left], left - min(left, len(thought))
+                words = r.get("content", "").split(" ")
+                kept = words[:left]
+                text = " ".join(kept)
+                finish = "length" if len(words) > left or hidden + len(thought) >= cap > 0 and not kept else "stop"
+                n_out = hidden + len(thought) + (len(kept) if text else 0)
+                usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": r.get("completion_tokens", n_out)}
+                if hidden or thought:
+                    usage["completion_tokens_details"] = {"reasoning_tokens": hidden + len(thought)}
                 if self.path.endswith("/chat/completions"):
-                    choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+                    message = {"role": "assistant", "content": text}
+                    if field:
+                        message[field] = " ".join(thought)
+                    choice = {"index": 0, "message": message, "finish_reason": finish}
                     obj = "chat.completion"
                 else:
                     choice = {"index": 0, "text": text, "finish_reason": finish}
@@ -76,7 +126,7 @@ class FakeOpenAIServer:
                     "created": 0,
                     "model": body.get("model", "m"),
                     "choices": [choice],
-                    "usage": {**usage, "total_tokens": sum(usage.values())},
+                    "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]},
                 }
                 if fault == "badjson":
                     raw = json.dumps(payload).encode()[:20]
