@@ -73,13 +73,16 @@ class Backend(Protocol):
         ...
 
 
-def join_reasoning(reasoning: str | None, content: str, markers=("<think>", "</think>")) -> str:
+def join_reasoning(reasoning: str | None, content: str, markers=("<think>", "</think>"), *, cut: bool = False) -> str:
     """The text the env scores when a server returned the thinking split off (``reasoning_content``,
     ``reasoning``): ``<think>\n{reasoning}\n</think>\n\n{content}``, so thinking is charged and
-    never read for answers."""
+    never read for answers. ``cut``: the generation hit its cap inside the thinking (no content):
+    the block is left open, as the model left it."""
     if not reasoning:
         return content
     opening, closing = markers or ("<think>", "</think>")
+    if cut and not content:
+        return f"{opening}\n{reasoning}"
     return f"{opening}\n{reasoning}\n{closing}\n\n{content}"
 
 

@@ -32,7 +32,7 @@ from osmckp_env.backends.base import (
     join_reasoning,
     opens_thinking,
 )
-from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter
+from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter, repair_text
 
 MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
 DROPPABLE = ("temperature", "top_p", "seed")  # sampling parameters a model may reject (dropped, noted)
@@ -200,7 +200,9 @@ class OpenAIBackend:
             r = self.client.chat.completions.create(messages=messages, extra_body=body or None, **kw)
             msg = r.choices[0].message
             reasoning = getattr(msg, "reasoning_content", None) or getattr(msg, "reasoning", None)
-            text = join_reasoning(reasoning if isinstance(reasoning, str) else None, msg.content or "")
+            reasoning = reasoning if isinstance(reasoning, str) else None
+            cut = r.choices[0].finish_reason == "length"
+            text = join_reasoning(reasoning, msg.content or "", cut=cut)
         else:
             prompt = self.render(messages)
             if opens_thinking(prompt):  # the template opened the think block: the text starts in it
@@ -210,7 +212,7 @@ class OpenAIBackend:
             reasoning = None
             text = prefix + (r.choices[0].text or "")
         finish = r.choices[0].finish_reason or "stop"
-        own = len(self.counter.offsets(text))
+        own = len(self.counter.offsets(repair_text(text)[0]))  # the text itself stays as sent: the env flags it
         usage = getattr(r, "usage", None)
         reported = getattr(usage, "completion_tokens", None) if usage is not None else None
         details = getattr(usage, "completion_tokens_details", None) if usage is not None else None

@@ -58,7 +58,7 @@ class ExamRecord(TypedDict):
     thinking_tokens: int  # thinking charged (visible thinking plus hidden reasoning), within the budget
     answer_tokens: int  # completion_tokens - thinking_tokens: the preamble and the problems' segments
     hidden_reasoning_tokens: int  # reasoning the server reported but did not return, charged first
-    cut_in_thinking: bool  # the budget ended inside the thinking: every problem is unreached
+    cut_in_thinking: bool  # the completion ended inside its thinking (the budget ran out there): no answer
     text_repaired: bool  # invalid code points (lone surrogates, NUL) were replaced before scoring
     score: int
     rarl_reward: int
@@ -173,9 +173,9 @@ class EnvView:
 
     @property
     def cut_in_thinking(self) -> bool:
-        """The budget ended inside the thinking (hidden reasoning took it all, or the cut fell in
-        an open think block)."""
-        return self.hidden >= self.budget > 0 or (self.cut.truncated and self.split.ends_in_thinking)
+        """The completion ended inside its thinking: hidden reasoning took the whole budget, or the
+        kept text ends in an open think block (cut there by the env or by the server's cap)."""
+        return self.hidden >= self.budget > 0 or self.split.ends_in_thinking
 
 
 def cut_and_parse(
@@ -199,9 +199,9 @@ def segment_levels(
     return [actual_level(pp.status, n, bins) for pp, n in zip(view.parsed, view.problem_tokens)]
 
 
-def score_completion(exam, text: str, **kwargs) -> ExamRecord:
-    """Grade one exam completion; see ``score_completions``."""
-    return score_completions([exam], [text], **kwargs)[0]
+def score_completion(exam, text: str, *, hidden_tokens: int = 0, **kwargs) -> ExamRecord:
+    """Grade one exam completion (``hidden_tokens``: its hidden reasoning); see ``score_completions``."""
+    return score_completions([exam], [text], hidden_tokens=[hidden_tokens], **kwargs)[0]
 
 
 def problem_record(

@@ -90,6 +90,17 @@ def budget_overrun_rate(records: Sequence[dict]) -> float:
     )
 
 
+def mean_thinking_tokens(records: Sequence[dict]) -> float:
+    """Mean tokens of thinking charged per exam (visible thinking plus hidden reasoning; 0 for
+    records written before thinking was counted)."""
+    return sum(r.get("thinking_tokens", 0) for r in records) / len(records) if records else float("nan")
+
+
+def cut_in_thinking_rate(records: Sequence[dict]) -> float:
+    """Share of exams whose completion ended inside its thinking (no answer at all)."""
+    return sum(bool(r.get("cut_in_thinking")) for r in records) / len(records) if records else float("nan")
+
+
 def _level_pairs(records):
     """Problems with both a predicted and an actual level (unreached problems have no actual level)."""
     return [p for p in _problems(records) if p["predicted_level"] is not None and p.get("actual_level") is not None]
@@ -250,6 +261,8 @@ def summarize(
         "grader_failures": grader_failures(records),
         "grader_failures_by_problem": grader_failures_by_problem(records),
         "budget_overrun_rate": budget_overrun_rate(records),
+        "thinking_tokens": mean_thinking_tokens(records),
+        "cut_in_thinking_rate": cut_in_thinking_rate(records),
     }
     if easy_records is not None:
         se = score(easy_records)

@@ -62,3 +62,43 @@ def test_a_peft_adapter_folder_loads_on_its_base(tiny_checkpoint, tmp_path):
     texts = [c.text for c in from_adapter.generate(PROMPTS, max_tokens=8, sampling=Sampling())]
     assert texts == [c.text for c in from_merged.generate(PROMPTS, max_tokens=8, sampling=Sampling())]
     assert texts != [c.text for c in from_base.generate(PROMPTS, max_tokens=8, sampling=Sampling())]
+
+
+QWEN3_STYLE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% if enable_thinking is defined and enable_thinking %}"
+    "<think>\n{% else %}<think>\n\n</think>\n\n{% endif %}{% endif %}"
+)
+
+
+def test_a_template_that_opens_thinking_starts_the_completion_inside_it(tiny_checkpoint):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    tok.add_special_tokens({"additional_special_tokens": ["<think>", "</think>"]})  # marked special
+    tok.chat_template = QWEN3_STYLE
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_checkpoint)
+    model.resize_token_embeddings(len(tok))
+    on = make_backend(
+        "transformers", model=model, tokenizer=tok, device="cpu", chat_template_kwargs={"enable_thinking": True}
+    )
+    assert on.render(PROMPTS[0]).endswith("<|im_start|>assistant\n<think>\n")
+    (c,) = on.generate(PROMPTS[:1], max_tokens=12, sampling=Sampling())
+    assert c.text.startswith("<think>\n") and c.n_tokens <= 12
+    off = make_backend(
+        "transformers", model=model, tokenizer=tok, device="cpu", chat_template_kwargs={"enable_thinking": False}
+    )
+    assert off.render(PROMPTS[0]).endswith("<think>\n\n</think>\n\n")
+    (d,) = off.generate(PROMPTS[:1], max_tokens=12, sampling=Sampling())
+    assert not d.text.startswith("<think>")
+    # the markers are special tokens here: decoding keeps them, and drops the other specials
+    ids = tok.encode("<think>a</think><|im_end|>b", add_special_tokens=False)
+    assert on._decode(ids) == "<think>a</think>b"
+    assert tok.decode(ids, skip_special_tokens=True) == "ab"  # what plain decoding would have scored
+
+
+def test_chat_template_kwargs_must_be_a_mapping(tiny_checkpoint):
+    with pytest.raises(ValueError, match="chat_template_kwargs"):
+        make_backend("transformers", model=str(tiny_checkpoint), device="cpu", chat_template_kwargs="yes")

@@ -92,7 +92,7 @@ def test_wrong_action_type(action):
 @pytest.mark.parametrize(
     "kwargs,err,match",
     [
-        ({"suite": "medium-5120"}, KeyError, "Did you mean"),
+        ({"suite": "medum-512"}, KeyError, "Did you mean"),
         ({"budget": 0}, ValueError, "budget"),
         ({"reward": "accuracy"}, ValueError, "reward"),
         ({"mode": "batch"}, ValueError, "mode"),

@@ -106,7 +106,7 @@ def test_config_validation(kwargs, match):
 
 def test_unknown_suite_suggests():
     with pytest.raises(KeyError, match="medium-512"):
-        get_suite("medium-521")
+        get_suite("medum-512")
 
 
 def test_jsonl_roundtrip(tmp_path):
@@ -136,3 +136,20 @@ def test_list_suites_reports_hashes():
     assert rows["hard-1024"]["hash"] == get_suite("hard-1024").hash
     assert rows["hard-1024"]["n_exams"] == 500
     assert TIER_RANK["hard"] == 2
+
+
+def test_any_budget_names_the_same_exams_under_that_budget():
+    from osmckp_env.exam.levels import LevelBins
+    from osmckp_env.exam.suites import get_suite, resolve_suite
+
+    big = get_suite("hard-4096", n_exams=20)
+    base = get_suite("hard-512", n_exams=20)
+    assert big.config.budget == 4096 and all(e.budget == 4096 for e in big.exams)
+    assert [[p.id for p in e.problems] for e in big.exams] == [[p.id for p in e.problems] for e in base.exams]
+    assert resolve_suite("hard-512", budget=4096, n_exams=20).hash == big.hash
+    assert LevelBins.for_budget(512) == LevelBins() == LevelBins.for_budget(1024)
+    assert LevelBins.for_budget(4096).edges == (1024, 2048)
+    assert LevelBins.for_budget(2048).typical_costs == (256, 768, 1536)
+    for bad in ("medium-0", "medium--5", "hardest-512"):
+        with pytest.raises(KeyError, match="Any budget works"):
+            get_suite(bad)

@@ -89,7 +89,7 @@ def test_backend_overrun_is_cut_and_recorded(grader):
 @pytest.mark.parametrize(
     "argv,match",
     [
-        (["run", "baselines/gold-oracle.yaml", "--suite", "medium-5120"], "Did you mean"),
+        (["run", "baselines/gold-oracle.yaml", "--suite", "medum-512"], "Did you mean"),
         (["run", "nope.yaml"], "does not exist"),
         (["validate", "tests/does-not-exist/results.json"], "not a readable results file"),
         (["suites", "--export", "hard-512", "--n-exams", "0"], "n_exams"),
