@@ -44,5 +44,12 @@ class ReplayBackend:
                     raise KeyError(f"prompt {h} was not recorded; replay only re-scores the recorded run's exams")
                 out.append(Completion("", 0, "error", error="not recorded"))
                 continue
-            out.append(Completion(call["text"], min(int(call["n_tokens"]), cap), call.get("finish_reason", "stop")))
+            out.append(
+                Completion(
+                    call["text"],
+                    min(int(call["n_tokens"]), cap),
+                    call.get("finish_reason", "stop"),
+                    hidden_reasoning_tokens=int(call.get("hidden_reasoning_tokens") or 0),
+                )
+            )
         return out

@@ -161,3 +161,42 @@ def test_sequential_overrun_is_recorded(grader):
     assert not term and not info["problem"]["status"] == "skipped"
     _, _, term, _, info = env.step("word " * 400)  # more than what is left: cut, and the episode ends
     assert term and info["record"]["budget_overrun"]
+
+
+def test_step_scores_broken_text_and_charges_thinking():
+    import gymnasium as gym
+
+    env = gym.make("OSMCKP-v0", suite="medium-512", n_exams=2)
+    obs, info = env.reset(seed=0, options={"exam_index": 0})
+    exam = env.unwrapped.suite[0]
+    answers = "".join(f"### Problem {k + 1}\n\\boxed{{{p.answer}}}\n" for k, p in enumerate(exam.problems))
+    _, reward, *_, info = env.step("ok \ud800\x00\n" + answers)
+    assert reward == 3.0 and info["record"]["text_repaired"]
+    env.reset(options={"exam_index": 0})
+    _, reward, *_, info = env.step("<think>\n" + answers + "more " * 600 + "</think>\n" + answers)
+    assert reward == 0.0 and info["record"]["cut_in_thinking"]
+    raw = gym.make("OSMCKP-v0", suite="medium-512", n_exams=2, think_markers=None)
+    raw.reset(options={"exam_index": 0})
+    assert raw.step("<think>\n" + answers + "more " * 600)[1] == 3.0
+
+
+def test_sequential_step_charges_thinking_but_not_to_the_level():
+    import gymnasium as gym
+
+    env = gym.make("OSMCKP-Seq-v0", suite="medium-512", n_exams=1)
+    env.reset(options={"exam_index": 0})
+    exam = env.unwrapped.suite[0]
+    thought = "<think>\n" + "hmm " * 300 + "\n</think>\n"
+    obs, reward, term, _, info = env.step(thought + f"\\boxed{{{exam.problems[0].answer}}}")
+    prob = info["problem"]
+    assert reward == 1.0 and prob["tokens"] < 20 and prob["actual_level"] == 0
+    assert int(obs["remaining_budget"]) < 512 - 300  # the thinking was charged
+    obs, *_ = env.step("\ud800 \\boxed{NA}")
+    _, _, term, _, info = env.step("\\boxed{NA}")
+    assert term and info["record"]["thinking_tokens"] > 300 and info["record"]["text_repaired"]
+    assert (
+        info["record"]["preamble_tokens"]
+        + info["record"]["thinking_tokens"]
+        + sum(p["tokens"] for p in info["record"]["problems"])
+        == info["record"]["completion_tokens"]
+    )

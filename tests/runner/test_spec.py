@@ -74,3 +74,46 @@ def test_every_file_in_baselines_is_a_valid_spec():
     assert len(files) >= 15
     names = [load_spec(f).name for f in files]  # reported numbers live in leaderboards/, not here
     assert len(set(names)) == len(names)
+    from osmckp_env.backends import check_backend_args
+
+    for f in files:
+        spec = load_spec(f)
+        given = ("path",) if spec.backend == "replay" else ("model",)
+        assert check_backend_args(spec.backend, spec.backend_args, given) == [], f
+    reasoning = {"deepseek-v3.2-thinking", "qwen3-8b-thinking", "qwen3-1.7b-no-thinking", "o4-mini", "gpt-oss-20b-vllm"}
+    assert reasoning <= set(names) and "deepseek-r1-distill-qwen-1.5b" in names
+
+
+def test_backend_args_are_checked_against_the_signature():
+    from osmckp_env.backends import check_backend_args
+
+    assert check_backend_args("openai", {"concurency": 2}, ("model",)) == [
+        "backend 'openai' has no argument 'concurency' (did you mean 'concurrency'?); it takes "
+        + str(
+            sorted(
+                [
+                    "api_key",
+                    "api_key_env",
+                    "backoff_s",
+                    "base_url",
+                    "chat_template_kwargs",
+                    "concurrency",
+                    "counter",
+                    "endpoint",
+                    "extra_body",
+                    "max_retries",
+                    "max_tokens_param",
+                    "model",
+                    "timeout_s",
+                    "tokenizer",
+                    "usage_tolerance",
+                ]
+            )
+        )
+    ]
+    assert check_backend_args("openai", {}, ()) == [
+        "backend 'openai' needs argument 'model' (in backend_args or the spec's model)"
+    ]
+    assert check_backend_args("vllm", {"tensor_parallel_size": 2}, ("model",)) == []  # vllm.LLM's own keywords
+    spec = AgentSpec(**{**BASE, "backend": "scripted"}, backend_args={"replly": "gold"})
+    assert any("did you mean 'reply'" in p for p in spec.check_runnable())
