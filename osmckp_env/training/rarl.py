@@ -67,10 +67,18 @@ class ExamRewards:
         self._records: list[dict] = []
 
     def _score(self, completions, problem_ids, answers, tiers, budget, order=None, **_):
-        key = (id(completions), len(completions))
+        # keyed on the batch's content, never on object identity: CPython reuses a freed list's id
+        # at once, so an id key served the previous step's rewards to a new batch of equal length
+        texts = [completion_text(c) for c in completions]
+        key = (
+            tuple(texts),
+            tuple(tuple(x) for x in problem_ids),
+            tuple(tuple(x) for x in answers),
+            tuple(int(b) for b in budget),
+            None if order is None else tuple(order),
+        )
         if key != self._key:
             exams = exams_from_columns(problem_ids, answers, tiers, budget, None, order)
-            texts = [completion_text(c) for c in completions]
             self._records = score_completions(exams, texts, counter=self.counter, bins=self.bins, grader=self.grader)
             self._key = key
         return self._records

@@ -167,3 +167,25 @@ def test_zero_reward_variance_is_warned_about(tmp_path, tiny_checkpoint, grader,
         meta = train_rarl(cfg, dataset=one_problem_exams(3), grader=grader)
     assert len(meta["warnings"]) == 2  # once after 2 flat steps in a row, once in the final summary
     assert "frac_reward_zero_std" in caplog.text and "predicted_level" in caplog.text
+
+
+def test_rewards_follow_their_completions_over_fresh_equal_length_lists():
+    """The stale-reward bug: a cache keyed on id(completions) served the first batch's rewards to
+    the next batch of the same length (CPython reuses a freed list's id at once)."""
+    from osmckp_env.exam.tokenization import default_counter
+    from osmckp_env.training.rarl import ExamRewards
+
+    rewards = ExamRewards(counter=default_counter())
+    fns, _ = rewards.functions("score")
+    score = fns[0]
+    cols = {"problem_ids": [["a"]], "answers": [["4"]], "tiers": [["easy"]], "budget": [64]}
+    right, wrong = "### Problem 1\n\\boxed{4}", "### Problem 1\n\\boxed{5}"
+    seen = []
+    for i in range(6):
+        text = right if i % 2 == 0 else wrong
+        seen.append(score([""], [text], **cols))  # a fresh list each call, freed right after
+    assert seen == [[1.0], [0.0]] * 3
+    # the zero-weight logging functions of one batch still share one scoring
+    batch = [right]
+    first = rewards._score(batch, **cols)
+    assert all(f([""], batch, **cols) is not None for f in fns) and rewards._score(list(batch), **cols) is first
