@@ -41,6 +41,38 @@ def find_boxed(text: str) -> list[tuple[int, int, str]]:
         pos = i
 
 
+# What may stand between the boxes of one final answer split over several boxes, and after the last
+# one: whitespace, commas, semicolons, "and", "&", \quad, and math delimiters ($, \( \), \[ \]).
+_JOINER = r"(?:\s|,|;|&|\band\b|\\text\s*\{\s*(?:and|,)?\s*\}|\\q?quad|\$|\\[()\[\]])"
+_BETWEEN_RE = re.compile(rf"^{_JOINER}*$")
+_AFTER_RE = re.compile(r"^(?:\s|\.|\$|\\[)\]])*$")
+
+
+def final_answer(text: str, boxes: list[tuple[int, int, str]] | None = None) -> str | None:
+    """The final answer of a segment: the contents of its last box, or, when the segment ends in
+    several boxes that form one answer, their contents joined as one list (``1, -2``).
+
+    Boxes form one answer when only whitespace, commas, semicolons, ``and``, ``&``, ``\\quad``
+    or math delimiters (``$``, ``\\(``, ``\\)``, ``\\[``, ``\\]``) stand between them and
+    only whitespace, full stops and closing delimiters follow the last one. An earlier box
+    separated by anything else (a draft, reasoning) loses to the final one; a run holding a skip
+    (``NA``) is not joined (the last box decides).
+    """
+    boxes = find_boxed(text) if boxes is None else boxes
+    if not boxes:
+        return None
+    if not _AFTER_RE.match(text[boxes[-1][1] :]):
+        return boxes[-1][2]
+    run = [boxes[-1]]
+    for prev in reversed(boxes[:-1]):
+        if not _BETWEEN_RE.match(text[prev[1] : run[0][0]]):
+            break
+        run.insert(0, prev)
+    if len(run) == 1 or any(is_skip(b[2]) for b in run):
+        return boxes[-1][2]
+    return ", ".join(b[2] for b in run)
+
+
 def last_boxed(text: str) -> str | None:
     """Contents of the last complete box in ``text``, or ``None``."""
     boxes = find_boxed(text)

@@ -42,11 +42,15 @@ class GradeResult:
         return asdict(self)
 
 
+GRADER_HASH_SEED = "0"
+
+
 def _worker_env() -> dict:
     """The caller's environment, with this package's location first on PYTHONPATH so the worker
     imports the same osmckp_env even when it was put on ``sys.path`` by hand."""
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
+    env["PYTHONHASHSEED"] = GRADER_HASH_SEED  # verdicts must not depend on the hash seed
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     return env
 

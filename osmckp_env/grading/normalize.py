@@ -23,6 +23,12 @@ decoration, never turn a wrong value into a right one. The rules, in order:
    ``\\degree``, ``degrees``) and trailing unit words (``dollars``, ``cm``, ``m^2``, ``km/h``,
    ``apples``; one-letter units only ``m g s h l L``) are removed, and thousands separators
    (``1,234``, ``1{,}234``, ``1\\,234``) are dropped where every group has three digits.
+5. A full stop at the end of any answer is dropped (``(1,2).``, ``\\sqrt{2}.``, ``5 \\text{ cm}.``).
+6. Mixed numbers, only where the gold is one (``137 \\frac{1}{2}``): ``137 1/2`` gives
+   ``\\frac{275}{2}``.
+7. Interval golds (``[-2,7]``, ``\\left(0, 3\\right]``): a double inequality in one variable,
+   ``-2 \\le x \\le 7``, gives the interval its relations name (``\\le`` closed, ``<`` open:
+   ``-2 < x \\le 7`` gives ``(-2,7]``, which is not ``[-2,7]``).
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ def _unwrap(ans: str) -> str:
         m = _WRAP.match(ans)
         if m and "{" not in m.group(1) and "}" not in m.group(1):
             ans = m.group(1).strip()
-        if re.fullmatch(r".*\d\.", ans, re.S) and not ans.endswith(".."):
+        if len(ans) > 1 and ans.endswith(".") and not ans.endswith(".."):
             ans = ans[:-1].rstrip()
         if ans == before:
             return ans
@@ -105,6 +111,41 @@ def _numeric_candidate(ans: str) -> str | None:
     return s if _is_number(s) else None
 
 
+_MIXED_GOLD = re.compile(r"^(\d+)\s*\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}$")
+_MIXED_PRED = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
+_INTERVAL_GOLD = re.compile(r"^(?:\\left\s*)?[\[(].*,.*(?:\\right\s*)?[\])]$", re.S)
+_LE = r"(?:\\leq?|\\leqslant|≤|<=|<)"
+_DOUBLE_INEQ = re.compile(rf"^(.+?)\s*({_LE})\s*([A-Za-z])\s*({_LE})\s*(.+)$", re.S)
+
+
+def is_plain_mixed_number(text: str) -> bool:
+    """``137 1/2``: a whole number, a space and a fraction written with ``/``."""
+    return _MIXED_PRED.match(_unwrap(text)) is not None
+
+
+def _mixed_number(p: str, g: str) -> str | None:
+    """``137 1/2`` as ``\\frac{275}{2}`` when the gold is a mixed number (``137 \\frac{1}{2}``)."""
+    if not _MIXED_GOLD.match(g):
+        return None
+    m = _MIXED_PRED.match(p)
+    if m is None or int(m.group(4)) == 0 or int(m.group(3)) >= int(m.group(4)):
+        return None
+    whole, num, den = int(m.group(2)), int(m.group(3)), int(m.group(4))
+    return f"{m.group(1)}\\frac{{{whole * den + num}}}{{{den}}}"
+
+
+def _interval(p: str, g: str) -> str | None:
+    """``a \\le x < b`` as ``[a,b)`` when the gold is an interval."""
+    if not _INTERVAL_GOLD.match(g):
+        return None
+    m = _DOUBLE_INEQ.match(p)
+    if m is None or re.search(_LE, m.group(1)) or re.search(_LE, m.group(5)):
+        return None
+    left = "(" if m.group(2) == "<" else "["
+    right = ")" if m.group(4) == "<" else "]"
+    return f"{left}{m.group(1).strip()},{m.group(5).strip()}{right}"
+
+
 def normalize_answer(pred: str, gold: str) -> str | None:
     """A plain candidate for ``pred`` given the form of ``gold``, or ``None`` if no rule applies.
 
@@ -125,5 +166,5 @@ def normalize_answer(pred: str, gold: str) -> str | None:
     elif _is_number(g.replace(",", "")):
         out = _numeric_candidate(p)
     else:
-        out = p
+        out = _mixed_number(p, g) or _interval(p, g) or p
     return out if out is not None and out != pred.strip() else None

@@ -24,7 +24,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from osmckp_env.exam.levels import parse_level_tag
-from osmckp_env.grading.extract import find_boxed, is_skip
+from osmckp_env.grading.extract import final_answer, find_boxed, is_skip
 
 # A header is a line holding only: optional markdown markers (``#``..``######``, ``**``, ``__``),
 # ``Problem k`` (optionally ``of n``), and optionally punctuation plus a short title, a short
@@ -117,8 +117,7 @@ def _read_segment(index: int, text: str, start: int, end: int) -> ParsedProblem:
     segment = text[start:end]
     if "\\" not in segment and "<" not in segment:  # no box, no tag: nothing to read
         return ParsedProblem(index, None, "missing", None, ((start, end),))
-    boxes = find_boxed(segment)
-    answer = boxes[-1][2] if boxes else None
+    answer = final_answer(segment)
     if answer is None:
         status = "missing"
     elif is_skip(answer):

@@ -12,7 +12,7 @@ import re
 import threading
 from decimal import Decimal
 
-from osmckp_env.grading.normalize import normalize_answer
+from osmckp_env.grading.normalize import is_plain_mixed_number, normalize_answer
 
 MAX_ANSWER_CHARS = 2_000
 MAX_NESTING = 8
@@ -91,6 +91,38 @@ def plain_number_verdict(pred: str, gold: str) -> bool | None:
     return None
 
 
+_RELATIONAL = re.compile(r"\\(?:neq?|[lg]e(?:q|qslant)?|[lg]t)(?![A-Za-z])|[<>≤≥≠]|:")
+_STRIP = re.compile(r"\\left|\\right|\\[!,;: ]|\\quad|\\qquad|~|\$|\s+")
+_SYNONYMS = (
+    (r"\\leqslant|\\leq|≤|<=", r"\\le "),
+    (r"\\geqslant|\\geq|≥|>=", r"\\ge "),
+    (r"\\neq|≠|!=", r"\\ne "),
+    (r"\\lt\b", "<"),
+    (r"\\gt\b", ">"),
+    (r"\\[dt]frac", r"\\frac"),
+    (r"\\(?:text|mathrm|textrm|mbox)\s*\{([^{}]*)\}", r"\1"),
+    (r"(?i)\b([ap])\.?\s*m\.?(?![a-z])", lambda m: m.group(1).lower() + "m"),
+)
+
+
+def relational_form(text: str) -> str:
+    """A relation, time or ratio written one way: ``x \\leq 3`` and ``x\\le3`` alike, ``4\\!:\\!30
+    \\text{ p.m.}`` and ``4:30 pm`` alike."""
+    s = text.strip()
+    for pat, rep in _SYNONYMS:
+        s = re.sub(pat, rep, s)
+    return _STRIP.sub("", s).rstrip(".")
+
+
+def relational_verdict(pred: str, gold: str) -> bool | None:
+    """For a gold that is a relation (``\\neq``, ``\\le``, ``<``...), a time (``12:00``) or a ratio
+    (``3:4``): the normalised strings compared, the verdict where math-verify cannot give one (it
+    raises on them); ``None`` for other golds."""
+    if not _RELATIONAL.search(gold):
+        return None
+    return relational_form(pred) == relational_form(gold)
+
+
 def _wrap(answer: str) -> str:
     return "\\boxed{" + answer + "}"
 
@@ -111,16 +143,63 @@ def verify_answer(pred: str, gold: str, *, timeout_s: int = 5) -> bool:
     plain = plain_number_verdict(pred, gold)
     if plain is not None:
         return plain
+    if is_plain_mixed_number(pred):
+        # math-verify reads "2 1/2" as it pleases (3/2; "1 1/2" as 1): a plain-text mixed number is
+        # read as one only where the gold is a mixed number, and is otherwise not an answer form
+        candidate = normalize_answer(pred, gold)
+        return candidate is not None and _math_verify(candidate, gold, timeout_s)
+    error: Exception | None = None
     try:
         if _math_verify(pred, gold, timeout_s):
             return True
-    except Exception:
-        candidate = normalize_answer(pred, gold)
-        if candidate is None:
+    except Exception as e:  # a timeout is never decided here; a parse error may be, below
+        if "Timeout" in type(e).__name__:
             raise
-        return _math_verify(candidate, gold, timeout_s)
+        error = e
     candidate = normalize_answer(pred, gold)  # only when the answer as written was not accepted
-    return candidate is not None and _math_verify(candidate, gold, timeout_s)
+    if candidate is not None:
+        try:
+            if _math_verify(candidate, gold, timeout_s):
+                return True
+            error = None  # the normalised form got a verdict
+        except Exception as e:
+            if "Timeout" in type(e).__name__:
+                raise
+            error = error or e
+    relational = relational_verdict(pred, gold)
+    if relational is not None:  # relations, times, ratios: a verdict even where math-verify raises
+        return relational
+    if error is not None:
+        raise error
+    return False
+
+
+_MATH_VERIFY_CACHES = ("parse_latex_cached", "parse_expr_cached", "extract_latex")
+
+
+def clean_state() -> None:
+    """Forget everything an earlier grading left behind: sympy's caches, math-verify's own parse
+    caches (``math_verify.parser``'s ``lru_cache``s, which hand back sympy objects built in an
+    earlier state) and ours. A few degenerate answers (``4 \\cdot 0/0``) otherwise get a verdict
+    that depends on what the worker graded before. sympy's random number generators (``equals``
+    tests expressions at random points) are reseeded too."""
+    import random
+
+    import sympy.core.random as sympy_random
+    from math_verify import parser
+    from sympy.core.cache import clear_cache
+
+    clear_cache()
+    sympy_random.seed(0)
+    random.seed(0)
+    assumptions_rng = getattr(sympy_random, "_assumptions_rng", None)
+    if assumptions_rng is not None:
+        assumptions_rng.seed(0)
+    for name in _MATH_VERIFY_CACHES:
+        fn = getattr(parser, name, None)
+        if fn is not None and hasattr(fn, "cache_clear"):
+            fn.cache_clear()
+    _parse.cache_clear()
 
 
 @functools.lru_cache(maxsize=8192)

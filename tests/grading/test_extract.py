@@ -1,3 +1,5 @@
+import pytest
+
 from osmckp_env.grading.extract import find_boxed, is_skip, last_boxed
 
 
@@ -34,3 +36,40 @@ def test_is_skip_variants():
         assert is_skip(s), s
     for s in ["0", "NaN", None, "A"]:
         assert not is_skip(s), s
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("so \\boxed{1}, \\boxed{-2}", "1, -2"),
+        ("\\boxed{1} and \\boxed{-2}.", "1, -2"),
+        ("$\\boxed{3}$, $\\boxed{5}$, $\\boxed{7}$", "3, 5, 7"),
+        ("\\boxed{3}\\quad\\boxed{5}\\quad\\boxed{7}\n", "3, 5, 7"),
+        ("\\(\\boxed{1}\\), \\(\\boxed{2}\\)", "1, 2"),
+        # near misses: a draft box, reasoning, then one final box: the final box alone
+        ("first \\boxed{3}, then checking again we get \\boxed{5}", "5"),
+        ("draft \\boxed{1}. Hmm, recheck. \\boxed{-2}", "-2"),
+        ("\\boxed{1}, \\boxed{2} are the roots", "2"),  # text after the boxes: not one answer
+        ("x=\\boxed{1} or x=\\boxed{2}", "2"),
+        ("\\boxed{1} \\boxed{NA}", "NA"),  # a skip is never joined
+        ("\\boxed{42}", "42"),
+        ("no box", None),
+    ],
+)
+def test_final_answer_joins_only_a_final_run_of_boxes(text, expected):
+    from osmckp_env.grading.extract import final_answer
+
+    assert final_answer(text) == expected
+
+
+def test_several_boxes_are_one_answer_in_the_env(grader):
+    from osmckp_env.exam.problems import Problem
+    from osmckp_env.exam.suites import Exam
+    from osmckp_env.grading.record import score_completion
+
+    exam = Exam(0, (Problem("a", "q", "", "1,-2", "medium"), Problem("b", "q", "", "3, 5, 7", "medium")), 512, "medium")
+    text = "### Problem 1\nroots \\boxed{1}, \\boxed{-2}\n### Problem 2\n\\boxed{3}, \\boxed{5}, \\boxed{7}\n"
+    rec = score_completion(exam, text, grader=grader)
+    assert [p["answer"] for p in rec["problems"]] == ["1, -2", "3, 5, 7"] and rec["score"] == 2
+    draft = "### Problem 1\n\\boxed{1}, wait that is wrong, \\boxed{-2}\n### Problem 2\n\\boxed{7}\n"
+    assert score_completion(exam, draft, grader=grader)["score"] == 0

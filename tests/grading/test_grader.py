@@ -184,7 +184,9 @@ def test_replacement_worker_startup_is_not_charged_to_queued_answers(both_cores_
 
 
 def test_each_pair_is_graded_once_and_failures_are_never_cached():
-    with Grader(n_workers=2, timeout_s=1, hard_timeout_s=0.5) as g:
+    # the hard limit leaves an ordinary grade ample time on a loaded 2-core machine; the slow
+    # answer below times out on math-verify's own 1 s limit or, failing that, on the 10 s kill
+    with Grader(n_workers=2, timeout_s=1, hard_timeout_s=10) as g:
         pairs = [("\\frac{1}{2}", "0.5"), (" \\frac{1}{2} ", "0.5"), ("\\sqrt{4}", "2"), ("\\sqrt{9}", "2")] * 5
         res = g.grade_many(pairs)
         assert [r.correct for r in res] == [True, True, True, False] * 5
@@ -204,3 +206,70 @@ def test_each_pair_is_graded_once_and_failures_are_never_cached():
             False,
         ]
         assert g.stats["plain_numbers"] == 4 and g.stats["graded"] == 3
+
+
+DEGENERATE = ["4 0/0", "0/0", "\\frac{0}{0}", "1/0", "\\infty - \\infty", "0^0", "zoo", "x/0", "4 \\cdot 0/0"]
+
+
+def _verdicts_in_fresh_process(pairs, hash_seed):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json,sys\n"
+        "from osmckp_env.grading.grader import Grader\n"
+        "pairs=[tuple(p) for p in json.loads(sys.stdin.read())]\n"
+        "with Grader(n_workers=2, cache_size=0) as g:\n"
+        "    print(json.dumps([[r.correct, r.status] for r in g.grade_many(pairs)]))\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(pairs), capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_verdicts_do_not_depend_on_order_or_hash_seed():
+    import random
+
+    from osmckp_env.grading.grader import GRADER_HASH_SEED  # noqa: F401 - the workers' fixed seed
+
+    golds = ["4", "0", "\\frac{1}{2}", "x \\neq 5", "12:00", "1,-2", "\\infty"]
+    pairs = [(p, g) for p in DEGENERATE + ["\\frac{2}{4}", "1, -2", "x \\ne 5", "12:00"] for g in golds]
+    forward = _verdicts_in_fresh_process(pairs, 1)
+    order = list(range(len(pairs)))
+    random.Random(0).shuffle(order)
+    shuffled = _verdicts_in_fresh_process([pairs[i] for i in order], 2)
+    back = [None] * len(pairs)
+    for j, i in enumerate(order):
+        back[i] = shuffled[j]
+    assert back == forward
+    assert forward[pairs.index(("\\frac{2}{4}", "\\frac{1}{2}"))] == [True, "ok"]
+
+
+@pytest.mark.parametrize(
+    "pred,gold,expected",
+    [
+        ("x \\neq 5", "x \\neq 5", True),
+        ("x\\ne 5", "x \\neq 5", True),
+        ("y \\neq 5", "x \\neq 5", False),  # math-verify raised KeyError here
+        ("x \\neq 4", "x \\neq 5", False),
+        ("12:00", "12:00", True),
+        ("12:30", "12:00", False),  # math-verify raised ValueError for any other answer
+        ("1:00", "12:00", False),
+        ("noon", "12:00", False),
+        ("4:30 PM", "\\text{4:30 p.m.}", True),
+        ("4:31 PM", "\\text{4:30 p.m.}", False),
+        ("3:4", "3:4", True),
+        ("3:5", "3:4", False),
+        ("x \\leq 3", "x \\le 3", True),
+        ("x < 3", "x \\le 3", False),
+        ("-80 \\le g(x) \\le 82", "-80\\leq g(x)\\leq 82", True),
+        ("-80 \\le g(x) \\le 81", "-80\\leq g(x)\\leq 82", False),
+    ],
+)
+def test_relations_times_and_ratios_get_a_verdict_not_an_error(grader, pred, gold, expected):
+    r = grader.grade(pred, gold)
+    assert (r.status, r.correct) == ("ok", expected)

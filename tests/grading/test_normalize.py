@@ -220,7 +220,42 @@ GSM8K = [(form.format(n), n, T) for n in GSM8K_GOLDS for form in GSM8K_FORMS] + 
     (form.format(str(int(n) + 1)), n, F) for n in GSM8K_GOLDS for form in GSM8K_FORMS
 ]
 
-CORPUS = PERCENT + UNITS + CURRENCY + THOUSANDS + DECIMALS + DEGREES + VARIABLES + CHOICES + PLAIN + GSM8K
+# Trust round 2: a full stop inside the box for any answer, plain-text mixed numbers where the gold
+# is one, double inequalities for interval golds; each with near misses
+FULL_STOP = [
+    ("(1,2).", "(1,2)", T),
+    ("(1,3).", "(1,2)", F),
+    ("\\sqrt{2}.", "\\sqrt{2}", T),
+    ("\\sqrt{3}.", "\\sqrt{2}", F),
+    ("5 \\text{ cm}.", "5", T),
+    ("6 \\text{ cm}.", "5", F),
+    ("\\frac{\\pi}{4}.", "\\frac{\\pi}{4}", T),
+    ("\\text{Evelyn}.", "\\text{Evelyn}", T),
+    ("x^2+1.", "1+x^2", T),
+]
+MIXED = [
+    ("137 1/2", "137 \\frac{1}{2}", T),
+    ("137 1/3", "137 \\frac{1}{2}", F),
+    ("136 1/2", "137 \\frac{1}{2}", F),
+    ("1 1/2", "1\\frac{1}{2}", T),
+    ("2 1/2", "1\\frac{1}{2}", F),  # math-verify alone reads "2 1/2" as 3/2
+    ("1 1/2", "\\frac{3}{2}", F),  # a mixed number only where the gold is one
+    ("2 1/2", "\\frac{3}{2}", F),
+]
+INTERVALS = [
+    ("-2 \\le x \\le 7", "[-2,7]", T),
+    ("-2 \\leq x \\leq 7", "\\left[-2,7\\right]", T),
+    ("-2 < x \\le 7", "[-2,7]", F),
+    ("-2 < x \\le 7", "(-2,7]", T),
+    ("-2 \\le x < 7", "[-2,7)", T),
+    ("-2 < x < 7", "(-2, 7)", T),
+    ("-2 \\le x \\le 8", "[-2,7]", F),
+    ("\\frac{3}{5} < x \\le \\frac{8}{3}", "\\left(\\frac{3}{5},\\frac{8}{3}\\right]", T),
+    ("\\frac{3}{5} \\le x \\le \\frac{8}{3}", "\\left(\\frac{3}{5},\\frac{8}{3}\\right]", F),
+]
+TRUST2 = FULL_STOP + MIXED + INTERVALS
+
+CORPUS = TRUST2 + PERCENT + UNITS + CURRENCY + THOUSANDS + DECIMALS + DEGREES + VARIABLES + CHOICES + PLAIN + GSM8K
 
 
 def test_corpus_is_large_and_balanced():

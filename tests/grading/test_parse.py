@@ -103,3 +103,14 @@ def test_rejects_bad_input():
         parse_completion("x", 0)
     with pytest.raises(TypeError):
         parse_completion(b"x", 1)
+
+
+def test_the_first_level_tag_of_a_problem_wins_over_a_repeated_header():
+    text = (
+        "### Problem 1\n<predicted_level>Level-0</predicted_level>\nstart\n"
+        "### Problem 2\n<predicted_level>Level-2</predicted_level>\n\\boxed{5}\n"
+        "### Problem 1\n<predicted_level>Level-1</predicted_level>\n\\boxed{4}\n"
+    )
+    p = parse_completion(text, 2)
+    assert [x.predicted_level for x in p] == [0, 2]
+    assert p[0].answer == "4"  # its last complete box wins
