@@ -42,3 +42,18 @@ def test_weighted_greedy_feasible_and_bounded(items, budget):
     )
     assert sum(values[i] for i in chosen) <= best + 1e-9
     assert abs(best_subset(costs, budget, values)[0] - best) < 1e-9
+
+
+def test_greedy_skips_an_item_that_does_not_fit_and_tries_the_next():
+    from osmckp_env.exam.knapsack import greedy_knapsack
+
+    # by value/cost: A (0.025), B (0.02) no longer fits after A, C (0.01) still does
+    assert greedy_knapsack([400, 300, 100], 500, values=[10, 6, 1]) == [0, 2]
+
+
+def test_greedy_breaks_value_per_cost_ties_toward_the_cheaper_item():
+    from osmckp_env.exam.knapsack import greedy_knapsack
+
+    # equal value per token: the cheaper first (100), then the costlier (200) no longer fits
+    assert greedy_knapsack([200, 100], 200, values=[2.0, 1.0]) == [1]
+    assert greedy_knapsack([100, 200], 200, values=[1.0, 2.0]) == [0]

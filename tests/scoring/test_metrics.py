@@ -81,3 +81,33 @@ def test_grader_failures_counted():
 def test_summarize_with_easy():
     s = M.summarize([rec([True, False, False])], [rec([True, True, False])])
     assert s["score"] == 1.0 and s["score_easy"] == 2.0 and s["regret"] == 0.5
+
+
+def test_regret_interval_is_paired_on_correlated_data():
+    """Given and easy order are the same exams: Regret's interval resamples them together. On
+    correlated scores (an exam's easy-order score moves with its given-order score) the paired
+    interval is far narrower than an unpaired one computed here independently."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 300
+    skill = rng.integers(0, 4, n)  # how many of the 3 problems this exam's model gets: 0..3
+    easy_scores = np.minimum(skill, 3)
+    given_scores = np.maximum(easy_scores - (rng.random(n) < 0.1), 0)  # a small, correlated loss
+
+    def exam(i, k, order):
+        r = rec([j < k for j in range(3)])
+        return {**r, "exam_index": i, "order": order, "rarl_reward": 0}
+
+    given = [exam(i, int(k), "medium") for i, k in enumerate(given_scores)]
+    easy = [exam(i, int(k), "easy") for i, k in enumerate(easy_scores)]
+    iv = M.intervals(given, easy)["regret"]
+    paired_width = iv["ci"][1] - iv["ci"][0]
+    # unpaired: given and easy resampled independently
+    idx_a = rng.integers(0, n, (2000, n))
+    idx_b = rng.integers(0, n, (2000, n))
+    reps = (easy_scores[idx_b].mean(1) - given_scores[idx_a].mean(1)) / easy_scores[idx_b].mean(1)
+    lo, hi = np.percentile(reps, [2.5, 97.5])
+    assert paired_width < 0.5 * (hi - lo)
+    point = (easy_scores.mean() - given_scores.mean()) / easy_scores.mean()
+    assert iv["ci"][0] <= point <= iv["ci"][1]

@@ -41,3 +41,23 @@ def test_known_answer_skip_the_impossible():
     impossible = Atoms(np.array([500]), np.array([1.0]), np.array([1.0]))
     v, pi, _ = solve_exam([impossible, easy, easy], 100, BINS)
     assert v == 2.0 and pi[0, 100] == 0
+
+
+def test_rarl_on_a_length_exactly_at_a_level_edge():
+    """256 tokens is Level-1 (LevelBins.level_of): a cap-256 action claims Level-0 and earns nothing
+    on an atom of exactly 256 tokens, one token less and it earns its accuracy."""
+    import numpy as np
+
+    from osmckp_env.exam.levels import LevelBins
+    from osmckp_env.sim.oracle import evaluate_table
+    from osmckp_env.sim.profiles import Atoms
+
+    assert LevelBins().level_of(256) == 1 and LevelBins().level_of(255) == 0
+    cap_256 = np.ones((1, 1025), dtype=np.int64)  # always action 1: cap at the first edge
+    for length, expected in ((256, 0.0), (255, 1.0), (512, 0.0)):
+        atoms = [Atoms(np.array([length]), np.array([1.0]), np.array([1.0]))]
+        assert evaluate_table(atoms, 1024, cap_256, reward="rarl") == expected
+    cap_512 = np.full((1, 1025), 2, dtype=np.int64)  # claims Level-1: [256, 512)
+    for length, expected in ((256, 1.0), (511, 1.0), (512, 0.0)):
+        atoms = [Atoms(np.array([length]), np.array([1.0]), np.array([1.0]))]
+        assert evaluate_table(atoms, 1024, cap_512, reward="rarl") == expected
