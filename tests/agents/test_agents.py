@@ -20,7 +20,12 @@ def test_every_agent_end_to_end_on_tiny_model(kind, tiny_checkpoint, grader):
     for o, e in zip(outs, EXAMS):
         assert sum(c["n_tokens"] for c in o.calls if c["purpose"] == "solve") <= e.budget
     recs = score_completions(EXAMS, [o.text for o in outs], counter=backend.counter, grader=grader)
-    assert all(0 <= r["score"] <= 3 for r in recs)
+    for r, o, e in zip(recs, outs, EXAMS):
+        # the env's count is the tokenizer's own count of the text, cut at the budget
+        assert r["completion_tokens"] == min(
+            len(backend.tokenizer(o.text, add_special_tokens=False)["input_ids"]), e.budget
+        )
+        assert r["score"] == sum(p["correct"] for p in r["problems"]) and len(r["problems"]) == e.n_problems
 
 
 @pytest.mark.parametrize("kind", sorted(AGENTS))

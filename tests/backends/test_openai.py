@@ -37,7 +37,7 @@ def test_fails_then_recovers(fault):
 def test_gives_up_with_error_recorded():
     with FakeOpenAIServer(faults=[500] * 10) as srv:
         out = _backend(srv, max_retries=1).generate(MSG, max_tokens=5, sampling=Sampling())
-    assert out[0].finish_reason == "error" and "500" in out[0].error or "Internal" in out[0].error
+    assert out[0].finish_reason == "error" and ("500" in out[0].error or "Internal" in out[0].error)
 
 
 def test_stall_times_out_then_retries():

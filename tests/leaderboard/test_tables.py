@@ -4,7 +4,23 @@ from osmckp_env.runner.run import run_suite
 from osmckp_env.runner.spec import AgentSpec
 
 
-def test_leaderboard_from_recorded_results(tmp_path, grader):
+def _capture_figures(monkeypatch):
+    """Every figure the leaderboard saves, by file name, to test what it shows (not its file size)."""
+    from osmckp_env.leaderboard import plots
+
+    figures = {}
+    save = plots._save
+
+    def capture(fig, out, name):
+        figures[name] = fig
+        return save(fig, out, name)
+
+    monkeypatch.setattr(plots, "_save", capture)
+    return figures
+
+
+def test_leaderboard_from_recorded_results(tmp_path, grader, monkeypatch):
+    figures = _capture_figures(monkeypatch)
     for name, reply, agent in (("gold", "gold", "mft"), ("skipper", "skip-all", "direct")):
         spec = AgentSpec(
             name=name,
@@ -39,6 +55,27 @@ def test_leaderboard_from_recorded_results(tmp_path, grader):
         "level_confusion.png",
     ):
         assert (tmp_path / "lb" / f).stat().st_size > 0
+    # what the plots show: one panel per setting and metric, one bar per entry with its value
+    bars = figures["score_regret.png"].axes
+    assert sorted(ax.get_title() for ax in bars) == sorted(
+        f"{s}: {m} (95% CI)" for s in ("medium-512", "hard-1024") for m in ("Score", "Regret")
+    )
+    score_ax = next(ax for ax in bars if ax.get_title() == "medium-512: Score (95% CI)")
+    assert [t.get_text() for t in score_ax.get_xticklabels()] == ["gold", "skipper"]
+    assert [round(p.get_height(), 3) for p in score_ax.patches] == [3.0, 0.0]
+    assert [t.get_text() for t in score_ax.texts] == ["3.000", "0.000"]  # a zero is labelled, not hidden
+    (pos,) = figures["position_accuracy.png"].axes
+    assert (pos.get_xlabel(), pos.get_ylabel(), pos.get_title()) == (
+        "position in exam",
+        "accuracy",
+        "Per-position accuracy",
+    )
+    assert len(pos.lines) == 4  # two entries x two settings
+    gold_line = next(line for line in pos.lines if line.get_label() == "gold — medium-512")
+    assert list(gold_line.get_ydata()) == [1.0, 1.0, 1.0] and list(gold_line.get_xdata()) == [1, 2, 3]
+    toks = figures["token_lengths.png"].axes
+    assert [ax.get_title() for ax in toks] == [f"tokens per problem: {t}" for t in ("easy", "medium", "hard")]
+    assert all(ax.get_xlabel() == "tokens" and ax.get_ylabel() == "problems" for ax in toks)
 
 
 def test_trial_runs_are_listed_apart_rows_link_their_results_and_plots_follow_the_table(tmp_path):

@@ -200,7 +200,12 @@ def test_transformers_spec_through_the_runner(tmp_path, tiny_checkpoint, grader)
     res = run_suite(spec, get_suite("easy-512", n_exams=2), tmp_path, grader=grader, progress=False)
     assert res["tokenizer"] == str(tiny_checkpoint) and res["metrics"]["n_exams"] == 2
     records, _ = read_records(tmp_path / "records.jsonl")
-    assert all(r["completion_tokens"] <= 512 for r in records)
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    for r in records:  # counted by the model's own tokenizer, independently of the env's counter
+        n = len(tok(r["completion"], add_special_tokens=False)["input_ids"])
+        assert r["completion_tokens"] == min(n, 512) and r["truncated"] == (n > 512)
     assert validate_results(tmp_path / "results.json", grader=grader) == []
 
 

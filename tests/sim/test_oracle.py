@@ -30,10 +30,48 @@ def test_oracle_beats_every_constant_policy(atoms, budget, action):
     assert evaluate_table(atoms, budget, table, BINS) <= best + 1e-9
 
 
+def _evaluate_by_recursion(atoms, budget, action, reward="score"):
+    """A constant policy's exact expected reward by plain recursion over outcomes: an evaluator
+    that shares nothing with the DP (its reference for the tests below)."""
+    from osmckp_env.sim.oracle import action_caps, claimed_level
+
+    caps = action_caps(BINS)
+
+    def value(k, b):
+        if k == len(atoms) or b <= 0 or action == 0:
+            return 0.0 if k == len(atoms) or b <= 0 else value(k + 1, b)
+        c = b if caps[action] is None else min(caps[action], b)
+        total = 0.0
+        for L, p, w in zip(atoms[k].lengths, atoms[k].p_correct, atoms[k].weights):
+            t = int(L) if L <= c else c
+            g = float(p) if L <= c else 0.0
+            if reward == "rarl" and BINS.level_of(t) != claimed_level(action, BINS):
+                g = 0.0
+            total += w * (g + value(k + 1, b - t))
+        return total
+
+    return value(0, budget)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(atoms_st, min_size=1, max_size=3),
+    st.integers(1, 160),
+    st.integers(0, 3),
+    st.sampled_from(["score", "rarl"]),
+)
+def test_policy_evaluation_equals_an_independent_recursion(atoms, budget, action, reward):
+    table = np.full((len(atoms), budget + 1), action)
+    assert evaluate_table(atoms, budget, table, BINS, reward) == pytest.approx(
+        _evaluate_by_recursion(atoms, budget, action, reward)
+    )
+
+
 def test_optimal_table_evaluates_to_its_value():
     a = [Atoms(np.array([30, 80]), np.array([0.9, 0.5]), np.array([0.5, 0.5]))] * 3
     v, pi, _ = solve_exam(a, 120, BINS)
     assert evaluate_table(a, 120, pi, BINS) == pytest.approx(v)
+    assert v == pytest.approx(brute_force(a, 120, BINS))  # the value itself, from the independent reference
 
 
 def test_known_answer_skip_the_impossible():

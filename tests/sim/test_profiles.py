@@ -109,4 +109,7 @@ def test_calibrate_cli_from_a_real_run(tmp_path, grader):
     env = SimEnv("medium-512", profile=str(tmp_path / "p.json"))
     env.reset(seed=0)
     _, r, *_ = env.step(env.action_space.n - 1)
-    assert r in (0.0, 1.0)
+    # the calibrated profile is the one in use: the gold script is always right in a few tokens,
+    # where the bundled synthetic profile is often wrong
+    assert env.profile.name == prof.name and not env.profile.synthetic
+    assert r == 1.0
