@@ -129,6 +129,23 @@ class Exam:
         }
 
     @classmethod
+    def from_columns(
+        cls, problem_ids, answers, tiers, budget, order: str = "medium", index: int = 0, problems=None
+    ) -> Exam:
+        """The one inverse of ``Suite.to_dataset``: an exam from one row's columns (``problems``,
+        the statements, may be left out where only grading is needed)."""
+        ids, golds, ts = list(problem_ids), list(answers), list(tiers)
+        if not (len(ids) == len(golds) == len(ts)):
+            raise ValueError(f"exam columns disagree: {len(ids)} problem_ids, {len(golds)} answers, {len(ts)} tiers")
+        texts = list(problems) if problems is not None else [""] * len(ids)
+        return cls(
+            int(index),
+            tuple(Problem(pid, pid.split("-")[0], t, g, tier) for pid, t, g, tier in zip(ids, texts, golds, ts)),
+            int(budget),
+            str(order or "medium"),
+        )
+
+    @classmethod
     def from_dict(cls, d: dict) -> Exam:
         try:
             return cls(
@@ -240,13 +257,18 @@ class Suite:
     @classmethod
     def from_dataset(cls, ds, name: str, config: SuiteConfig | None = None) -> Suite:
         """Rebuild a suite from ``to_dataset()`` output (MATH levels are not carried)."""
-        exams = []
-        for row in ds:
-            probs = tuple(
-                Problem(pid, pid.split("-")[0], text, ans, tier)
-                for pid, text, ans, tier in zip(row["problem_ids"], row["problems"], row["answers"], row["tiers"])
+        exams = [
+            Exam.from_columns(
+                row["problem_ids"],
+                row["answers"],
+                row["tiers"],
+                row["budget"],
+                row["order"],
+                row["exam_index"],
+                row["problems"],
             )
-            exams.append(Exam(int(row["exam_index"]), probs, int(row["budget"]), str(row["order"])))
+            for row in ds
+        ]
         cfg = config or SuiteConfig(
             order=exams[0].order, budget=exams[0].budget, n_exams=len(exams), n_problems=exams[0].n_problems
         )

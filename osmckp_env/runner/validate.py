@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 
 from osmckp_env.exam.levels import LevelBins
-from osmckp_env.exam.problems import Problem
 from osmckp_env.exam.suites import SUITE_VERSION, Exam, SuiteConfig, build_suite
 from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, default_counter
 from osmckp_env.grading import Grader, default_grader
@@ -92,11 +91,13 @@ def _regrade(records: list[dict], res: dict, grader: Grader) -> list[str]:
     markers = spec.get("think_markers", THINK_MARKERS) if "think_markers" in spec else None
     if res.get("tokenizer") == DEFAULT_TOKENIZER:
         exams = [
-            Exam(
-                r["exam_index"],
-                tuple(Problem(p["id"], "", "", p["gold"], p["tier"]) for p in r["problems"]),
+            Exam.from_columns(
+                [p["id"] for p in r["problems"]],
+                [p["gold"] for p in r["problems"]],
+                [p["tier"] for p in r["problems"]],
                 r["budget"],
                 r["order"],
+                r["exam_index"],
             )
             for r in records
         ]

@@ -3,19 +3,19 @@
 ``reward_table(record, reference)`` gives each kind the envs can pay (``score``, ``rarl``,
 ``regret`` = score minus the exam's reference score) and the
 zero-weight terms RL logs (``skip_rate``, ``tokens``, ``level_accuracy``). ``OSMCKP-v0(reward=...)``,
-the sequential env, the TRL reward functions for RARL (``make_exam_reward`` and the trainer's
-batch scorer) all read it. TRL-shaped functions are ``fn(prompts, completions, **columns) ->
-list[float]``, with the columns of ``Suite.to_dataset()`` (``problem_ids``, ``problems``,
-``answers``, ``tiers``, ``budget``, ``order``).
+the sequential env, and the one reward object for training, ``ExamReward`` (TRL, RARL's trainer
+with its logging views, verl's ``compute_score``), all read it. TRL-shaped functions are
+``fn(prompts, completions, **columns) -> list[float]``, with the columns of ``Suite.to_dataset()``
+(``problem_ids``, ``problems``, ``answers``, ``tiers``, ``budget``, ``order``).
 """
 
 from __future__ import annotations
 
 from osmckp_env.exam.levels import LevelBins
-from osmckp_env.exam.problems import Problem
 from osmckp_env.exam.suites import Exam
 from osmckp_env.exam.tokenization import TokenCounter
 from osmckp_env.grading import Grader
+from osmckp_env.grading.parse import THINK_MARKERS
 from osmckp_env.grading.record import score_completions
 
 REWARD_KINDS = ("score", "rarl", "regret")  # what an env can pay
@@ -109,6 +109,9 @@ def regret_reference(ref) -> RegretReference:
     return ref if isinstance(ref, RegretReference) else RegretReference.from_results(ref)
 
 
+_load_reference = regret_reference  # for code where a parameter is named regret_reference
+
+
 def completion_text(completion) -> str:
     """Text of a completion given as a str or as chat messages (TRL conversational format)."""
     if isinstance(completion, str):
@@ -121,13 +124,123 @@ def completion_text(completion) -> str:
 
 
 def exams_from_columns(problem_ids, answers, tiers, budget, problems=None, order=None) -> list[Exam]:
-    """Rebuild the exams of a batch from dataset columns."""
-    out = []
-    for i, (ids, golds, ts) in enumerate(zip(problem_ids, answers, tiers, strict=True)):
-        texts = problems[i] if problems is not None else [""] * len(ids)
-        probs = tuple(Problem(pid, pid.split("-")[0], t, g, tier) for pid, t, g, tier in zip(ids, texts, golds, ts))
-        out.append(Exam(i, probs, int(budget[i]), order[i] if order is not None else "medium"))
-    return out
+    """Rebuild the exams of a batch from dataset columns (``Exam.from_columns`` row by row)."""
+    return [
+        Exam.from_columns(
+            ids,
+            golds,
+            ts,
+            budget[i],
+            order[i] if order is not None else "medium",
+            i,
+            None if problems is None else problems[i],
+        )
+        for i, (ids, golds, ts) in enumerate(zip(problem_ids, answers, tiers, strict=True))
+    ]
+
+
+class ExamReward:
+    """The one reward object for TRL, verl and the envs: ``reward(prompts, completions, **columns)
+    -> list[float]`` with the columns ``Suite.to_dataset()`` writes (``problem_ids``, ``answers``,
+    ``tiers``, ``budget``, optionally ``order`` and ``problems``).
+
+    A batch is scored once (the one record builder, the one reward table) and remembered under its
+    *content* (completions and exam columns), never its object identity, so ``metric(name)`` views
+    that TRL calls on the same batch share one scoring, and a new batch is never served an old
+    one's rewards. Picklable (TRL's multi-process reward paths, verl's Ray workers): the grader
+    and the cached batch stay behind and are made afresh where it is unpickled.
+
+    Example:
+        >>> reward = ExamReward("score")
+        >>> reward(prompts=[""], completions=["### Problem 1\\n\\\\boxed{4}"], problem_ids=[["x"]],
+        ...        answers=[["4"]], tiers=[["easy"]], budget=[64])
+        [1.0]
+    """
+
+    def __init__(
+        self,
+        kind: str = "rarl",
+        *,
+        counter: TokenCounter | None = None,
+        bins: LevelBins | None = None,
+        regret_reference=None,
+        grader: Grader | None = None,
+        think_markers=THINK_MARKERS,
+    ) -> None:
+        if kind not in REWARD_KINDS + LOG_TERMS:
+            raise ValueError(f"reward kind must be one of {REWARD_KINDS + LOG_TERMS}, got {kind!r}")
+        self.kind = kind
+        self.counter = counter
+        self.bins = bins or LevelBins()
+        # a reference given with another kind still serves the regret view (``metric("regret")``)
+        self.reference = (
+            regret_reference_of(kind, regret_reference)
+            if regret_reference is None or kind == "regret"
+            else _load_reference(regret_reference)
+        )
+        self.grader = grader
+        self.think_markers = think_markers
+        self.__name__ = f"osmckp_{kind}_reward"
+        self._key = None
+        self._records: list = []
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.update(grader=None, _key=None, _records=[])
+        return state
+
+    def records(self, completions, *, problem_ids, answers, tiers, budget, order=None, problems=None, **_) -> list:
+        """The exam records of a batch, scored once per distinct batch content."""
+        texts = [completion_text(c) for c in completions]
+        key = (
+            tuple(texts),
+            tuple(tuple(x) for x in problem_ids),
+            tuple(tuple(x) for x in answers),
+            tuple(tuple(x) for x in tiers),
+            tuple(int(b) for b in budget),
+            None if order is None else tuple(order),
+        )
+        if key != self._key:
+            exams = exams_from_columns(problem_ids, answers, tiers, budget, problems, order)
+            self._records = score_completions(
+                exams,
+                texts,
+                counter=self.counter,
+                bins=self.bins,
+                grader=self.grader,
+                think_markers=self.think_markers,
+            )
+            self._key = key
+        return self._records
+
+    def rewards(self, metric: str, completions, **columns) -> list[float | None]:
+        """One reward-table entry per completion of the batch."""
+        return [
+            reward_table(r, reference_score(self.reference, r))[metric] for r in self.records(completions, **columns)
+        ]
+
+    def __call__(self, prompts, completions, **columns) -> list[float | None]:
+        return self.rewards(self.kind, completions, **columns)
+
+    def metric(self, name: str) -> RewardView:
+        """A reward function for another entry of the table that shares this object's batch
+        scoring (TRL's zero-weight logging rewards)."""
+        return RewardView(self, name)
+
+
+class RewardView:
+    """``ExamReward`` read at another reward-table entry (shares its scored batch); picklable."""
+
+    def __init__(self, reward: ExamReward, metric: str) -> None:
+        if metric not in REWARD_KINDS + LOG_TERMS:
+            raise ValueError(f"reward kind must be one of {REWARD_KINDS + LOG_TERMS}, got {metric!r}")
+        if metric == "regret" and reward.reference is None:
+            raise ValueError("the regret entry needs the ExamReward built with regret_reference=...")
+        self.reward, self.metric = reward, metric
+        self.__name__ = metric
+
+    def __call__(self, prompts, completions, **columns) -> list[float | None]:
+        return self.reward.rewards(self.metric, completions, **columns)
 
 
 def make_exam_reward(
@@ -137,28 +250,9 @@ def make_exam_reward(
     bins: LevelBins | None = None,
     grader: Grader | None = None,
     regret_reference=None,
-):
-    """A reward function for ``trl.GRPOTrainer``: one kind of ``reward_table`` per exam (the env's
-    ``score`` or ``rarl`` reward, or a logging term).
-
-    Example:
-        >>> fn = make_exam_reward("score")
-        >>> fn(prompts=[""], completions=["### Problem 1\\n\\\\boxed{4}"], problem_ids=[["x"]],
-        ...    answers=[["4"]], tiers=[["easy"]], budget=[64])
-        [1.0]
-    """
-    if kind not in REWARD_KINDS + LOG_TERMS:
-        raise ValueError(f"reward kind must be one of {REWARD_KINDS + LOG_TERMS}, got {kind!r}")
-    ref = regret_reference_of(kind, regret_reference)
-
-    def reward(prompts, completions, *, problem_ids, answers, tiers, budget, problems=None, order=None, **kwargs):
-        exams = exams_from_columns(problem_ids, answers, tiers, budget, problems, order)
-        texts = [completion_text(c) for c in completions]
-        records = score_completions(exams, texts, counter=counter, bins=bins, grader=grader)
-        return [reward_table(r, reference_score(ref, r))[kind] for r in records]
-
-    reward.__name__ = f"osmckp_{kind}_reward"
-    return reward
+) -> ExamReward:
+    """A reward function for ``trl.GRPOTrainer``: ``ExamReward(kind, ...)`` (kept for existing code)."""
+    return ExamReward(kind, counter=counter, bins=bins, grader=grader, regret_reference=regret_reference)
 
 
 def regret_reference_of(kind: str, ref) -> RegretReference | None:

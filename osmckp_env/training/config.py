@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from osmckp_env.exam.levels import LevelBins
+
 
 def _load(cls, path: str | Path | None, overrides: dict):
     d = {}
@@ -151,14 +153,16 @@ class RARLConfig(_Base):
     """RARL: TRL ``GRPOTrainer`` with Dr. GRPO on simulated exams.
 
     ``budget`` is the exam budget and the hard cut (``max_completion_length``); exams are drawn
-    from the training pools in ``orders``. The reward is the env's ``rarl`` reward (or ``score``,
-    or ``regret`` = score minus the exam's easy-order score in ``regret_reference``).
+    from the training pools in ``orders``. ``level_edges``: the level bins of the RARL prompts and
+    of the reward (an MFT checkpoint trained on other bins is refused). The reward is the env's
+    ``rarl`` reward (or ``score``, or ``regret`` = score minus the exam's easy-order score in ``regret_reference``).
     """
 
     model: str = ""
     output_dir: str = "runs/rarl"
     budget: int = 1024
     orders: tuple[str, ...] = ("medium", "hard")
+    level_edges: tuple[int, ...] = (256, 512)
     n_exams: int = 2000
     num_generations: int = 8
     per_device_train_batch_size: int = 8
@@ -189,6 +193,8 @@ class RARLConfig(_Base):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "orders", tuple(self.orders))
+        object.__setattr__(self, "level_edges", tuple(self.level_edges))
+        LevelBins(edges=self.level_edges)
         if not self.model:
             raise ValueError("RARLConfig.model is required (an MFT checkpoint path or hub id)")
         if self.budget <= 0:

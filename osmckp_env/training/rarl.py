@@ -7,16 +7,7 @@ import logging
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.suites import SuiteConfig, build_suite
 from osmckp_env.grading import Grader, default_grader
-from osmckp_env.grading.record import score_completions
-from osmckp_env.scoring.rewards import (
-    LOG_TERMS,
-    REWARD_KINDS,
-    completion_text,
-    exams_from_columns,
-    reference_score,
-    regret_reference_of,
-    reward_table,
-)
+from osmckp_env.scoring.rewards import LOG_TERMS, REWARD_KINDS, ExamReward
 from osmckp_env.training.config import RARLConfig
 from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config, train_and_save
 
@@ -34,14 +25,17 @@ def rarl_dataset(cfg: RARLConfig):
     for k, order in enumerate(cfg.orders):
         suite = build_suite(SuiteConfig(order=order, budget=cfg.budget, n_exams=per, split="train", seed=cfg.seed + k))
         ds = suite.to_dataset()
-        ds = ds.map(lambda row, s=suite: {"prompt": exam_messages(s[row["exam_index"]], with_levels=True)})
+        bins = LevelBins(edges=cfg.level_edges)
+        ds = ds.map(
+            lambda row, s=suite, b=bins: {"prompt": exam_messages(s[row["exam_index"]], with_levels=True, bins=b)}
+        )
         parts.append(ds)
     return datasets.concatenate_datasets(parts).shuffle(seed=cfg.seed)
 
 
 class ExamRewards:
-    """Scores each GRPO batch once (graded in the process pool) and serves several TRL reward
-    functions from it: the training reward plus zero-weight ones that TRL logs per step."""
+    """RARL's TRL reward functions: the training reward plus zero-weight ones that TRL logs per
+    step, all views of one ``ExamReward`` (so a batch is scored once, keyed on its content)."""
 
     METRICS = (*REWARD_KINDS, *LOG_TERMS)
 
@@ -61,39 +55,43 @@ class ExamRewards:
             raise ValueError("ExamRewards needs the policy's tokenizer or a counter")
         self.counter = counter or HFTokenCounter(tokenizer, getattr(tokenizer, "name_or_path", "") or "policy")
         self.bins = bins or LevelBins()
-        self.grader = grader or default_grader()
-        self.reference = None if regret_reference is None else regret_reference_of("regret", regret_reference)
-        self._key = None
-        self._records: list[dict] = []
-
-    def _score(self, completions, problem_ids, answers, tiers, budget, order=None, **_):
-        # keyed on the batch's content, never on object identity: CPython reuses a freed list's id
-        # at once, so an id key served the previous step's rewards to a new batch of equal length
-        texts = [completion_text(c) for c in completions]
-        key = (
-            tuple(texts),
-            tuple(tuple(x) for x in problem_ids),
-            tuple(tuple(x) for x in answers),
-            tuple(int(b) for b in budget),
-            None if order is None else tuple(order),
+        self.reward = ExamReward(
+            "score",
+            counter=self.counter,
+            bins=self.bins,
+            grader=grader or default_grader(),
+            regret_reference=regret_reference,
         )
-        if key != self._key:
-            exams = exams_from_columns(problem_ids, answers, tiers, budget, None, order)
-            self._records = score_completions(exams, texts, counter=self.counter, bins=self.bins, grader=self.grader)
-            self._key = key
-        return self._records
+        self.reference = self.reward.reference
+
+    def _score(self, completions, **columns):
+        return self.reward.records(completions, **columns)
 
     def function(self, metric: str):
-        def fn(prompts, completions, **kw):
-            return [reward_table(r, reference_score(self.reference, r))[metric] for r in self._score(completions, **kw)]
-
-        fn.__name__ = metric
-        return fn
+        return self.reward.metric(metric)
 
     def functions(self, train_on: str = "rarl"):
         metrics = [m for m in self.METRICS if m != "regret" or self.reference is not None]
         names = [train_on] + [m for m in metrics if m != train_on]
         return [self.function(m) for m in names], [1.0] + [0.0] * (len(names) - 1)
+
+
+def check_checkpoint_bins(model: str, level_edges) -> None:
+    """Refuse RARL with bins other than the ones the MFT checkpoint learned (its ``osmckp_train.json``
+    records them): its level tags would be rewarded against the wrong bins, silently."""
+    import json
+    from pathlib import Path
+
+    meta = Path(str(model)) / "osmckp_train.json"
+    if not meta.is_file():
+        return
+    learned = json.loads(meta.read_text(encoding="utf-8")).get("level_edges")
+    if learned is not None and tuple(learned) != tuple(level_edges):
+        raise ValueError(
+            f"the MFT checkpoint {model} was trained on level bins {list(learned)} (its osmckp_train.json), "
+            f"but RARL is configured with level_edges {list(level_edges)}; set level_edges: {list(learned)} "
+            "(or retrain MFT on the new bins)"
+        )
 
 
 ZERO_STD_HINT = (
@@ -214,9 +212,12 @@ def train_rarl(
     _require()
     from trl import GRPOTrainer
 
+    check_checkpoint_bins(cfg.model, cfg.level_edges)
     ds = dataset if dataset is not None else rarl_dataset(cfg)
     model, tok = load_model_and_tokenizer(cfg.model, cfg.bf16)
-    rewards = ExamRewards(tok, grader=grader, regret_reference=cfg.regret_reference)
+    rewards = ExamRewards(
+        tok, bins=LevelBins(edges=cfg.level_edges), grader=grader, regret_reference=cfg.regret_reference
+    )
     funcs, weights = rewards.functions(cfg.reward)
     for fn, w in extra_rewards or []:
         funcs.append(fn)
@@ -233,4 +234,6 @@ def train_rarl(
         callbacks=[*(callbacks or []), watch.callback()],
         rollout_func=rollout_func,
     )
-    return train_and_save(trainer, tok, cfg, "rarl", n_exams=len(ds), warnings=watch.warnings)
+    return train_and_save(
+        trainer, tok, cfg, "rarl", n_exams=len(ds), warnings=watch.warnings, level_edges=list(cfg.level_edges)
+    )

@@ -122,7 +122,18 @@ def train_mft(cfg: SFTRunConfig, *, dataset=None, callbacks=None) -> dict:
     ``cfg.resume`` (``auto`` or a ``checkpoint-N`` folder) continues an interrupted run."""
     trainer, tok, info = build_sft_trainer(cfg, dataset=dataset, callbacks=callbacks)
     fp = getattr(trainer.train_dataset, "_fingerprint", None)
-    return train_and_save(trainer, tok, cfg, "mft", dataset_fingerprint=fp, **info)
+    edges = _dataset_level_edges(cfg.dataset) if dataset is None else None
+    extra = {} if edges is None else {"level_edges": edges}
+    return train_and_save(trainer, tok, cfg, "mft", dataset_fingerprint=fp, **extra, **info)
+
+
+def _dataset_level_edges(dataset: str) -> list[int] | None:
+    """The level bins an MFT dataset was labelled with (its ``stats.json`` beside ``dataset/``)."""
+    stats = Path(dataset).parent / "stats.json"
+    if not stats.is_file():
+        return None
+    edges = json.loads(stats.read_text(encoding="utf-8")).get("config", {}).get("level_edges")
+    return None if edges is None else [int(e) for e in edges]
 
 
 def train_and_save(trainer, tok, cfg, stage: str, **meta_extra) -> dict:

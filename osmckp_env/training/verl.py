@@ -108,9 +108,7 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
     level bins); ``ground_truth`` must hold the same golds. Tokens are counted with the bundled
     Qwen2.5 tokenizer, as the env does by default.
     """
-    from osmckp_env.exam.levels import LevelBins
-    from osmckp_env.grading.record import score_completion
-    from osmckp_env.scoring.rewards import exams_from_columns, reward_table
+    from osmckp_env.scoring.rewards import reference_score, reward_table
 
     if not extra_info or "problem_ids" not in extra_info:
         raise ValueError("osmckp compute_score needs the extra_info written by `osmckp export verl`")
@@ -118,20 +116,18 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
     if ground_truth is not None and json.loads(ground_truth) != golds:
         raise ValueError("osmckp compute_score: ground_truth and extra_info['answers'] disagree")
     kind = kwargs.get("reward") or extra_info.get("reward", "rarl")
-    (exam,) = exams_from_columns(
-        [_plain(extra_info["problem_ids"])],
-        [golds],
-        [_plain(extra_info["tiers"])],
-        [int(extra_info["budget"])],
+    edges = tuple(int(x) for x in _plain(extra_info.get("level_edges", (256, 512))))
+    path = (kwargs.get("regret_reference") or extra_info.get("regret_reference")) if kind == "regret" else None
+    reward = _exam_reward(kind, edges, str(path) if path else None)
+    (record,) = reward.records(
+        [solution_str],
+        problem_ids=[_plain(extra_info["problem_ids"])],
+        answers=[golds],
+        tiers=[_plain(extra_info["tiers"])],
+        budget=[int(extra_info["budget"])],
         order=[extra_info.get("order", "medium")],
     )
-    bins = LevelBins(edges=tuple(int(x) for x in _plain(extra_info.get("level_edges", (256, 512)))))
-    record = score_completion(exam, solution_str, bins=bins)
-    reference = None
-    if kind == "regret":
-        path = kwargs.get("regret_reference") or extra_info.get("regret_reference")
-        reference = _reference(str(path) if path else None).of(record["problem_ids"], record["budget"])
-    table = reward_table(record, reference)
+    table = reward_table(record, reference_score(reward.reference, record))
     levels = [p for p in record["problems"] if p["predicted_level"] is not None and p["actual_level"] is not None]
     return {
         "score": float(table[kind]),
@@ -145,10 +141,13 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
 
 
 @functools.lru_cache(maxsize=8)
-def _reference(path: str | None):
-    from osmckp_env.scoring.rewards import regret_reference
+def _exam_reward(kind: str, edges: tuple[int, ...], reference: str | None):
+    """The ``ExamReward`` for one reward kind, bins and reference (made once per worker process,
+    keyed on these values)."""
+    from osmckp_env.exam.levels import LevelBins
+    from osmckp_env.scoring.rewards import ExamReward
 
-    return regret_reference(path)
+    return ExamReward(kind, bins=LevelBins(edges=edges), regret_reference=reference)
 
 
 def compute_score_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> dict:

@@ -189,3 +189,57 @@ def test_rewards_follow_their_completions_over_fresh_equal_length_lists():
     batch = [right]
     first = rewards._score(batch, **cols)
     assert all(f([""], batch, **cols) is not None for f in fns) and rewards._score(list(batch), **cols) is first
+
+
+def test_every_grpo_step_is_rewarded_for_its_own_completions(tmp_path, tiny_checkpoint, grader):
+    """Several steps whose completions change from step to step (equal-length batches, the case in
+    which an identity-keyed cache served the previous step's rewards): each step's logged rewards
+    are those of its own completions."""
+    by_text = {exam_messages(Exam(0, (p,), 64, "medium"), with_levels=True)[-1]["content"]: p for p in PROBLEMS}
+    step = {"n": 0}
+    correct_per_step = [1, 3, 0, 2]
+
+    def rollout(prompts, trainer):
+        tok = trainer.processing_class
+        k = correct_per_step[step["n"] % len(correct_per_step)]
+        step["n"] += 1
+        prompt_ids, completion_ids = [], []
+        for i, prompt in enumerate(prompts):
+            p = by_text[prompt[-1]["content"]]
+            prompt_ids.append(
+                tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)[
+                    "input_ids"
+                ]
+            )
+            answer = p.answer if i < k else str(int(p.answer) + 1)
+            text = f"### Problem 1\n<predicted_level>Level-0</predicted_level>\n\\boxed{{{answer}}}"
+            completion_ids.append(tok(text, add_special_tokens=False)["input_ids"] + [tok.eos_token_id])
+        return {"prompt_ids": prompt_ids, "completion_ids": completion_ids, "logprobs": None}
+
+    meta = train_rarl(
+        rarl_cfg(tiny_checkpoint, tmp_path / "rl", max_steps=4, reward="score"),
+        dataset=one_problem_exams(1),
+        grader=grader,
+        rollout_func=rollout,
+    )
+    logged = [h["rewards/score/mean"] for h in meta["log_history"] if "rewards/score/mean" in h]
+    assert logged == pytest.approx([k / 4 for k in correct_per_step])
+
+
+def test_the_reward_object_pickles_and_follows_its_completions():
+    import pickle
+
+    from osmckp_env.scoring.rewards import ExamReward
+
+    cols = {"problem_ids": [["a"], ["b"]], "answers": [["4"], ["7"]], "tiers": [["easy"]] * 2, "budget": [64, 64]}
+    reward = pickle.loads(pickle.dumps(ExamReward("score")))
+    tokens = pickle.loads(pickle.dumps(reward.metric("tokens")))
+    for i in range(8):
+        a = "4" if i % 2 else "5"
+        b = "7" if i % 3 else "8"
+        got = reward(["", ""], [f"\\boxed{{{a}}}", f"\\boxed{{{b}}}"], **cols)
+        assert got == [float(a == "4"), float(b == "7")]
+    assert (
+        tokens(["", ""], ["\\boxed{4}", "one two three \\boxed{7}"], **cols)[1]
+        > tokens(["", ""], ["\\boxed{4}", "\\boxed{7}"], **cols)[1]
+    )

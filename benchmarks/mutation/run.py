@@ -1,0 +1,161 @@
+"""Mutation testing of osmckp's pure core with mutmut 3 (outside CI).
+
+    pip install "mutmut==3.8.1" && python benchmarks/mutation/run.py [--max-children N]
+
+Why mutmut: its mutants are switched on by a trampoline in one copied tree, and each mutant runs
+only the tests that cover the mutated function, forked from one warm pytest process, so ~300
+mutants of the core take minutes on 2 cores; cosmic-ray runs a full test command per mutant
+(hours at this suite's start-up cost).
+
+The project is copied (git's tracked files) to a scratch folder, mutmut's config is written
+there (the files it mutates: ``CORE``; the tests it runs: ``TESTS``), ``mutmut run`` runs there,
+and ``benchmarks/mutation/RESULTS.md`` gets the counts and every surviving mutant with the
+reason written in ``SURVIVORS.md`` next to this script (equivalent, or the test that should
+exist), or "unexplained" for a new one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+CORE = [
+    "osmckp_env/grading/parse.py",  # parsing (segments, headers, thinking)
+    "osmckp_env/grading/extract.py",  # extraction (boxes, the final answer, skips)
+    "osmckp_env/exam/tokenization.py",  # the budget cut
+    "osmckp_env/grading/record.py",  # record building
+    "osmckp_env/scoring/metrics.py",  # metrics and intervals
+    "osmckp_env/scoring/stats.py",  # the bootstrap
+    "osmckp_env/scoring/rewards.py",  # the reward table
+    "osmckp_env/exam/levels.py",  # level bins
+    "osmckp_env/sim/oracle.py",  # the oracle
+    "osmckp_env/exam/knapsack.py",  # the knapsack rule
+]
+TESTS = [
+    "tests/grading/test_parse.py",
+    "tests/grading/test_extract.py",
+    "tests/grading/test_thinking.py",
+    "tests/grading/test_record.py",
+    "tests/exam/test_tokenization.py",
+    "tests/exam/test_truncate_prefix.py",
+    "tests/exam/test_levels.py",
+    "tests/exam/test_knapsack.py",
+    "tests/scoring/",
+    "tests/sim/test_oracle.py",
+    "tests/envs/test_exam.py",
+]
+
+
+def _config() -> str:
+    q = lambda xs: "[" + ", ".join(json.dumps(x) for x in xs) + "]"  # noqa: E731
+    return (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["osmckp_env"]\n'
+        f"only_mutate = {q(CORE)}\n"
+        f"pytest_add_cli_args_test_selection = {q(TESTS)}\n"
+        'pytest_add_cli_args = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]\n'
+    )
+
+
+def _copy_project(dest: Path) -> None:
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        src = ROOT / f
+        if src.is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / f)
+    with open(dest / "pyproject.toml", "a", encoding="utf-8") as fh:
+        fh.write(_config())
+
+
+def _survivor_notes() -> dict[str, str]:
+    notes = {}
+    path = HERE / "SURVIVORS.md"
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            m = re.match(r"^- `([^`]+)`: (.+)$", line)
+            if m:
+                notes[m.group(1)] = m.group(2)
+    return notes
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--max-children", type=int, default=2, help="mutants run in parallel (default 2)")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch folder (prints its path)")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="osmckp-mutation-"))
+    t0 = time.perf_counter()
+    try:
+        _copy_project(work)
+        run = subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)], cwd=work
+        )
+        if run.returncode not in (0, 1):
+            print(f"mutmut run failed with {run.returncode}", file=sys.stderr)
+            return run.returncode
+        subprocess.run([sys.executable, "-m", "mutmut", "export-cicd-stats"], cwd=work, check=True)
+        stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
+        res = subprocess.run([sys.executable, "-m", "mutmut", "results"], cwd=work, capture_output=True, text=True)
+        survivors = [
+            line.strip().split(":")[0] for line in res.stdout.splitlines() if line.strip().endswith(": survived")
+        ]
+        diffs = {}
+        for name in survivors:
+            d = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True, text=True)
+            diffs[name] = "\n".join(
+                x for x in d.stdout.splitlines() if x.startswith(("+", "-")) and not x.startswith(("+++", "---"))
+            )
+    finally:
+        if args.keep:
+            print(f"scratch folder: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    minutes = (time.perf_counter() - t0) / 60
+    total = stats["total"]
+    killed = stats["killed"] + stats.get("timeout", 0)
+    notes = _survivor_notes()
+    lines = [
+        "# Mutation testing of the pure core",
+        "",
+        f"Measured with mutmut {_mutmut_version()} by `python benchmarks/mutation/run.py` "
+        f"({minutes:.0f} min on this machine, {args.max_children} mutants at a time).",
+        "",
+        f"{total} mutants, {killed} killed ({100 * killed / max(total, 1):.1f}%)",
+        "",
+        "| | count |",
+        "|---|---:|",
+        *[f"| {k} | {v} |" for k, v in stats.items()],
+        "",
+        "Files mutated: " + ", ".join(f"`{c}`" for c in CORE) + ".",
+        "",
+        "## Survivors",
+        "",
+        "Each with why it survives (from `SURVIVORS.md`): an equivalent mutant, or the test that should exist.",
+        "",
+    ]
+    for name in survivors:
+        lines += [f"- `{name}`: {notes.get(name, 'unexplained (new: add a test or explain it in SURVIVORS.md)')}"]
+        lines += ["  ```diff", *[f"  {x}" for x in diffs[name].splitlines()], "  ```"]
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{total} mutants, {killed} killed; wrote {HERE / 'RESULTS.md'}")
+    return 0
+
+
+def _mutmut_version() -> str:
+    from importlib.metadata import version
+
+    return version("mutmut")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
