@@ -1,0 +1,186 @@
+"""Every headline metric of ``summarize`` against a plain recomputation from its definition, on
+records that exercise every status, grade status, tier, position and a repeated sample."""
+
+import math
+
+import numpy as np
+import pytest
+
+from osmckp_env.scoring import metrics as M
+from osmckp_env.scoring.stats import IntervalConfig, bootstrap_indices
+
+TIERS = ("easy", "medium", "hard")
+
+
+def problem(pos, correct, status, tokens, pred, actual, grade="ok", pid=None):
+    return {
+        "position": pos,
+        "id": pid or f"p{pos}",
+        "tier": TIERS[pos],
+        "correct": correct,
+        "status": status,
+        "tokens": tokens,
+        "predicted_level": pred,
+        "actual_level": actual,
+        "grade_status": grade,
+        "rarl": correct and pred == actual,
+    }
+
+
+def exam(i, probs, *, order="medium", exhausted=False, raw=300, budget=512, thinking=0, cut=False):
+    return {
+        "exam_index": i,
+        "order": order,
+        "budget": budget,
+        "problems": probs,
+        "budget_exhausted": exhausted,
+        "raw_completion_tokens": raw,
+        "rarl_reward": sum(p["rarl"] for p in probs),
+        "thinking_tokens": thinking,
+        "cut_in_thinking": cut,
+    }
+
+
+GIVEN = [
+    exam(
+        0,
+        [
+            problem(0, True, "answered", 100, 0, 0),
+            problem(1, True, "answered", 300, 1, 1),
+            problem(2, False, "skipped", 5, 3, 3),
+        ],
+    ),
+    exam(
+        1,
+        [
+            problem(0, True, "answered", 260, 0, 1),
+            problem(1, False, "missing", 400, None, 1, "timeout", "m7"),
+            problem(2, False, "unreached", 0, None, None),
+        ],
+        exhausted=True,
+        raw=900,
+        thinking=50,
+    ),
+    exam(
+        2,
+        [
+            problem(0, False, "answered", 90, 0, 0, "error"),
+            problem(1, True, "answered", 520, 2, 2),
+            problem(2, False, "answered", 30, 0, 0, "rejected"),
+        ],
+        raw=512,
+        exhausted=True,
+    ),
+    exam(
+        3,
+        [
+            problem(0, True, "answered", 40, None, 0),
+            problem(1, False, "skipped", 4, 3, 3),
+            problem(2, True, "answered", 600, 1, 2),
+        ],
+        thinking=512,
+        cut=True,
+    ),
+    exam(
+        4,
+        [
+            problem(0, False, "unreached", 0, None, None),
+            problem(1, False, "unreached", 0, None, None),
+            problem(2, False, "unreached", 0, None, None),
+        ],
+        raw=2000,
+        exhausted=True,
+    ),
+]
+EASY = [
+    exam(i, [problem(k, c, "answered", 100, 0, 0) for k, c in enumerate(cs)], order="easy")
+    for i, cs in enumerate([(1, 1, 0), (1, 1, 1), (1, 0, 1), (1, 1, 1), (0, 0, 0)])
+]
+
+
+def test_point_metrics_match_their_definitions():
+    s = M.summarize(GIVEN, EASY, IntervalConfig(resamples=200))
+    ps = [p for r in GIVEN for p in r["problems"]]
+    n = len(ps)
+    assert s["n_exams"] == 5
+    assert s["score"] == 6 / 5
+    assert s["score_easy"] == 10 / 5
+    assert s["regret"] == pytest.approx((2.0 - 1.2) / 2.0)
+    assert s["position_accuracy"] == [3 / 5, 2 / 5, 1 / 5]
+    assert s["tier_accuracy"] == {"easy": 3 / 5, "medium": 2 / 5, "hard": 1 / 5}
+    assert s["skip_rate"] == 2 / n
+    assert s["missing_rate"] == 1 / n
+    assert s["unreached_rate"] == 4 / n
+    assert s["tokens_per_problem"] == sum(p["tokens"] for p in ps) / n
+    assert s["budget_exhausted_rate"] == 3 / 5
+    assert s["budget_overrun_rate"] == 2 / 5  # raw 900 and 2000 exceed 512; exactly 512 does not
+    pairs = [p for p in ps if p["predicted_level"] is not None and p["actual_level"] is not None]
+    assert s["level_accuracy"] == sum(p["predicted_level"] == p["actual_level"] for p in pairs) / len(pairs)
+    assert s["rarl_reward"] == sum(p["rarl"] for p in ps) / 5
+    assert s["grader_failures"] == {"timeout": 1, "error": 1, "rejected": 1}
+    assert s["grader_failures_by_problem"] == {"m7": 1, "p0": 1}
+    assert s["thinking_tokens"] == (50 + 512) / 5 and s["cut_in_thinking_rate"] == 1 / 5
+    assert s["n_samples"] == 1
+    assert s["interval_config"]["resamples"] == 200
+    confusion = M.level_confusion(GIVEN)
+    want = [[0] * 4 for _ in range(4)]
+    for p in pairs:
+        want[p["predicted_level"]][p["actual_level"]] += 1
+    assert confusion == want and sum(map(sum, confusion)) == len(pairs)
+
+
+def test_empty_and_degenerate_inputs():
+    assert math.isnan(M.score([])) and M.position_accuracy([]) == [] and M.tier_accuracy([]) == {}
+    for fn in (M.skip_rate, M.missing_rate, M.unreached_rate, M.mean_tokens_per_problem, M.budget_exhausted_rate):
+        assert math.isnan(fn([]))
+    for fn in (M.budget_overrun_rate, M.rarl_reward, M.mean_thinking_tokens, M.cut_in_thinking_rate, M.level_accuracy):
+        assert math.isnan(fn([]))
+    assert M.regret(0, 0) == 0.0 and math.isnan(M.regret(1, 0)) and M.regret(1, 2) == 0.5 and M.regret(3, 2) == -0.5
+    assert M.intervals([]) == {}
+    s = M.summarize([], None)
+    assert s["n_exams"] == 0 and s["n_samples"] == 0 and "regret" not in s and s["intervals"] == {}
+    ragged = [exam(0, GIVEN[0]["problems"][:2]), exam(1, GIVEN[0]["problems"])]
+    assert M.position_accuracy(ragged) == [1.0, 1.0, 0.0]  # the third position counts only where it exists
+    old = [{k: v for k, v in r.items() if k not in ("thinking_tokens", "cut_in_thinking")} for r in GIVEN]
+    assert M.mean_thinking_tokens(old) == 0 and M.cut_in_thinking_rate(old) == 0
+
+
+def _ratio_ci(num, den, idx, point, level=0.95):
+    n, d = num[idx].sum(1), den[idx].sum(1)
+    reps = np.array([a / b for a, b in zip(n, d) if b > 0])
+    lo, hi = np.quantile(reps, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return {"se": float(reps.std(ddof=1)), "ci": [float(lo), float(hi)]}
+
+
+def test_intervals_are_the_bootstrap_over_exams_recomputed_by_hand():
+    cfg = IntervalConfig(resamples=300, seed=3)
+    iv = M.intervals(GIVEN, EASY, cfg)
+    idx = bootstrap_indices(5, 300, 3)
+    per = lambda f: np.array([sum(f(p) for p in r["problems"]) for r in GIVEN], float)  # noqa: E731
+    ones = np.ones(5)
+    three = np.full(5, 3.0)
+    assert iv["score"] == pytest.approx(_ratio_ci(per(lambda p: p["correct"]), ones, idx, 1.4))
+    assert iv["rarl_reward"] == pytest.approx(_ratio_ci(per(lambda p: p["rarl"]), ones, idx, 0))
+    assert iv["skip_rate"] == pytest.approx(_ratio_ci(per(lambda p: p["status"] == "skipped"), three, idx, 0))
+    assert iv["tokens_per_problem"] == pytest.approx(_ratio_ci(per(lambda p: p["tokens"]), three, idx, 0))
+    for k in range(3):
+        at = np.array([float(r["problems"][k]["correct"]) for r in GIVEN])
+        assert iv["position_accuracy"][k] == pytest.approx(_ratio_ci(at, ones, idx, 0))
+    for k, tier in enumerate(TIERS):  # one problem of each tier per exam, at position k
+        at = np.array([float(r["problems"][k]["correct"]) for r in GIVEN])
+        assert iv["tier_accuracy"][tier] == pytest.approx(_ratio_ci(at, ones, idx, 0))
+    g = per(lambda p: p["correct"])
+    e = np.array([sum(p["correct"] for p in r["problems"]) for r in EASY], float)
+    gs, es = g[idx].mean(1), e[idx].mean(1)
+    reps = np.array([(b - a) / b if b else (0.0 if a == 0 else np.nan) for a, b in zip(gs, es)])
+    reps = reps[~np.isnan(reps)]
+    lo, hi = np.quantile(reps, [0.025, 0.975])
+    assert iv["regret"] == pytest.approx({"se": float(reps.std(ddof=1)), "ci": [lo, hi]})
+    assert iv["score_easy"] == pytest.approx(_ratio_ci(e, ones, idx, 2.0))
+
+
+def test_samples_of_one_exam_are_resampled_together():
+    two = [dict(r, sample=s) for r in GIVEN for s in (0, 1)]
+    s = M.summarize(two, None, IntervalConfig(resamples=200))
+    assert s["n_samples"] == 2 and s["score"] == 6 / 5 and s["n_exams"] == 10
+    assert s["intervals"]["score"] == pytest.approx(M.intervals(GIVEN, None, IntervalConfig(resamples=200))["score"])
