@@ -25,3 +25,35 @@ def test_parse_level_tag():
     assert parse_level_tag("<predicted_level> level_1 </predicted_level>") == 1
     assert parse_level_tag("<predicted_level>Level-9</predicted_level>") is None
     assert parse_level_tag("nothing") is None
+
+
+def test_level_edges_costs_and_the_budget_rule():
+    import pytest
+
+    from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins, parse_level_tag
+
+    b = LevelBins()
+    assert [b.level_of(n) for n in (0, 255, 256, 511, 512, 10_000)] == [0, 0, 1, 1, 2, 2]
+    strict = LevelBins(edges=(256, 512, 1024))
+    assert [strict.level_of(n) for n in (1023, 1024)] == [2, 3]
+    assert [b.cost_of(k) for k in (0, 1, 2, 3, -1)] == [128, 384, 768, None, None]
+    assert SKIP_LEVEL == 3
+    assert LevelBins.for_budget(1) == b and LevelBins.for_budget(1024) == b
+    big = LevelBins.for_budget(1025)
+    assert big.edges == (256, 512) and big.typical_costs == (128, 384, 768)  # 1025 // 4 == 256
+    assert LevelBins.for_budget(8192) == LevelBins(edges=(2048, 4096), typical_costs=(1024, 3072, 6144))
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(ValueError):
+            LevelBins.for_budget(bad)
+    for bad in ((), (512, 256), (0, 10), (1, 2, 3, 4), (256, 256)):
+        with pytest.raises(ValueError):
+            LevelBins(edges=bad)
+    with pytest.raises(ValueError):
+        LevelBins(typical_costs=(1, 2))
+    with pytest.raises(ValueError):
+        LevelBins(typical_costs=(1, 0, 3))
+    assert LevelBins(edges=[100.0, 200]).edges == (100, 200)
+    assert parse_level_tag("<predicted_level> level_2 </predicted_level>") == 2
+    assert parse_level_tag("<predicted_level>Level-4</predicted_level>") is None
+    assert parse_level_tag("<predicted_level>Level-1</predicted_level><predicted_level>Level-2</predicted_level>") == 1
+    assert parse_level_tag("none") is None

@@ -30,3 +30,42 @@ def test_unicode_and_zero_budget():
 def test_tokens_in_span():
     cut = truncate("aaa bbb ccc", 100)
     assert cut.tokens_in(0, len("aaa bbb ccc")) == cut.n_tokens
+
+
+def test_counter_wraps_both_tokenizer_kinds_and_counts_like_them():
+    import pytest
+
+    from osmckp_env.exam.tokenization import HFTokenCounter, bundled_tokenizer, default_counter
+
+    raw = bundled_tokenizer()
+    c = HFTokenCounter(raw, "mine")
+    text = "### Problem 1\nThe answer is \\boxed{42}. 漢字 é"
+    ids = raw.encode(text, add_special_tokens=False)
+    assert c.name == "mine" and repr(c) == "HFTokenCounter('mine')"
+    assert c.count(text) == len(ids.ids) and c.offsets(text) == list(ids.offsets)
+    assert c.count_batch([text, "", "a b"]) == [len(ids.ids), 0, len(raw.encode("a b").ids)]
+    assert default_counter().name == "qwen2.5" and default_counter() is default_counter()
+
+    class FastLike:  # a transformers fast tokenizer exposes its tokenizers.Tokenizer as backend_tokenizer
+        backend_tokenizer = raw
+
+    assert HFTokenCounter(FastLike(), "fast").count(text) == len(ids.ids)
+    with pytest.raises(TypeError, match="fast transformers tokenizer"):
+        HFTokenCounter(object(), "slow")
+
+
+def test_truncation_fields_at_and_around_the_budget():
+    from osmckp_env.exam.tokenization import default_counter, truncate
+
+    c = default_counter()
+    text = "one two three four five six"
+    offs = c.offsets(text)
+    for budget in range(0, len(offs) + 2):
+        cut = truncate(text, budget, c)
+        kept = offs[:budget]
+        assert cut.n_tokens == len(offs) and cut.n_tokens_exact
+        assert cut.truncated == (len(offs) > budget)
+        assert cut.text == (text if len(offs) <= budget else text[: kept[-1][1]] if kept else "")
+        assert cut.token_ends == tuple(e for _, e in kept)
+        assert cut.tokens_in(-1, len(cut.text)) == min(budget, len(offs))
+        assert cut.tokens_in(0, 0) == 0

@@ -114,3 +114,36 @@ def test_the_first_level_tag_of_a_problem_wins_over_a_repeated_header():
     p = parse_completion(text, 2)
     assert [x.predicted_level for x in p] == [0, 2]
     assert p[0].answer == "4"  # its last complete box wins
+
+
+def test_split_thinking_positions():
+    from osmckp_env.grading.parse import ThinkSplit, split_thinking
+
+    assert split_thinking("abc") == ThinkSplit(0, 3, False)
+    assert split_thinking("<think>x</think>ans") == ThinkSplit(16, 19, False)
+    assert split_thinking("x</think>ans") == ThinkSplit(9, 12, False)
+    assert split_thinking("<think>abc") == ThinkSplit(0, 0, True)
+    assert split_thinking("a</think>b<think>c") == ThinkSplit(9, 10, True)
+    assert split_thinking("<think>a</think>b</think>c") == ThinkSplit(25, 26, False)  # the last close counts
+    assert split_thinking("<think>abc", None) == ThinkSplit(0, 10, False)
+    assert split_thinking("[r]x[/r]y", ("[r]", "[/r]")) == ThinkSplit(8, 9, False)
+    assert split_thinking("") == ThinkSplit(0, 0, False)
+
+
+def test_headerless_completions_take_one_box_per_problem_in_order():
+    def view(text):
+        return [(x.answer, x.status, x.spans) for x in parse_completion(text, 3)]
+
+    assert view("\\boxed{1} then \\boxed{2}") == [
+        ("1", "answered", ((0, 9),)),
+        ("2", "answered", ((9, 24),)),
+        (None, "unreached", ()),
+    ]
+    # text after the last box is the next problem's unfinished attempt
+    assert view("\\boxed{1} then \\boxed{2} and more")[2] == (None, "missing", ((24, 33),))
+    # trailing whitespace stays with the last answered problem
+    assert view("\\boxed{1}  \n ") == [("1", "answered", ((0, 13),)), (None, "unreached", ()), (None, "unreached", ())]
+    assert view("no boxes at all") == [(None, "missing", ((0, 15),)), (None, "unreached", ()), (None, "unreached", ())]
+    assert view("") == [(None, "unreached", ())] * 3
+    assert [x[0] for x in view("\\boxed{1}, \\boxed{NA} x \\boxed{3}")] == ["1", "NA", "3"]
+    assert [x[1] for x in view("\\boxed{1}, \\boxed{NA} x \\boxed{3}")] == ["answered", "skipped", "answered"]
