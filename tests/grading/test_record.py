@@ -127,3 +127,56 @@ def test_per_problem_tokens_partition_the_counted_completion(pieces, preamble, b
     assert pre + sum(tokens) == min(cut.n_tokens, budget)
     for p in parsed:  # spans are disjoint and ordered
         assert all(a[1] <= b[0] for a, b in zip(p.spans, p.spans[1:]))
+
+
+def test_segment_levels_are_the_levels_the_env_gives_back():
+    from osmckp_env.exam.levels import LevelBins
+    from osmckp_env.exam.tokenization import default_counter
+    from osmckp_env.grading.record import segment_levels
+
+    c, bins = default_counter(), LevelBins(edges=(12, 30))
+    p1 = "### Problem 1\n\\boxed{1}\n"  # a few tokens: Level-0
+    p2 = "### Problem 2\n" + "word " * 15 + "\\boxed{2}\n"  # between 10 and 20
+    p3 = "### Problem 3\n\\boxed{NA}\n"
+    text = p1 + p2 + p3
+    n = [len(c.offsets(p)) for p in (p1, p2, p3)]
+    assert n[0] < 12 <= n[1] < 30
+    assert segment_levels(text, 3, 10_000, c, bins) == [0, 1, 3]
+    assert segment_levels(p1, 3, 10_000, c, bins) == [0, None, None]  # unreached: no level
+    assert segment_levels("<think>\n" + text + "</think>\n" + p1, 3, 10_000, c, bins) == [0, None, None]
+    assert segment_levels("<think>\n" + text, 3, 10_000, c, bins, think_markers=None) == [0, 1, 3]
+
+
+def test_run_fields_tie_a_record_to_its_run():
+    from osmckp_env.grading.record import with_run_fields
+
+    rec = {"order": "hard", "exam_index": 7, "score": 2}
+    kw = dict(
+        config_hash="c",
+        suite="s",
+        suite_hash="h",
+        completion="t",
+        calls=[{"x": 1}],
+        plan=None,
+        error=None,
+        timings={"agent_s": 1.0},
+    )
+    one = with_run_fields(rec, **kw)
+    assert one == {
+        "key": "hard:7",
+        "config_hash": "c",
+        "suite": "s",
+        "suite_hash": "h",
+        "completion": "t",
+        "calls": [{"x": 1}],
+        "plan": None,
+        "error": None,
+        "order": "hard",
+        "exam_index": 7,
+        "score": 2,
+        "timings": {"agent_s": 1.0},
+    }
+    assert list(one)[0] == "key" and list(one)[-1] == "timings"
+    two = with_run_fields(rec, sample=3, **kw)
+    assert two["key"] == "hard:7:3" and two["sample"] == 3
+    assert with_run_fields(rec, sample=0, **kw)["key"] == "hard:7:0"

@@ -192,3 +192,55 @@ def test_record_fields():
         tokenizer="t",
     )
     assert not under["budget_exhausted"] and not under["budget_overrun"]
+
+
+def test_exam_reward_object():
+    import pickle
+
+    from osmckp_env.exam.levels import LevelBins
+    from osmckp_env.scoring.rewards import ExamReward, make_exam_reward
+
+    cols = {
+        "problem_ids": [["a", "b"]],
+        "answers": [["4", "7"]],
+        "tiers": [["easy", "hard"]],
+        "budget": [64],
+        "order": ["hard"],
+    }
+    text = "### Problem 1\n<predicted_level>Level-0</predicted_level>\\boxed{4}\n### Problem 2\n\\boxed{NA}\n"
+    r = ExamReward("rarl")
+    assert r.__name__ == "osmckp_rarl_reward" and r.kind == "rarl" and r.bins == LevelBins()
+    assert r([""], [text], **cols) == [1.0]
+    (rec,) = r.records([text], **cols)
+    assert rec["order"] == "hard" and rec["budget"] == 64 and rec["problem_ids"] == ["a", "b"]
+    assert r.records([text], **cols) is r.records([text], **cols)  # one batch, scored once
+    for changed in (
+        {"answers": [["5", "7"]]},
+        {"budget": [8]},
+        {"order": ["easy"]},
+        {"tiers": [["hard", "hard"]]},
+        {"problem_ids": [["c", "b"]]},
+    ):
+        again = r.records([text], **{**cols, **changed})
+        assert again is not rec
+        rec = again
+    assert r.metric("skip_rate")([""], [text], **cols) == [0.5]
+    assert r.metric("score").__name__ == "score"
+    with pytest.raises(ValueError, match="reward kind"):
+        ExamReward("speed")
+    with pytest.raises(ValueError, match="reward kind"):
+        r.metric("speed")
+    with pytest.raises(ValueError, match="regret_reference"):
+        r.metric("regret")
+    tight = ExamReward("score", bins=LevelBins(edges=(2, 4)))
+    assert tight.metric("level_accuracy")([""], [text], **cols) == [0.0]  # Level-0 claimed, Level-2 used
+    assert r.metric("level_accuracy")([""], [text], **cols) == [1.0]
+    state = r.__getstate__()
+    assert state["grader"] is None and state["_key"] is None and state["_records"] == []
+    back = pickle.loads(pickle.dumps(r))
+    assert back.kind == "rarl" and back._records == [] and back([""], [text], **cols) == [1.0]
+    m = make_exam_reward("score", bins=LevelBins(edges=(2, 4)))
+    assert isinstance(m, ExamReward) and m.kind == "score" and m.bins.edges == (2, 4)
+    off = ExamReward("score", think_markers=None)
+    thought = "<think>\n" + text + "</think>\n"
+    assert off([""], [thought], **cols) == [1.0] and ExamReward("score")([""], [thought], **cols) == [0.0]
