@@ -184,3 +184,71 @@ def test_samples_of_one_exam_are_resampled_together():
     s = M.summarize(two, None, IntervalConfig(resamples=200))
     assert s["n_samples"] == 2 and s["score"] == 6 / 5 and s["n_exams"] == 10
     assert s["intervals"]["score"] == pytest.approx(M.intervals(GIVEN, None, IntervalConfig(resamples=200))["score"])
+
+
+def test_regret_interval_over_the_paired_exams_when_some_easy_twins_are_missing():
+    cfg = IntervalConfig(resamples=300, seed=4)
+    easy = [EASY[0], EASY[2], EASY[3]]  # exams 1 and 4 have no easy-order record
+    iv = M.intervals(GIVEN, easy, cfg)
+    paired = [0, 2, 3]
+    g = np.array([sum(p["correct"] for p in GIVEN[i]["problems"]) for i in paired], float)
+    e = np.array([sum(p["correct"] for p in EASY[i]["problems"]) for i in paired], float)
+    idx = bootstrap_indices(3, 300, 4)
+    gs, es = g[idx].mean(1), e[idx].mean(1)
+    reps = np.array([(b - a) / b if b else (0.0 if a == 0 else np.nan) for a, b in zip(gs, es)])
+    reps = reps[~np.isnan(reps)]
+    lo, hi = np.quantile(reps, [0.025, 0.975])
+    assert iv["regret"]["ci"] == pytest.approx([lo, hi]) and iv["regret"]["se"] == pytest.approx(reps.std(ddof=1))
+    s = M.summarize(GIVEN, [], cfg)
+    assert math.isnan(s["score_easy"]) and math.isnan(s["regret"]) and "regret" not in s["intervals"]
+
+
+def test_samples_that_differ_are_pooled_per_exam():
+    a = exam(
+        0,
+        [
+            problem(0, True, "answered", 10, 0, 0),
+            problem(1, False, "answered", 10, 0, 0),
+            problem(2, True, "answered", 10, 0, 0),
+        ],
+    )
+    b = exam(
+        0,
+        [
+            problem(0, False, "answered", 20, 0, 0),
+            problem(1, False, "answered", 20, 0, 0),
+            problem(2, True, "answered", 20, 0, 0),
+        ],
+    )
+    c = exam(
+        1,
+        [
+            problem(0, True, "answered", 30, 0, 0),
+            problem(1, True, "answered", 30, 0, 0),
+            problem(2, True, "answered", 30, 0, 0),
+        ],
+    )
+    d = exam(
+        1,
+        [
+            problem(0, True, "skipped", 40, 3, 3),
+            problem(1, False, "skipped", 40, 3, 3),
+            problem(2, True, "answered", 40, 0, 0),
+        ],
+    )
+    recs = [dict(r, sample=k) for r, k in ((a, 0), (b, 1), (c, 0), (d, 1))]
+    cfg = IntervalConfig(resamples=200, seed=1)
+    iv = M.intervals(recs, None, cfg)
+    idx = bootstrap_indices(2, 200, 1)
+    per_exam = {
+        "score": (np.array([3.0, 5.0]), np.array([2.0, 2.0])),
+        "skip": (np.array([0.0, 2.0]), np.array([6.0, 6.0])),
+        "tokens": (np.array([90.0, 210.0]), np.array([6.0, 6.0])),
+        "p0": (np.array([1.0, 2.0]), np.array([2.0, 2.0])),
+        "easy": (np.array([1.0, 2.0]), np.array([2.0, 2.0])),
+    }
+    for key, name in (("score", "score"), ("skip", "skip_rate"), ("tokens", "tokens_per_problem")):
+        assert iv[name] == pytest.approx(_ratio_ci(*per_exam[key], idx, 0))
+    assert iv["position_accuracy"][0] == pytest.approx(_ratio_ci(*per_exam["p0"], idx, 0))
+    assert iv["tier_accuracy"]["easy"] == pytest.approx(_ratio_ci(*per_exam["easy"], idx, 0))
+    assert M.summarize(recs, None, cfg)["n_samples"] == 2
