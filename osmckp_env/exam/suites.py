@@ -360,21 +360,26 @@ NAMED_SUITES: dict[str, SuiteConfig] = {
     f"{order}-{budget}": SuiteConfig(order=order, budget=budget) for order in ORDERS for budget in (512, 1024)
 }
 MAIN_SETTINGS = ("medium-1024", "medium-512", "hard-1024", "hard-512")
-_ANY_BUDGET_RE = re.compile(r"^(medium|hard|easy)-([1-9][0-9]{0,8})$")
+_ANY_BUDGET_RE = re.compile(r"^(?:(train|eval)-)?(medium|hard|easy)-([1-9][0-9]{0,8})$")
 
 
 def named_suite_config(name: str) -> SuiteConfig:
-    """The config of a named suite: the listed ones (``NAMED_SUITES``) or ``<order>-<B>`` for any
-    positive budget ``B`` (``medium-4096``: the same exams as ``medium-512`` under 4096 tokens)."""
+    """The config of a named suite: the listed ones (``NAMED_SUITES``), ``<order>-<B>`` for any
+    positive budget ``B`` (``medium-4096``: the same exams as ``medium-512`` under 4096 tokens), and
+    ``<split>-<order>-<B>`` (``train-hard-1024``: the training pools' exams, the names the training
+    exports write; ``eval-medium-512`` is ``medium-512``)."""
     if name in NAMED_SUITES:
         return NAMED_SUITES[name]
     m = _ANY_BUDGET_RE.match(str(name))
     if m:
-        return SuiteConfig(order=m.group(1), budget=int(m.group(2)))
+        return SuiteConfig(order=m.group(2), budget=int(m.group(3)), split=m.group(1) or "eval")
     try:
         return lookup(NAMED_SUITES, name, kind="suite")
     except KeyError as e:
-        raise KeyError(f"{e.args[0]} Any budget works as <order>-<B>: medium-<B>, hard-<B>, easy-<B>.") from None
+        raise KeyError(
+            f"{e.args[0]} Any budget works as <order>-<B>: medium-<B>, hard-<B>, easy-<B>; the training pools' "
+            "exams as train-<order>-<B>."
+        ) from None
 
 
 def is_named_suite(name: str) -> bool:

@@ -87,14 +87,16 @@ class RegretReference:
         """The reference score of the exam with these problems and budget (``KeyError`` if absent)."""
         return self.scores[self.key(problem_ids, budget)]
 
-    def check_covers(self, exams, suite_name: str) -> None:
-        """Refuse (ValueError) a reference that lacks any of ``exams``."""
+    def check_covers(self, exams, suite_name: str, n_exams: int | None = None) -> None:
+        """Refuse (ValueError) a reference that lacks any of ``exams``; the message names the
+        ``osmckp run`` command that makes one (``n_exams``: the suite's first exams)."""
         missing = [e for e in exams if self.key([p.id for p in e.problems], e.budget) not in self.scores]
         if missing:
+            n = f" --n-exams {n_exams}" if n_exams else ""
             raise ValueError(
                 f"regret_reference {self.source}: {len(missing)} of {len(exams)} exams of suite {suite_name!r} "
                 f"(e.g. exam {missing[0].index}, budget {missing[0].budget}) have no easy-order record in it; it was "
-                f"run on other exams. Make a reference on these: `osmckp run SPEC --suite {suite_name}`"
+                f"run on other exams. Make a reference on these: `osmckp run SPEC --suite {suite_name}{n}`"
             )
 
 

@@ -14,6 +14,31 @@ from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_con
 logger = logging.getLogger("osmckp.training")
 
 
+def rarl_suites(cfg: RARLConfig) -> list:
+    """RARL's training exams, one suite per order, all with the same problem triples (one seed),
+    as the evaluation suites are: one reference run's easy order covers them all."""
+    per = max(1, cfg.n_exams // len(cfg.orders))
+    return [
+        build_suite(
+            SuiteConfig(order=order, budget=cfg.budget, n_exams=per, split="train", seed=cfg.seed),
+            name=f"train-{order}-{cfg.budget}" + ("" if cfg.seed == 0 else f"-seed{cfg.seed}"),
+        )
+        for order in cfg.orders
+    ]
+
+
+def check_regret_reference(cfg: RARLConfig) -> None:
+    """With ``reward: regret``, refuse (before any model loads) a reference that lacks any training
+    exam, naming the ``osmckp run`` command that makes one."""
+    if cfg.reward != "regret" and cfg.regret_reference is None:
+        return
+    from osmckp_env.scoring.rewards import regret_reference
+
+    ref = regret_reference(cfg.regret_reference)
+    for suite in rarl_suites(cfg):
+        ref.check_covers(suite.exams, suite.name, n_exams=len(suite) if cfg.seed == 0 else None)
+
+
 def rarl_dataset(cfg: RARLConfig):
     """Training-split exams in each of ``cfg.orders`` at ``cfg.budget`` with the MFT prompt."""
     import datasets
@@ -21,9 +46,7 @@ def rarl_dataset(cfg: RARLConfig):
     from osmckp_env.exam.prompts import exam_messages
 
     parts = []
-    per = max(1, cfg.n_exams // len(cfg.orders))
-    for k, order in enumerate(cfg.orders):
-        suite = build_suite(SuiteConfig(order=order, budget=cfg.budget, n_exams=per, split="train", seed=cfg.seed + k))
+    for suite in rarl_suites(cfg):
         ds = suite.to_dataset()
         bins = LevelBins(edges=cfg.level_edges)
         ds = ds.map(
@@ -213,6 +236,8 @@ def train_rarl(
     from trl import GRPOTrainer
 
     check_checkpoint_bins(cfg.model, cfg.level_edges)
+    if dataset is None:
+        check_regret_reference(cfg)
     ds = dataset if dataset is not None else rarl_dataset(cfg)
     model, tok = load_model_and_tokenizer(cfg.model, cfg.bf16)
     rewards = ExamRewards(

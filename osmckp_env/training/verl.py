@@ -32,7 +32,7 @@ def exam_rows(
     if reward == "regret":
         from osmckp_env.scoring.rewards import regret_reference as load_reference
 
-        load_reference(regret_reference).check_covers(suite.exams, suite.name)
+        load_reference(regret_reference).check_covers(suite.exams, suite.name, n_exams=len(suite))
     rows = []
     for i, e in enumerate(suite.exams):
         golds = [p.answer for p in e.problems]
@@ -81,10 +81,10 @@ def write_verl_data(
     if split not in ("train", "eval"):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
     rows = []
-    for k, order in enumerate(orders):
+    for order in orders:  # one seed for every order: Medium and Hard hold the same problem triples
         suite = build_suite(
-            SuiteConfig(order=order, budget=budget, n_exams=n_exams, split=split, seed=seed + k),
-            name=f"{split}-{order}-{budget}",
+            SuiteConfig(order=order, budget=budget, n_exams=n_exams, split=split, seed=seed),
+            name=training_suite_name(split, order, budget, seed),
         )
         rows += exam_rows(suite, reward=reward, start_index=len(rows), regret_reference=regret_reference)
     out = Path(out_dir)
@@ -92,6 +92,12 @@ def write_verl_data(
     path = out / f"{split}.parquet"
     pd.DataFrame(rows).to_parquet(path, index=False)
     return path
+
+
+def training_suite_name(split: str, order: str, budget: int, seed: int = 0) -> str:
+    """The suite name an export writes, one ``osmckp run --suite`` accepts (seed 0 only: the named
+    suites are seed 0)."""
+    return f"{split}-{order}-{budget}" + ("" if seed == 0 else f"-seed{seed}")
 
 
 def _plain(value):
