@@ -57,3 +57,17 @@ def test_greedy_breaks_value_per_cost_ties_toward_the_cheaper_item():
     # equal value per token: the cheaper first (100), then the costlier (200) no longer fits
     assert greedy_knapsack([200, 100], 200, values=[2.0, 1.0]) == [1]
     assert greedy_knapsack([100, 200], 200, values=[1.0, 2.0]) == [0]
+
+
+def test_greedy_edge_items_and_the_exact_reference():
+    from osmckp_env.exam.knapsack import best_subset, greedy_by_levels, greedy_knapsack
+
+    assert greedy_knapsack([0, 600, 100], 100) == [0, 2]  # a free item is always taken
+    assert greedy_knapsack([10, 10], 100, values=[0.0, 1.0]) == [1]  # worthless items never are
+    assert greedy_knapsack([None, 10], 100) == [1]
+    assert greedy_knapsack([], 100) == [] and greedy_knapsack([10], 0) == []
+    assert greedy_by_levels([None, 0, 3, 1], 1024) == [1, 3]  # no estimate and Level-3 are skipped
+    assert greedy_by_levels([0, 0], 1024, values=[0.0, 1.0]) == [1]
+    assert best_subset([100, 100], 100) == (1.0, [0])  # the first of equal subsets
+    assert best_subset([60, 50, 50], 100) == (2.0, [1, 2])
+    assert best_subset([None, 200], 100) == (0.0, [])

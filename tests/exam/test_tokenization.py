@@ -69,3 +69,16 @@ def test_truncation_fields_at_and_around_the_budget():
         assert cut.token_ends == tuple(e for _, e in kept)
         assert cut.tokens_in(-1, len(cut.text)) == min(budget, len(offs))
         assert cut.tokens_in(0, 0) == 0
+
+
+def test_the_exact_count_limit_and_the_lower_bound_flag():
+    from osmckp_env.exam import tokenization as T
+
+    c = T.default_counter()
+    text = ("word " * (T.EXACT_CHARS // 5 + 10))[: T.EXACT_CHARS]
+    assert len(text) == T.EXACT_CHARS
+    at_limit = T.truncate(text, 50, c)
+    assert at_limit.n_tokens_exact is True and at_limit.n_tokens == len(c.offsets(text))
+    longer = T.truncate(text + "word", 50, c)
+    assert longer.n_tokens_exact is False and 50 < longer.n_tokens <= len(c.offsets(text + "word"))
+    assert longer.truncated is True and longer.token_ends == tuple(e for _, e in c.offsets(text)[:50])

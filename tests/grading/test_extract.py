@@ -73,3 +73,11 @@ def test_several_boxes_are_one_answer_in_the_env(grader):
     assert [p["answer"] for p in rec["problems"]] == ["1, -2", "3, 5, 7"] and rec["score"] == 2
     draft = "### Problem 1\n\\boxed{1}, wait that is wrong, \\boxed{-2}\n### Problem 2\n\\boxed{7}\n"
     assert score_completion(exam, draft, grader=grader)["score"] == 0
+
+
+def test_escaped_braces_inside_a_box_do_not_close_it():
+    assert find_boxed("\\boxed{\\{1,2\\}}") == [(0, 15, "\\{1,2\\}")]
+    assert find_boxed("a \\boxed{x \\} y} b") == [(2, 16, "x \\} y")]
+    assert find_boxed("\\boxed{a\\") == []  # a trailing backslash: unclosed
+    assert find_boxed("\\boxed{a\\b}") == [(0, 11, "a\\b")]
+    assert find_boxed("\\boxed {7} \\fbox{8}") == [(0, 10, "7"), (11, 19, "8")]

@@ -147,3 +147,13 @@ def test_headerless_completions_take_one_box_per_problem_in_order():
     assert view("") == [(None, "unreached", ())] * 3
     assert [x[0] for x in view("\\boxed{1}, \\boxed{NA} x \\boxed{3}")] == ["1", "NA", "3"]
     assert [x[1] for x in view("\\boxed{1}, \\boxed{NA} x \\boxed{3}")] == ["answered", "skipped", "answered"]
+
+
+def test_a_repeated_header_keeps_the_last_answer_of_any_piece():
+    text = "### Problem 1\n\\boxed{3}\n### Problem 2\n\\boxed{5}\n### Problem 1\nrechecking, no box\n"
+    p = parse_completion(text, 2)
+    assert (p[0].answer, p[0].status, len(p[0].spans)) == ("3", "answered", 2)
+    text2 = "### Problem 1\nthinking\n### Problem 2\n\\boxed{5}\n### Problem 1\n\\boxed{4}\n"
+    assert parse_completion(text2, 2)[0].answer == "4"
+    none = parse_completion("### Problem 1\nhmm\n### Problem 1\nstill\n", 2)
+    assert none[0].status == "missing" and none[0].answer is None and none[1].status == "unreached"

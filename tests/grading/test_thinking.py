@@ -147,3 +147,41 @@ def test_tokens_partition_the_charged_completion_with_thinking(pieces, hidden, b
     for p in view.parsed:
         for s, e in p.spans:
             assert a <= s <= e <= b
+
+
+def test_marker_validation_and_hidden_token_validation():
+    from osmckp_env.grading.parse import check_think_markers
+
+    assert check_think_markers(None) is None and check_think_markers(["<t>", "</t>"]) == ("<t>", "</t>")
+    for bad in (("", "</t>"), ("<t>", ""), (1, 2), ("a", "a"), "ab", ("a", "b", "c"), ("a", None)):
+        with pytest.raises(ValueError, match="think_markers"):
+            check_think_markers(bad)
+    for bad in (-1, True, 1.5, "3"):
+        with pytest.raises(ValueError, match="hidden_tokens"):
+            cut_and_parse("x", 1, 10, default_counter(), hidden_tokens=bad)
+
+
+def test_parsed_problems_after_thinking_keep_their_index_level_and_offsets():
+    think = "<think>\n### Problem 2\n\\boxed{9}\n</think>\n"
+    body = "### Problem 1\n<predicted_level>Level-1</predicted_level>\n\\boxed{7}\n### Problem 2\nno answer yet\n"
+    parsed = parse_completion(think + body, 3)
+    assert [p.index for p in parsed] == [0, 1, 2]
+    assert [p.status for p in parsed] == ["answered", "missing", "unreached"]
+    assert parsed[0].predicted_level == 1 and parsed[0].answer == "7"
+    a = len(think)
+    assert parsed[0].spans[0][0] == a and (think + body)[parsed[1].spans[0][0] :].startswith("### Problem 2\nno")
+
+
+def test_score_completions_budgets_and_lengths():
+    from osmckp_env.grading.record import score_completions
+
+    text = ANSWERS + "pad " * 50
+    recs = score_completions([EXAM, EXAM], [text, text], budgets=[512, 12])
+    assert recs[0]["budget"] == 512 and recs[1]["budget"] == 12 and recs[1]["completion_tokens"] == 12
+    assert recs[0]["score"] == 3 and recs[1]["score"] < 3
+    with pytest.raises(ValueError):
+        score_completions([EXAM, EXAM], [text])
+    with pytest.raises(TypeError, match="must be str"):
+        score_completions([EXAM], [b"bytes"])
+    skipped = score_completion(EXAM, ANSWERS.replace("\\boxed{7}", "\\boxed{NA}"))
+    assert skipped["problems"][0]["status"] == "skipped" and skipped["problems"][0]["grade_detail"] == "no answer"

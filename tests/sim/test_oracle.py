@@ -99,3 +99,29 @@ def test_rarl_on_a_length_exactly_at_a_level_edge():
     for length, expected in ((256, 1.0), (511, 1.0), (512, 0.0)):
         atoms = [Atoms(np.array([length]), np.array([1.0]), np.array([1.0]))]
         assert evaluate_table(atoms, 1024, cap_512, reward="rarl") == expected
+
+
+def test_stochastic_tables_and_atoms_exactly_at_a_cap():
+    from osmckp_env.sim.oracle import action_caps
+
+    assert action_caps(BINS) == [0, *BINS.edges, None]
+    cap = BINS.edges[0]
+    a = [Atoms(np.array([cap, 3 * cap]), np.array([1.0, 0.5]), np.array([0.5, 0.5]))] * 2
+    budget = 4 * cap
+    assert solve_exam(a, budget, BINS)[0] == pytest.approx(brute_force(a, budget, BINS))
+    for reward in ("score", "rarl"):
+        for action in range(4):
+            det = np.full((2, budget + 1), action)
+            onehot = np.zeros((2, budget + 1, 4))
+            onehot[:, :, action] = 1.0
+            v = evaluate_table(a, budget, det, BINS, reward)
+            assert evaluate_table(a, budget, onehot, BINS, reward) == pytest.approx(v)
+            assert v == pytest.approx(_evaluate_by_recursion(a, budget, action, reward))
+    mix = np.full((2, budget + 1, 4), 0.25)
+    want = np.mean([evaluate_table(a, budget, np.full((2, budget + 1), k), BINS) for k in range(4)])
+    # a uniform mixture per step is not the mean of the pure policies in general; at one step it is
+    one = a[:1]
+    assert evaluate_table(one, budget, mix[:1], BINS) == pytest.approx(
+        np.mean([evaluate_table(one, budget, np.full((1, budget + 1), k), BINS) for k in range(4)])
+    )
+    assert want > 0
