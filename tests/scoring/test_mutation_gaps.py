@@ -7,6 +7,15 @@ from osmckp_env.scoring import metrics as M
 from osmckp_env.scoring.stats import IntervalConfig, paired_regret_difference
 
 
+class CharCounter:
+    """One token per character: a counter unlike the bundled tokenizer, to see it is the one used."""
+
+    name = "chars"
+
+    def offsets(self, text):
+        return [(i, i + 1) for i in range(len(text))]
+
+
 def _p(i, grade="ok", pred=0, actual=0, pid=None):
     return {
         "position": i,
@@ -60,12 +69,6 @@ def test_reward_object_passes_its_counter_and_grader():
     from osmckp_env.grading import default_grader
     from osmckp_env.scoring.rewards import ExamReward, exams_from_columns, make_exam_reward
 
-    class CharCounter:
-        name = "chars"
-
-        def offsets(self, text):
-            return [(i, i + 1) for i in range(len(text))]
-
     cols = {"problem_ids": [["a"]], "answers": [["4"]], "tiers": [["easy"]], "budget": [64], "order": ["hard"]}
     text = "\\boxed{4}"
     assert ExamReward("score", counter=CharCounter()).metric("tokens")([""], [text], **cols) == [9.0]
@@ -108,12 +111,6 @@ def test_record_helpers():
     assert parse_single("<think>\\boxed{1}", think_markers=None).answer == "1"
     assert split_thinking("</think>ans").answer_start == 8
     assert split_thinking("a</think>b<think>c<think>d").answer_end == 10
-
-    class CharCounter:
-        name = "chars"
-
-        def offsets(self, text):
-            return [(i, i + 1) for i in range(len(text))]
 
     exam = Exam(0, (Problem("a", "s", "", "4", "easy"),), 5, "medium")
     assert score_completion(exam, "\\boxed{4}", counter=CharCounter())["completion_tokens"] == 5
