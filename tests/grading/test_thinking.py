@@ -185,3 +185,8 @@ def test_score_completions_budgets_and_lengths():
         score_completions([EXAM], [b"bytes"])
     skipped = score_completion(EXAM, ANSWERS.replace("\\boxed{7}", "\\boxed{NA}"))
     assert skipped["problems"][0]["status"] == "skipped" and skipped["problems"][0]["grade_detail"] == "no answer"
+
+
+def test_a_draft_box_in_the_thinking_of_a_single_answer_is_not_its_answer():
+    assert parse_single("<think>\\boxed{1}</think> no answer").answer is None
+    assert parse_single("<think>\\boxed{1}</think> \\boxed{2}").spans == ((24, 34),)
