@@ -222,3 +222,15 @@ def test_order_changes_the_score_and_regret_is_measured(tmp_path, grader):
     assert m["regret"] == pytest.approx(0.5)
     assert m["unreached_rate"] == 0.0 and m["missing_rate"] == pytest.approx(1 / 3)
     assert validate_results(tmp_path / "results.json", grader=grader) == []
+
+
+def test_a_spec_whose_backend_cannot_be_built_leaves_nothing_behind(tmp_path):
+    from osmckp_env.runner.run import run_spec
+
+    bad = AgentSpec(name="x", agent="direct", backend="scripted", backend_args={"reply": "no-such-script"})
+    with pytest.raises(KeyError, match="no-such-script"):
+        run_spec(bad, ["medium-512"], tmp_path, n_exams=1, progress=False)
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").rglob("*"))
+    good = AgentSpec(name="x", agent="direct", backend="scripted", backend_args={"reply": "skip-all"})
+    (res,) = run_spec(good, ["medium-512"], tmp_path, n_exams=1, progress=False)
+    assert res["metrics"]["n_exams"] == 1  # the corrected spec is not refused by a leftover header
