@@ -105,7 +105,8 @@ class ExamEnv(gym.Env):
 
     ## Version History
 
-    - v0: initial release. Records are ``record_version`` 2 and suites ``SUITE_VERSION`` 2 since osmckp 0.2.
+    - v0: initial release. Records are ``record_version`` 2 and suites ``SUITE_VERSION`` 2 since osmckp 0.2;
+      ``record_version`` 3 (the thinking rule, ``think_markers``) since 0.3.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 1}
