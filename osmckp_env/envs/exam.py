@@ -256,7 +256,7 @@ class ExamEnv(gym.Env):
         )[0]
         self._done = True
         self._record = rec
-        self._transcript.append(repair_text(text)[0])
+        self._transcript.append(text)
         self._transcript.extend(_problem_lines(rec["problems"]))
         info = {**self._info(), "record": rec, **self._reference_info(rec)}
         obs = {
@@ -296,7 +296,7 @@ class ExamEnv(gym.Env):
         self._repaired = self._repaired or view.repaired
         self._history.append(f"Problem {pos + 1}: {prob['status']}, answer {prob['answer']!r}, {prob['tokens']} tokens")
         self._pos += 1
-        self._transcript.append(f"--- problem {pos + 1} ---\n{repair_text(text)[0]}")
+        self._transcript.append(f"--- problem {pos + 1} ---\n{text}")
         self._transcript.extend(_problem_lines([prob]))
         terminated = self._pos >= exam.n_problems or self._remaining <= 0
         info = {**self._info(), "problem": prob}
@@ -336,7 +336,7 @@ class ExamEnv(gym.Env):
     def render(self):
         if self.render_mode is None:
             return None
-        text = "\n".join(self._transcript)
+        text = repair_text("\n".join(self._transcript))[0]  # a completion may hold invalid code points
         if self.render_mode == "human":
             print(text)
             return None

@@ -97,7 +97,7 @@ def repair_text(text: str) -> tuple[str, bool]:
     """``text`` with every code point that cannot be encoded or tokenized (lone surrogates, NUL)
     replaced by U+FFFD, and whether anything was replaced: a server's broken text is scored, never
     a crash (a tokenizer raises TypeError on a lone surrogate, a UTF-8 writer UnicodeEncodeError)."""
-    fixed = _INVALID_RE.sub("\ufffd", text)
+    fixed = _INVALID_RE.sub("\ufffd", text)  # one code point for one: lengths and offsets are kept
     return fixed, fixed != text
 
 
@@ -121,7 +121,7 @@ def truncate(text: str, budget: int, counter: TokenCounter | None = None) -> Tru
         raise ValueError(f"budget must be >= 0, got {budget}")
     counter = counter or default_counter()
     if len(text) <= EXACT_CHARS:
-        return _cut(text, counter.offsets(text), budget, exact=True)
+        return _cut(text, _offsets(counter, text), budget, exact=True)
     return truncate_prefix(text, budget, counter)
 
 
@@ -130,10 +130,10 @@ def truncate_prefix(text: str, budget: int, counter: TokenCounter) -> Truncation
     n = len(text)
     # first guess from the text's own density (characters per token of its first 1,000 characters)
     head = min(n, 1000)
-    per_token = head / max(1, len(counter.offsets(text[:head]))) if head else CHARS_PER_TOKEN
+    per_token = head / max(1, len(_offsets(counter, text[:head]))) if head else CHARS_PER_TOKEN
     length = min(n, int(min(per_token * 1.15, CHARS_PER_TOKEN) * (budget + MARGIN_TOKENS)) + 64)
     while True:
-        offs = counter.offsets(text[:length])
+        offs = _offsets(counter, text[:length])
         if length >= n:
             return _cut(text, offs, budget, exact=True)
         if len(offs) > budget + MARGIN_TOKENS:
@@ -142,6 +142,12 @@ def truncate_prefix(text: str, budget: int, counter: TokenCounter) -> Truncation
             cut = _cut(text, offs, budget, exact=False)
             return Truncation(cut.text, len(offs) - MARGIN_TOKENS, True, cut.token_ends, n_tokens_exact=False)
         length = min(n, 2 * length)
+
+
+def _offsets(counter: TokenCounter, text: str):
+    """The counter's token offsets of ``text`` with invalid code points replaced (``repair_text``
+    keeps the length, so the offsets index ``text`` itself); only what is counted is scanned."""
+    return counter.offsets(_INVALID_RE.sub("\ufffd", text))
 
 
 def _cut(text: str, offs, budget: int, *, exact: bool) -> Truncation:

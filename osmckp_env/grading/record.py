@@ -8,7 +8,7 @@ into rewards; ``osmckp_env.scoring.metrics`` turns many into suite metrics).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NotRequired, TypedDict
 
 from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
@@ -184,8 +184,10 @@ def cut_and_parse(
     """The env's view of a completion before grading (``EnvView``)."""
     if not isinstance(hidden_tokens, int) or isinstance(hidden_tokens, bool) or hidden_tokens < 0:
         raise ValueError(f"hidden_tokens must be a non-negative int, got {hidden_tokens!r}")
-    text, repaired = repair_text(text)
-    cut = truncate(text, max(0, budget - hidden_tokens), counter)
+    cut = truncate(text, max(0, budget - hidden_tokens), counter)  # counts a repaired copy of what it reads
+    kept, repaired = repair_text(cut.text)  # only the kept text is scored: repair (and flag) just that
+    if repaired:
+        cut = replace(cut, text=kept)
     split = split_thinking(cut.text, think_markers)
     parsed = parse_completion(cut.text, n_problems, think_markers)
     return EnvView(cut, parsed, split, budget, hidden_tokens, repaired)
