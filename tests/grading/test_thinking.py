@@ -190,3 +190,15 @@ def test_score_completions_budgets_and_lengths():
 def test_a_draft_box_in_the_thinking_of_a_single_answer_is_not_its_answer():
     assert parse_single("<think>\\boxed{1}</think> no answer").answer is None
     assert parse_single("<think>\\boxed{1}</think> \\boxed{2}").spans == ((24, 34),)
+
+
+def test_only_the_counted_and_kept_text_is_repaired():
+    long = ANSWERS + "pad " * 40_000  # past the exact-count limit: counted over a prefix
+    bad_early = ANSWERS.replace("Short.", "Sh\ud800ort.") + "pad " * 40_000
+    bad_late = long + "\ud800"
+    assert score_completion(EXAM, bad_early)["text_repaired"] and score_completion(EXAM, bad_early)["score"] == 3
+    late = score_completion(EXAM, bad_late)
+    assert not late["text_repaired"] and late["score"] == 3  # the broken tail was cut, never scored
+    assert late["completion_tokens"] == score_completion(EXAM, long)["completion_tokens"] == 512
+    view = cut_and_parse(bad_early, 3, 512, default_counter())
+    assert "\ud800" not in view.cut.text and view.repaired
