@@ -100,3 +100,14 @@ def test_paired_regret_difference_by_hand():
     assert 0.05 < out["p_value"] < 0.95  # neither floor nor ceiling, so the permutation draws matter
     undefined = paired_regret_difference(np.ones(3), np.zeros(3), np.ones(3), np.ones(3), cfg, permutations=10)
     assert np.isnan(undefined["delta"]) and undefined["p_value"] is None
+
+
+def test_paired_difference_p_value_away_from_its_floor():
+    a = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+    b = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0])  # three exams differ, all one way: p near 1/4
+    cfg = IntervalConfig(resamples=100, seed=3)
+    out = paired_difference(a, b, cfg, permutations=400)
+    d = a - b
+    signs = np.random.default_rng(4).choice([-1.0, 1.0], size=(400, 8))
+    extreme = sum(abs((s * d).mean()) >= abs(d.mean()) - 1e-12 for s in signs)
+    assert out["p_value"] == pytest.approx((1 + extreme) / 401) and 0.2 < out["p_value"] < 0.9

@@ -125,3 +125,12 @@ def test_stochastic_tables_and_atoms_exactly_at_a_cap():
         np.mean([evaluate_table(one, budget, np.full((1, budget + 1), k), BINS) for k in range(4)])
     )
     assert want > 0
+
+
+def test_brute_force_reads_the_bins_it_is_given():
+    from osmckp_env.exam.levels import LevelBins
+
+    other = LevelBins(edges=(30, 90))
+    a = [Atoms(np.array([20, 60]), np.array([1.0, 1.0]), np.array([0.5, 0.5]))]
+    assert brute_force(a, 200, other, "rarl") == pytest.approx(solve_exam(a, 200, other, "rarl")[0])
+    assert brute_force(a, 200, other, "rarl") != pytest.approx(brute_force(a, 200, LevelBins(), "rarl"))
