@@ -9,6 +9,7 @@ from osmckp_env.exam.knapsack import greedy_by_levels
 from osmckp_env.exam.levels import SKIP_LEVEL, parse_level_tag
 from osmckp_env.exam.prompts import LEVEL_TAG, SYSTEM_PROMPT, level_legend
 from osmckp_env.exam.suites import Exam
+from osmckp_env.exam.tokenization import safe_offsets
 from osmckp_env.grading.parse import split_thinking
 
 LEVEL_MAX_TOKENS = 24
@@ -49,8 +50,8 @@ class GreedyKnapsackAgent(PromptAgent):
         answer = text[sp.answer_start : sp.answer_end]
         if len(answer) == len(text):
             return text, 0
-        count = self.backend.counter.offsets
-        return answer, max(0, len(count(text)) - len(count(answer)))
+        counter = self.backend.counter
+        return answer, max(0, len(safe_offsets(counter, text)) - len(safe_offsets(counter, answer)))
 
     def solve(self, exams: Sequence[Exam]) -> list[AgentOutput]:
         outs = [AgentOutput("", [], {}) for _ in exams]

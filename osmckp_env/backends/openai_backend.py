@@ -32,7 +32,7 @@ from osmckp_env.backends.base import (
     join_reasoning,
     opens_thinking,
 )
-from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter, repair_text
+from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter, safe_offsets
 
 MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
 DROPPABLE = ("temperature", "top_p", "seed")  # sampling parameters a model may reject (dropped, noted)
@@ -188,7 +188,7 @@ class OpenAIBackend:
         return False
 
     def _request(self, messages: Messages, cap: int, sampling: Sampling, cap_param: str, dropped) -> Completion:
-        prefix = ""
+        prefix, n_prefix = "", 0
         kw = {"model": self.model, "temperature": sampling.temperature, "top_p": sampling.top_p, "seed": sampling.seed}
         for p in dropped:
             kw.pop(p, None)
@@ -207,12 +207,13 @@ class OpenAIBackend:
             prompt = self.render(messages)
             if opens_thinking(prompt):  # the template opened the think block: the text starts in it
                 prefix = "<think>\n"
-            kw["max_tokens"] = max(1, cap - len(self.counter.offsets(prefix))) if prefix else cap
+                n_prefix = len(self.counter.offsets(prefix))
+            kw["max_tokens"] = max(1, cap - n_prefix)
             r = self.client.completions.create(prompt=prompt, extra_body=body or None, **kw)
             reasoning = None
             text = prefix + (r.choices[0].text or "")
         finish = r.choices[0].finish_reason or "stop"
-        own = len(self.counter.offsets(repair_text(text)[0]))  # the text itself stays as sent: the env flags it
+        own = len(safe_offsets(self.counter, text))  # the text itself stays as sent: the env flags it
         usage = getattr(r, "usage", None)
         reported = getattr(usage, "completion_tokens", None) if usage is not None else None
         details = getattr(usage, "completion_tokens_details", None) if usage is not None else None
@@ -223,7 +224,7 @@ class OpenAIBackend:
             hidden = int(reasoning_tokens)  # reasoning reported, not returned (OpenAI's reasoning models)
             meta["hidden_reasoning"] = "usage.completion_tokens_details.reasoning_tokens"
         elif reported is not None:
-            excess = int(reported) + len(self.counter.offsets(prefix)) - own
+            excess = int(reported) + n_prefix - own
             if excess > math.ceil(self.usage_tolerance * own) + USAGE_SLACK_TOKENS:
                 hidden = excess  # the server generated more than it returned
                 meta["hidden_reasoning"] = "usage.completion_tokens exceeds the env's count"

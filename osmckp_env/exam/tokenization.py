@@ -121,7 +121,7 @@ def truncate(text: str, budget: int, counter: TokenCounter | None = None) -> Tru
         raise ValueError(f"budget must be >= 0, got {budget}")
     counter = counter or default_counter()
     if len(text) <= EXACT_CHARS:
-        return _cut(text, _offsets(counter, text), budget, exact=True)
+        return _cut(text, safe_offsets(counter, text), budget, exact=True)
     return truncate_prefix(text, budget, counter)
 
 
@@ -130,10 +130,10 @@ def truncate_prefix(text: str, budget: int, counter: TokenCounter) -> Truncation
     n = len(text)
     # first guess from the text's own density (characters per token of its first 1,000 characters)
     head = min(n, 1000)
-    per_token = head / max(1, len(_offsets(counter, text[:head]))) if head else CHARS_PER_TOKEN
+    per_token = head / max(1, len(safe_offsets(counter, text[:head]))) if head else CHARS_PER_TOKEN
     length = min(n, int(min(per_token * 1.15, CHARS_PER_TOKEN) * (budget + MARGIN_TOKENS)) + 64)
     while True:
-        offs = _offsets(counter, text[:length])
+        offs = safe_offsets(counter, text[:length])
         if length >= n:
             return _cut(text, offs, budget, exact=True)
         if len(offs) > budget + MARGIN_TOKENS:
@@ -144,9 +144,10 @@ def truncate_prefix(text: str, budget: int, counter: TokenCounter) -> Truncation
         length = min(n, 2 * length)
 
 
-def _offsets(counter: TokenCounter, text: str):
+def safe_offsets(counter: TokenCounter, text: str):
     """The counter's token offsets of ``text`` with invalid code points replaced (``repair_text``
-    keeps the length, so the offsets index ``text`` itself); only what is counted is scanned."""
+    keeps the length, so the offsets index ``text`` itself): counting never fails on a server's
+    broken text. Only what is counted is scanned."""
     return counter.offsets(_INVALID_RE.sub("\ufffd", text))
 
 

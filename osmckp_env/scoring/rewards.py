@@ -111,9 +111,6 @@ def regret_reference(ref) -> RegretReference:
     return ref if isinstance(ref, RegretReference) else RegretReference.from_results(ref)
 
 
-_load_reference = regret_reference  # for code where a parameter is named regret_reference
-
-
 def completion_text(completion) -> str:
     """Text of a completion given as a str or as chat messages (TRL conversational format)."""
     if isinstance(completion, str):
@@ -174,12 +171,10 @@ class ExamReward:
         self.kind = kind
         self.counter = counter
         self.bins = bins or LevelBins()
-        # a reference given with another kind still serves the regret view (``metric("regret")``)
-        self.reference = (
-            regret_reference_of(kind, regret_reference)
-            if regret_reference is None or kind == "regret"
-            else _load_reference(regret_reference)
-        )
+        # loaded whenever given (another kind's reward still serves its ``metric("regret")`` view);
+        # required, with the message that says how to make one, for kind "regret"
+        needed = kind == "regret" or regret_reference is not None
+        self.reference = regret_reference_of("regret", regret_reference) if needed else None
         self.grader = grader
         self.think_markers = think_markers
         self.__name__ = f"osmckp_{kind}_reward"

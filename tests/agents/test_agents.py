@@ -133,3 +133,14 @@ def test_greedy_knapsack_plan_follows_cost_not_tier_order_and_reserves_budget(gr
         assert solves[1]["max_tokens"] == 512 - solves[0]["n_tokens"] - 24
     recs = score_completions(EXAMS, [o.text for o in outs], grader=grader)
     assert all(r["score"] == 2 for r in recs)
+
+
+def test_greedy_knapsack_charges_a_solve_calls_thinking_even_with_broken_text():
+    def reply(messages, cap):
+        if "Estimate" in messages[-1]["content"]:
+            return "<predicted_level>Level-0</predicted_level>"
+        return "<think>\nbroken \ud800 thought\n</think>\n\\boxed{1}"
+
+    outs = make_agent("greedy-knapsack", ScriptedBackend(reply)).solve(EXAMS[:1])
+    assert "<think>" not in outs[0].text and outs[0].text.count("\\boxed{1}") == 3
+    assert outs[0].hidden_reasoning_tokens > 0  # each call's thinking is charged to the exam
