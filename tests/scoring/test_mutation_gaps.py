@@ -158,3 +158,11 @@ def test_defaults():
         r["text_repaired"],
         r["answer_tokens"],
     ) == (True, 0, 0, False, False, 3)
+
+
+def test_the_regret_reward_needs_its_reference():
+    from osmckp_env.scoring.rewards import ExamReward
+
+    with pytest.raises(ValueError, match="regret_reference"):
+        ExamReward("regret")
+    assert ExamReward("score").reference is None
