@@ -89,10 +89,12 @@ def scripted_sampler():
 
 def tiny_sft_config(model, tmp_path, out: str, **kw):
     """A few fast SFT steps on the MFT data written to ``tmp_path / "d"``."""
-    base = dict(
-        model=str(model),
-        dataset=str(tmp_path / "d" / "dataset"),
-        output_dir=str(tmp_path / out),
+    import dataclasses
+
+    from osmckp_env.training.config import MFTConfig
+
+    own = {f.name for f in dataclasses.fields(MFTConfig)}
+    sft = dict(
         per_device_train_batch_size=2,
         gradient_accumulation_steps=1,
         learning_rate=1e-3,
@@ -100,9 +102,9 @@ def tiny_sft_config(model, tmp_path, out: str, **kw):
         logging_steps=1,
         save_steps=1000,
     )
-    from osmckp_env.training.config import SFTRunConfig
-
-    return SFTRunConfig(**{**base, **kw})
+    sft.update({k: v for k, v in kw.items() if k not in own})
+    base = dict(model=str(model), dataset=str(tmp_path / "d" / "dataset"), output_dir=str(tmp_path / out))
+    return MFTConfig(**{**base, **{k: v for k, v in kw.items() if k in own}}, sft=sft)
 
 
 def stop_at(step: int):

@@ -81,8 +81,16 @@ def record_key(order: str, index: int, sample: int, samples: int) -> str:
     return f"{order}:{index}" if samples == 1 else f"{order}:{index}:{sample}"
 
 
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def pending_batches(items: list, samples: int, size: int, key: Callable[[Any, int], str], done: set[str]):
+    """The work left, as ``(sample, batch)`` pairs: every item whose ``key(item, sample)`` is not in
+    ``done``, in batches of at most ``size`` that never mix samples (a sample's seed,
+    ``sample_seed(seed, sample)``, applies to its whole batch), sample 0 first. The runner and
+    MFT data sampling both batch this way."""
+    out = []
+    for j in range(samples):
+        left = [it for it in items if key(it, j) not in done]
+        out.extend((j, left[i : i + size]) for i in range(0, len(left), size))
+    return out
 
 
 def build_backend(spec: AgentSpec):
@@ -167,16 +175,16 @@ def run_suite(
             n = writer.drop(lambda r: bool(r.get("error")))
             if n:
                 tqdm.write(f"[osmckp] re-running {n} exam(s) whose backend call failed before")
-        done = writer.done_keys
         k = spec.samples
-        todo = [
-            (j, s.name, e)
-            for j in range(k)
-            for s in orders
-            for e in s.exams
-            if record_key(e.order, e.index, j, k) not in done
-        ]
-        if todo and agent is None:
+        chunks = pending_batches(
+            [(s.name, e) for s in orders for e in s.exams],
+            k,
+            spec.batch_size,
+            lambda item, j: record_key(item[1].order, item[1].index, j, k),
+            writer.done_keys,
+        )
+        n_todo = sum(len(c) for _, c in chunks)
+        if chunks and agent is None:
             try:
                 agent = agent_factory() if agent_factory is not None else build_agent(spec, bins=bins)
             except BaseException:
@@ -192,21 +200,18 @@ def run_suite(
             counter = None  # nothing left to run: the records say who counted
         bar = tqdm(
             total=len(orders) * len(suite) * k,
-            initial=len(suite) * len(orders) * k - len(todo),
+            initial=len(suite) * len(orders) * k - n_todo,
             disable=not progress,
             desc=f"{spec.name} {suite.name}",
             unit="exam",
             dynamic_ncols=True,
         )
         batches = 0
-        # batches never mix samples, so each sample's seed applies to its whole batch
-        chunks = [c for j in range(k) for c in _chunks([t for t in todo if t[0] == j], spec.batch_size)]
-        for chunk in chunks:
+        for j, chunk in chunks:
             if max_batches is not None and batches >= max_batches:
                 bar.close()
                 return {}
-            j = chunk[0][0]
-            exams = [e for _, _, e in chunk]
+            exams = [e for _, e in chunk]
             t0 = time.perf_counter()
             agent.reset(sample_seed(spec.seed, j))
             outs = agent.solve(exams)
@@ -236,7 +241,7 @@ def run_suite(
                     timings=timings,
                     sample=j if k > 1 else None,
                 )
-                for (j, sname, _), o, r, text in zip(chunk, outs, scored, texts)
+                for (sname, _), o, r, text in zip(chunk, outs, scored, texts)
             ]
             writer.append(recs)
             batches += 1

@@ -1,17 +1,92 @@
-"""``osmckp train``: mft-data, mft, rarl."""
+"""``osmckp train``: mft-data, mft, rarl; ``osmckp export verl``.
+
+The flags of the three training commands are generated from their config dataclasses (one
+source: the fields and their ``metadata["help"]``); ``--config FILE`` loads a YAML first and
+the flags given override it. The TRL mapping takes ``--grpo KEY=VALUE`` / ``--sft KEY=VALUE``
+(repeatable; VALUE is read as YAML: ``1e-6``, ``true``, ``[a, b]``).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+from dataclasses import MISSING, fields
+
+import yaml
+
+from osmckp_env.scoring.rewards import REWARD_KINDS
+
+# short spellings kept from earlier versions (and the runner's --out)
+FLAG_ALIASES = {"output_dir": ("--out",), "out_dir": ("--out",)}
+
+
+def _key_value(text: str) -> dict:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. learning_rate=1e-6), got {text!r}")
+    return {key.strip().replace("-", "_"): yaml.safe_load(value)}
+
+
+def _default_of(f):
+    if f.default is not MISSING:
+        return f.default
+    return f.default_factory() if f.default_factory is not MISSING else None
+
+
+def add_config_flags(parser: argparse.ArgumentParser, cls) -> None:
+    """One ``--flag`` per field of ``cls`` with its help and default (``None`` = not given, so a
+    ``--config`` file's value stands)."""
+    for f in fields(cls):
+        names = (f"--{f.name.replace('_', '-')}", *FLAG_ALIASES.get(f.name, ()))
+        default = _default_of(f)
+        shown = {"": "required", None: "none"}.get(default, default) if not isinstance(default, dict) else "{}"
+        if isinstance(shown, tuple):
+            shown = " ".join(map(str, shown))
+        help = f"{f.metadata.get('help', '')} (default: {shown})"
+        kind = str(f.type)
+        kw: dict = {"dest": f.name, "default": None, "help": help}
+        if f.name == "resume":
+            kw.update(nargs="?", const="auto", metavar="auto|PATH")
+        elif kind == "dict":
+            kw.update(action="extend", nargs="+", type=_key_value, metavar="KEY=VALUE")
+        elif kind == "bool":
+            kw.update(action=argparse.BooleanOptionalAction)
+        elif kind.startswith("tuple["):
+            kw.update(nargs="+", type=int if "int" in kind else str)
+        elif kind.startswith("int"):
+            kw.update(type=int)
+        elif kind.startswith("float"):
+            kw.update(type=float)
+        if f.name == "reward":
+            kw.update(choices=REWARD_KINDS)
+        parser.add_argument(*names, **kw)
+
+
+def config_overrides(args: argparse.Namespace, cls) -> dict:
+    """The fields the command line gave (a mapping's KEY=VALUE pairs merged in order)."""
+    out = {}
+    for f in fields(cls):
+        value = getattr(args, f.name, None)
+        if value is None:
+            continue
+        if str(f.type) == "dict":
+            merged: dict = {}
+            for pair in value:
+                merged.update(pair)
+            value = merged
+        out[f.name] = value
+    return out
+
+
+def _load_config(cls, args):
+    return cls.load(args.config, **config_overrides(args, cls))
 
 
 def _mft_data(args) -> int:
     from osmckp_env.training.config import MFTDataConfig
     from osmckp_env.training.mft_data import make_mft_data
 
-    cfg = MFTDataConfig.load(
-        args.config, spec=args.spec, out_dir=args.out, k=args.k, limit_per_tier=args.limit_per_tier
-    )
+    cfg = _load_config(MFTDataConfig, args)
     st = make_mft_data(cfg, progress=not args.quiet, overwrite=args.overwrite)
     print(json.dumps({k: st[k] for k in ("n_problems", "n_examples", "solve_rate", "level_histogram")}, indent=1))
     print(f"wrote {cfg.out_dir}/dataset and {cfg.out_dir}/stats.json")
@@ -19,17 +94,10 @@ def _mft_data(args) -> int:
 
 
 def _mft(args) -> int:
-    from osmckp_env.training.config import SFTRunConfig
+    from osmckp_env.training.config import MFTConfig
     from osmckp_env.training.sft import train_mft
 
-    cfg = SFTRunConfig.load(
-        args.config,
-        model=args.model,
-        dataset=args.dataset,
-        output_dir=args.out,
-        max_steps=args.max_steps,
-        resume=args.resume,
-    )
+    cfg = _load_config(MFTConfig, args)
     meta = train_mft(cfg)
     print(f"wrote {cfg.output_dir} (train loss {meta['train_loss']:.4f}); evaluate it with an `agent: mft` spec")
     return 0
@@ -39,14 +107,7 @@ def _rarl(args) -> int:
     from osmckp_env.training.config import RARLConfig
     from osmckp_env.training.rarl import train_rarl
 
-    cfg = RARLConfig.load(
-        args.config,
-        model=args.model,
-        output_dir=args.out,
-        budget=args.budget,
-        max_steps=args.max_steps,
-        resume=args.resume,
-    )
+    cfg = _load_config(RARLConfig, args)
     meta = train_rarl(cfg)
     for w in meta.get("warnings", []):
         print(f"WARNING: {w}")
@@ -70,63 +131,58 @@ def _export_verl(args) -> int:
     return 0
 
 
-def _resume_arg(p) -> None:
-    p.add_argument(
-        "--resume",
-        nargs="?",
-        const="auto",
-        metavar="auto|PATH",
-        help="continue an interrupted run: 'auto' (the default when the flag is given alone) picks the newest "
-        "checkpoint-N in --out, or give a checkpoint folder",
-    )
-
-
 def add_command(sub) -> None:
+    from osmckp_env.training.config import MFTConfig, MFTDataConfig, RARLConfig
+
     p = sub.add_parser("train", help="MFT data, MFT (SFT) and RARL (Dr. GRPO) with TRL")
     s = p.add_subparsers(dest="train_cmd", required=True)
-    d = s.add_parser("mft-data", help="rejection-sample MFT data from a base model")
-    d.add_argument("--config", help="YAML with MFTDataConfig fields")
-    d.add_argument("--spec", help="agent spec of the sampling model (its backend and model; the agent is ignored)")
-    d.add_argument("--out", help="output folder: samples.jsonl (resumable), dataset/, stats.json")
-    d.add_argument("--k", type=int, help="samples per training problem")
-    d.add_argument("--limit-per-tier", type=int, help="at most this many training problems per tier (a quick run)")
+    d = s.add_parser(
+        "mft-data",
+        help="rejection-sample MFT data from a base model",
+        description=MFTDataConfig.__doc__.splitlines()[0],
+    )
+    d.add_argument("--config", help="YAML with MFTDataConfig fields (flags given override it)")
+    add_config_flags(d, MFTDataConfig)
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.add_argument("--overwrite", action="store_true", help="start over when --out holds samples of another config")
     d.set_defaults(func=_mft_data)
-    m = s.add_parser("mft", help="supervised MFT on the dataset (full or LoRA)")
-    m.add_argument("--config", help="YAML with SFTRunConfig fields")
-    m.add_argument("--model", help="base model: a path or hub id")
-    m.add_argument("--dataset", help="the dataset/ folder written by `osmckp train mft-data`")
-    m.add_argument("--out", help="output folder for checkpoints and the final model")
-    m.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
-    _resume_arg(m)
+    m = s.add_parser(
+        "mft",
+        help="supervised MFT on the dataset (full or LoRA)",
+        description="MFT's supervised stage: TRL SFTTrainer, loss on the completion only. TRL SFTConfig "
+        "options: --sft KEY=VALUE (over osmckp's defaults: "
+        + ", ".join(f"{k}={v}" for k, v in MFTConfig.TRL_DEFAULTS.items())
+        + ").",
+    )
+    m.add_argument("--config", help="YAML with MFTConfig fields (flags given override it)")
+    add_config_flags(m, MFTConfig)
     m.set_defaults(func=_mft)
     r = s.add_parser(
         "rarl",
         help="RARL: Dr. GRPO on training-split exams (GSM8K/MATH/AIME 2022-2024 train pools, Medium and Hard "
         "orders) under one budget, rewarded by the env's rarl reward",
-        description="RARL: Dr. GRPO (TRL GRPOTrainer, loss_type=dr_grpo, no std scaling) on whole-exam completions "
-        "of training-split exams (GSM8K train, MATH train, AIME 2022-2024) in Medium and Hard orders; the exam "
-        "budget is the hard cut and the reward is the env's rarl reward (a problem counts if correct AND its "
-        "predicted level matches the tokens it used).",
+        description="RARL: Dr. GRPO (TRL GRPOTrainer) on whole-exam completions of training-split exams (GSM8K "
+        "train, MATH train, AIME 2022-2024) in Medium and Hard orders; the exam budget is the hard cut and the "
+        "reward is the env's rarl reward (a problem counts if correct AND its predicted level matches the tokens "
+        "it used). TRL GRPOConfig options: --grpo KEY=VALUE (over osmckp's defaults: "
+        + ", ".join(f"{k}={v}" for k, v in RARLConfig.TRL_DEFAULTS.items())
+        + ").",
     )
-    r.add_argument("--config", help="YAML with RARLConfig fields")
-    r.add_argument("--model", help="the MFT checkpoint (path or hub id)")
-    r.add_argument("--out", help="output folder for checkpoints and the final model")
-    r.add_argument("--budget", type=int, help="the exam token budget (512 or 1024 in the paper)")
-    r.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
-    _resume_arg(r)
+    r.add_argument("--config", help="YAML with RARLConfig fields (flags given override it)")
+    add_config_flags(r, RARLConfig)
     r.set_defaults(func=_rarl)
 
     e = sub.add_parser("export", help="export exams for other RL engines")
     es = e.add_subparsers(dest="export_cmd", required=True)
-    v = es.add_parser("verl", help="exams as verl RL parquet (data_source, prompt, reward_model, extra_info)")
+    v = es.add_parser(
+        "verl",
+        help="exams as verl RL parquet (data_source, prompt, reward_model, extra_info)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     v.add_argument("--split", default="train", choices=["train", "eval"], help="training or evaluation pools")
     v.add_argument("--budget", type=int, default=1024, help="the exam token budget (512 or 1024 in the paper)")
     v.add_argument("--n-exams", type=int, default=2000, help="exams per order (Medium and Hard)")
-    v.add_argument(
-        "--reward", default="rarl", choices=["rarl", "score", "regret"], help="the reward compute_score returns"
-    )
+    v.add_argument("--reward", default="rarl", choices=REWARD_KINDS, help="the reward compute_score returns")
     v.add_argument(
         "--regret-reference", help="with --reward regret: a results file whose easy-order records hold these exams"
     )

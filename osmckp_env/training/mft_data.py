@@ -21,7 +21,7 @@ from osmckp_env.grading.record import score_completions, segment_levels
 from osmckp_env.results.io import RecordWriter
 from osmckp_env.training.config import MFTDataConfig
 
-SAMPLE_FIELDS = ("key", "config_hash", "problem_id", "samples")
+SAMPLE_FIELDS = ("key", "config_hash", "problem_id", "sample", "correct", "n_tokens")
 
 
 def single_problem_messages(problem: Problem, bins: LevelBins) -> list[dict]:
@@ -95,48 +95,45 @@ def sample_problems(
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[dict]:
-    """Sample and grade (resumable: ``samples.jsonl`` keeps finished problems)."""
+    """Sample and grade each problem ``cfg.k`` times, resumable: ``samples.jsonl`` keeps one line
+    per finished (problem, sample). Batched as the runner batches (``pending_batches``: a batch
+    never mixes samples) with the runner's seed rule (sample j is drawn with
+    ``sample_seed(cfg.seed, j)``). Returns one dict per problem with its samples in order."""
+    from osmckp_env.runner.run import pending_batches, sample_seed
+
     grader = grader or default_grader()
     bins = LevelBins(edges=cfg.level_edges)
-    header = {"config_hash": cfg.config_hash, "config": cfg.to_dict()}
+    header = {"config_hash": cfg.config_hash, "config": cfg.to_dict(), "seed_rule": "runner.sample_seed"}
     with RecordWriter(cfg.out_dir, header, filename="samples.jsonl", required=SAMPLE_FIELDS, overwrite=overwrite) as w:
-        done = w.done_keys
-        todo = [p for p in problems if p.id not in done]
-        bar = tqdm(total=len(problems), initial=len(problems) - len(todo), disable=not progress, desc="mft-data")
-        for start in range(0, len(todo), cfg.batch_size):
-            chunk = todo[start : start + cfg.batch_size]
-            prompts, owners = [], []
-            for p in chunk:
-                for j in range(cfg.k):
-                    prompts.append(single_problem_messages(p, bins))
-                    owners.append((p, j))
-            comps = []
-            # one call per sample index so every sample gets its own seed
-            for j in range(cfg.k):
-                idx = [i for i, (_, jj) in enumerate(owners) if jj == j]
-                out = backend.generate(
-                    [prompts[i] for i in idx],
-                    max_tokens=cfg.max_tokens,
-                    sampling=Sampling(cfg.temperature, 1.0, cfg.seed * 1000 + j),
-                )
-                comps.extend(zip(idx, out))
-            comps = [c for _, c in sorted(comps, key=lambda x: x[0])]
+        batches = pending_batches(problems, cfg.k, cfg.batch_size, lambda p, j: f"{p.id}:{j}", w.done_keys)
+        total = len(problems) * cfg.k
+        bar = tqdm(total=total, initial=total - sum(len(c) for _, c in batches), disable=not progress, desc="mft-data")
+        for j, chunk in batches:
+            prompts = [single_problem_messages(p, bins) for p in chunk]
+            comps = backend.generate(
+                prompts, max_tokens=cfg.max_tokens, sampling=Sampling(cfg.temperature, 1.0, sample_seed(cfg.seed, j))
+            )
             # "correct" as everywhere else: the env's record (parse, grade) of the sample as a one-problem
             # exam, never cut (the sample is already within the cap); plus MFT's own filter: a sample
             # the cap cut (finish_reason "length") is never a target, whatever its last box says
             graded = score_completions(
-                [Exam(0, (p,), LABEL_BUDGET, "medium") for p, _ in owners],
+                [Exam(0, (p,), LABEL_BUDGET, "medium") for p in chunk],
                 [c.text for c in comps],
                 counter=backend.counter,
                 bins=bins,
                 grader=grader,
             )
-            by_problem: dict[str, list[dict]] = defaultdict(list)
-            for (p, _), c, rec, m in zip(owners, comps, graded, prompts):
+            lines = []
+            for p, c, rec, m in zip(chunk, comps, graded, prompts):
                 prob = rec["problems"][0]
                 n = min(int(c.n_tokens), cfg.max_tokens)  # generated ids, never a re-tokenized count
-                by_problem[p.id].append(
+                lines.append(
                     {
+                        "key": f"{p.id}:{j}",
+                        "config_hash": cfg.config_hash,
+                        "problem_id": p.id,
+                        "tier": p.difficulty,
+                        "sample": j,
                         "text": c.text,
                         "n_tokens": n,
                         "level": bins.level_of(n),
@@ -147,21 +144,16 @@ def sample_problems(
                         "finish_reason": c.finish_reason,
                     }
                 )
-            w.append(
-                [
-                    {
-                        "key": p.id,
-                        "config_hash": cfg.config_hash,
-                        "problem_id": p.id,
-                        "tier": p.difficulty,
-                        "samples": by_problem[p.id],
-                    }
-                    for p in chunk
-                ]
-            )
+            w.append(lines)
             bar.update(len(chunk))
         bar.close()
-        return list(w.records)
+        done = list(w.records)
+    by_problem: dict[str, list[dict]] = defaultdict(list)
+    for r in sorted(done, key=lambda r: r["sample"]):
+        by_problem[r["problem_id"]].append({k: v for k, v in r.items() if k not in ("key", "config_hash")})
+    return [
+        {"problem_id": p.id, "tier": p.difficulty, "samples": by_problem[p.id]} for p in problems if by_problem[p.id]
+    ]
 
 
 def _example(messages: list[dict], target: str, **meta) -> dict:

@@ -178,39 +178,25 @@ class ZeroVarianceWatch:
 
 
 def grpo_args(cfg: RARLConfig, reward_weights: list[float]):
-    """TRL's ``GRPOConfig`` for ``cfg``: Dr. GRPO, the exam budget as the hard cut, vLLM settings."""
+    """TRL's ``GRPOConfig`` for ``cfg``: ``cfg.trl_options`` (Dr. GRPO defaults under the config's
+    ``grpo:`` mapping), the exam budget as the hard cut, osmckp's reward weights and seed. TRL
+    validates the options; an unknown one is refused with a did-you-mean."""
     _require()
     import torch
     from trl import GRPOConfig
 
+    from osmckp_env.training.config import check_trl_options
+
+    options = cfg.trl_options
+    check_trl_options(options, GRPOConfig, "RARLConfig.grpo")
+    options.setdefault("use_cpu", not torch.cuda.is_available())
     return GRPOConfig(
         output_dir=cfg.output_dir,
-        loss_type="dr_grpo",
-        scale_rewards="none",
-        beta=cfg.beta,
-        num_generations=cfg.num_generations,
         max_completion_length=cfg.budget,
-        temperature=cfg.temperature,
-        per_device_train_batch_size=cfg.per_device_train_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        learning_rate=cfg.learning_rate,
-        max_steps=cfg.max_steps,
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        bf16=cfg.bf16,
-        seed=cfg.seed,
-        logging_steps=cfg.logging_steps,
-        save_steps=cfg.save_steps,
-        report_to="none",
         reward_weights=reward_weights,
-        use_vllm=cfg.use_vllm,
-        vllm_mode=cfg.vllm_mode,
-        vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
-        vllm_tensor_parallel_size=cfg.vllm_tensor_parallel_size,
-        vllm_server_host=cfg.vllm_server_host,
-        vllm_server_port=cfg.vllm_server_port,
-        use_cpu=not torch.cuda.is_available(),
+        seed=cfg.seed,
         data_seed=cfg.seed,
-        **cfg.extra,
+        **options,
     )
 
 
@@ -236,6 +222,7 @@ def train_rarl(
     from trl import GRPOTrainer
 
     check_checkpoint_bins(cfg.model, cfg.level_edges)
+    grpo_args(cfg, [])  # TRL validates the options before anything loads
     if dataset is None:
         check_regret_reference(cfg)
     ds = dataset if dataset is not None else rarl_dataset(cfg)

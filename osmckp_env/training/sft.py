@@ -62,29 +62,18 @@ def drop_too_long(ds, tok, max_length: int):
 
 
 def sft_args(cfg: SFTRunConfig):
-    """TRL's ``SFTConfig`` for ``cfg``: loss on the completion only, seeded data order."""
+    """TRL's ``SFTConfig`` for ``cfg``: ``cfg.trl_options`` (osmckp's defaults under the config's
+    ``sft:`` mapping), loss on the completion only, seeded data order."""
     _require()
     import torch
     from trl import SFTConfig
 
-    return SFTConfig(
-        output_dir=cfg.output_dir,
-        learning_rate=cfg.learning_rate,
-        num_train_epochs=cfg.num_train_epochs,
-        max_steps=cfg.max_steps,
-        per_device_train_batch_size=cfg.per_device_train_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        max_length=cfg.max_length,
-        gradient_checkpointing=cfg.gradient_checkpointing,
-        bf16=cfg.bf16,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        logging_steps=cfg.logging_steps,
-        save_steps=cfg.save_steps,
-        report_to="none",
-        use_cpu=not torch.cuda.is_available(),
-        completion_only_loss=True,
-    )
+    from osmckp_env.training.config import check_trl_options
+
+    options = cfg.trl_options
+    check_trl_options(options, SFTConfig, "MFTConfig.sft")
+    options.setdefault("use_cpu", not torch.cuda.is_available())
+    return SFTConfig(output_dir=cfg.output_dir, seed=cfg.seed, data_seed=cfg.seed, completion_only_loss=True, **options)
 
 
 def build_sft_trainer(cfg: SFTRunConfig, *, dataset=None, callbacks=None):
@@ -95,6 +84,7 @@ def build_sft_trainer(cfg: SFTRunConfig, *, dataset=None, callbacks=None):
     import datasets
     from trl import SFTTrainer
 
+    args = sft_args(cfg)  # TRL validates the options before anything loads
     ds = as_prompt_completion(dataset if dataset is not None else datasets.load_from_disk(cfg.dataset))
     model, tok = load_model_and_tokenizer(cfg.model, cfg.bf16)
     ds, n_long = drop_too_long(ds, tok, cfg.max_length)
@@ -103,8 +93,7 @@ def build_sft_trainer(cfg: SFTRunConfig, *, dataset=None, callbacks=None):
             "MFT: dropped %d example(s) longer than max_length=%d tokens (never truncated)", n_long, cfg.max_length
         )
     if len(ds) == 0:
-        raise ValueError(f"no MFT example fits max_length={cfg.max_length}; raise max_length")
-    args = sft_args(cfg)
+        raise ValueError(f"no MFT example fits max_length={cfg.max_length}; raise sft.max_length")
     trainer = SFTTrainer(
         model=model,
         args=args,

@@ -85,7 +85,7 @@ def test_sample_token_counts_are_generated_ids_within_the_cap(tmp_path, tiny_che
     from osmckp_env.training.mft_data import SAMPLE_FIELDS
 
     recs, _ = read_records(tmp_path / "samples.jsonl", SAMPLE_FIELDS)
-    counts = [s["n_tokens"] for r in recs for s in r["samples"]]
+    counts = [r["n_tokens"] for r in recs]
     assert counts and all(0 < n <= 40 for n in counts)
 
 
@@ -117,6 +117,64 @@ def test_same_config_and_seed_give_the_same_data(tmp_path, tiny_checkpoint, grad
         from osmckp_env.training.mft_data import SAMPLE_FIELDS
 
         recs, _ = read_records(tmp_path / name / "samples.jsonl", SAMPLE_FIELDS)
-        rows.append([s["text"] for r in recs for s in r["samples"]])
+        rows.append([r["text"] for r in recs])
     assert rows[0] == rows[2] and rows[1] == rows[3]
     assert len(set(rows[1])) > 1  # the k samples differ: sampling is seeded, not greedy
+
+
+class SeedRecorder:
+    """A backend that answers each problem with its gold answer and records every call's seed."""
+
+    def __init__(self):
+        self.calls = []
+
+        def gold(messages, cap):
+            return f"\\boxed{{{ANSWERS[messages[-1]['content'].split(chr(10) * 2, 1)[1].strip()][0]}}}"
+
+        self.inner = ScriptedBackend(gold)
+        self.counter = self.inner.counter
+
+    def generate(self, prompts, *, max_tokens, sampling):
+        self.calls.append((len(prompts), sampling.seed))
+        return self.inner.generate(prompts, max_tokens=max_tokens, sampling=sampling)
+
+
+def test_sampling_uses_the_runners_batches_and_seed_rule(tmp_path, grader):
+    from osmckp_env.runner.run import sample_seed
+    from osmckp_env.training.mft_data import sample_problems, training_problems
+
+    cfg = MFTDataConfig(spec="x.yaml", out_dir=str(tmp_path), k=3, limit_per_tier=3, batch_size=4, seed=5)
+    problems = training_problems(cfg)
+    backend = SeedRecorder()
+    out = sample_problems(cfg, backend, problems, grader=grader, progress=False)
+    # 9 problems per sample in batches of at most 4 (4, 4, 1), each batch drawn with its sample's seed
+    seeds = [sample_seed(5, j) for j in range(3)]
+    assert backend.calls == [(n, s) for s in seeds for n in (4, 4, 1)]
+    assert seeds[0] == 5 and len(set(seeds)) == 3
+    assert [r["problem_id"] for r in out] == [p.id for p in problems]
+    assert all([s["sample"] for s in r["samples"]] == [0, 1, 2] for r in out)
+    assert all(s["correct"] for r in out for s in r["samples"])
+
+
+def test_an_interrupted_sampling_resumes_only_what_is_missing(tmp_path, grader):
+    from osmckp_env.runner.run import sample_seed
+    from osmckp_env.training.mft_data import sample_problems, training_problems
+
+    cfg = MFTDataConfig(spec="x.yaml", out_dir=str(tmp_path / "a"), k=2, limit_per_tier=2, batch_size=4)
+    problems = training_problems(cfg)
+    full = sample_problems(cfg, SeedRecorder(), problems, grader=grader, progress=False)
+
+    class Dies(SeedRecorder):
+        def generate(self, prompts, **kw):
+            if len(self.calls) == 2:
+                raise KeyboardInterrupt
+            return super().generate(prompts, **kw)
+
+    cut = MFTDataConfig(spec="x.yaml", out_dir=str(tmp_path / "b"), k=2, limit_per_tier=2, batch_size=4)
+    with pytest.raises(KeyboardInterrupt):
+        sample_problems(cut, Dies(), problems, grader=grader, progress=False)
+    again = SeedRecorder()
+    resumed = sample_problems(cut, again, problems, grader=grader, progress=False)
+    # the two finished batches (sample 0: 4 + 2 problems) are kept; only sample 1 is drawn again
+    assert len(problems) == 6 and again.calls == [(4, sample_seed(0, 1)), (2, sample_seed(0, 1))]
+    assert resumed == full

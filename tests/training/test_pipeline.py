@@ -66,11 +66,9 @@ def test_sft_then_grpo_then_agent(tmp_path, tiny_checkpoint, grader):
             output_dir=str(tmp_path / "rarl"),
             budget=48,
             n_exams=8,
-            num_generations=4,
-            per_device_train_batch_size=4,
-            max_steps=2,
-            learning_rate=1e-2,
-            save_steps=1000,
+            grpo=dict(
+                num_generations=4, per_device_train_batch_size=4, max_steps=2, learning_rate=1e-2, save_steps=1000
+            ),
         ),
         grader=grader,
         extra_rewards=[(shorter_is_better, 1.0)],
@@ -108,8 +106,11 @@ def test_lora_sft_merges_into_plain_checkpoint(tmp_path, tiny_checkpoint, grader
     "kwargs,match",
     [
         ({"model": ""}, "model is required"),
-        ({"model": "m", "num_generations": 1}, "num_generations"),
-        ({"model": "m", "per_device_train_batch_size": 3, "num_generations": 2}, "divisible"),
+        ({"model": "m", "grpo": {"num_generations": 1}}, "num_generations"),
+        ({"model": "m", "grpo": {"per_device_train_batch_size": 3, "num_generations": 2}}, "divisible"),
+        ({"model": "m", "grpo": {"max_completion_length": 99}}, "budget"),
+        ({"model": "m", "grpo": {"seed": 1}}, "top level"),
+        ({"model": "m", "grpo": ["num_generations"]}, "mapping"),
         ({"model": "m", "reward": "accuracy"}, "reward"),
         ({"model": "m", "reward": "regret"}, "regret_reference"),
     ],

@@ -2,6 +2,7 @@
 alone moves probability toward the better completions; resume; reproducibility; the silent-failure
 warning."""
 
+import dataclasses
 import logging
 
 import pytest
@@ -68,18 +69,12 @@ def scripted_rollout(seen=None):
 
 
 def rarl_cfg(model, out, **kw):
-    base = dict(
-        model=str(model),
-        output_dir=str(out),
-        budget=64,
-        num_generations=4,
-        per_device_train_batch_size=4,
-        max_steps=1,
-        learning_rate=1e-3,
-        save_steps=1000,
-        temperature=1.0,
-    )
-    return RARLConfig(**{**base, **kw})
+    """A tiny RARL config; keyword arguments that are not RARLConfig fields are TRL options."""
+    own = {f.name for f in dataclasses.fields(RARLConfig)}
+    grpo = dict(num_generations=4, per_device_train_batch_size=4, max_steps=1, learning_rate=1e-3, save_steps=1000)
+    grpo.update({k: v for k, v in kw.items() if k not in own})
+    base = dict(model=str(model), output_dir=str(out), budget=64)
+    return RARLConfig(**{**base, **{k: v for k, v in kw.items() if k in own}}, grpo=grpo)
 
 
 def completion_logps(model_path, prompt, texts):

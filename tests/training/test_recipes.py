@@ -22,5 +22,6 @@ def test_recipe_configs_are_accepted_by_trl():
     grpo = grpo_args(cfg, [1.0] + [0.0] * (len(ExamRewards.METRICS) - 1))
     assert grpo.loss_type == "dr_grpo" and grpo.scale_rewards == "none" and grpo.beta == 0.0
     assert grpo.max_completion_length == cfg.budget == 1024
-    assert grpo.use_vllm and grpo.vllm_gpu_memory_utilization == cfg.vllm_gpu_memory_utilization
+    assert grpo.use_vllm and grpo.vllm_gpu_memory_utilization == 0.3 == cfg.grpo["vllm_gpu_memory_utilization"]
+    assert grpo.gradient_accumulation_steps == 4 and grpo.seed == grpo.data_seed == cfg.seed
     assert cfg.resume == "auto"

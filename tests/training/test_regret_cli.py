@@ -99,8 +99,7 @@ def test_rarl_with_an_uncovering_reference_is_refused_before_the_model_loads(tmp
         regret_reference=str(other),
         budget=512,
         n_exams=4,
-        num_generations=2,
-        per_device_train_batch_size=2,
+        grpo={"num_generations": 2, "per_device_train_batch_size": 2},
     )
     with pytest.raises(ValueError, match=r"osmckp run SPEC --suite train-medium-512 --n-exams 2"):
         train_rarl(cfg)  # a missing model would fail later: the reference is checked first
@@ -114,7 +113,6 @@ def test_rarl_with_an_uncovering_reference_is_refused_before_the_model_loads(tmp
             regret_reference=str(good),
             budget=512,
             n_exams=4,
-            num_generations=2,
-            per_device_train_batch_size=2,
+            grpo={"num_generations": 2, "per_device_train_batch_size": 2},
         )
     )
