@@ -54,7 +54,7 @@ def gold_or_level_reply(levels=None):
     from osmckp_env.exam.problems import TIERS, load_pool
 
     levels = levels or {"easy": 0, "medium": 1, "hard": 3}
-    tier_of = {p.problem.strip(): p.difficulty for t in TIERS for p in load_pool("eval", t)}
+    tier_of = {p.problem.strip(): p.tier for t in TIERS for p in load_pool("eval", t)}
 
     def reply(messages, cap):
         user = messages[-1]["content"]
@@ -71,7 +71,7 @@ def scripted_sampler():
     from osmckp_env.backends.scripted import ScriptedBackend
     from osmckp_env.exam.problems import TIERS, load_pool
 
-    answers = {p.problem.strip(): (p.answer, p.difficulty) for t in TIERS for p in load_pool("train", t)}
+    answers = {p.problem.strip(): (p.answer, p.tier) for t in TIERS for p in load_pool("train", t)}
     calls = {"n": 0}
 
     def reply(messages, cap):
@@ -146,6 +146,6 @@ def long_solver_wrong_on_aime(messages, cap):
     for k, m in enumerate(heads):
         end = heads[k + 1].start() if k + 1 < len(heads) else len(user)
         p = known[user[m.end() : end].strip()]
-        ans = "0" if p.difficulty == "hard" else p.answer
+        ans = "0" if p.tier == "hard" else p.answer
         out.append(f"### Problem {k + 1}\n" + "step " * 220 + f"\\boxed{{{ans}}}\n")
     return "".join(out)

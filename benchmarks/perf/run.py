@@ -351,7 +351,7 @@ def bench_reward() -> None:
     cols = {
         "problem_ids": [[p.id for p in e.problems] for e in suite],
         "answers": gold,
-        "tiers": [[p.difficulty for p in e.problems] for e in suite],
+        "tiers": [[p.tier for p in e.problems] for e in suite],
         "budget": [budget] * G,
     }
     with Grader(n_workers=2) as g:

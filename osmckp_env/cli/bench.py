@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SWEEP_BUDGETS = (256, 512, 1024, 2048)
+from osmckp_env.exam.suites import SWEEP_BUDGETS
 
 
 def _bench(args) -> int:
@@ -19,7 +19,7 @@ def _bench(args) -> int:
 
     prof = get_profile(args.profile)
     print(f"[osmckp bench] OSMCKP-Sim-v0 with profile {prof.label}: SIMULATOR results, not model results.")
-    sim_out = default_out_dir(prof, Path(args.out) / "sim")
+    sim_out = default_out_dir(prof, Path(args.out) / "sim", n_exams=args.n_exams, budgets=args.budgets)
     tables = sim_leaderboard(sim_out, profile=prof, n_exams=args.n_exams, progress=not args.quiet, budgets=args.budgets)
     for setting, df in tables.items():
         print(f"\n== {setting} (sim, {prof.name}) ==")
@@ -43,7 +43,9 @@ def add_command(sub) -> None:
     p.add_argument("--out", default="leaderboards", help="leaderboard folder (the sim's goes to OUT/sim)")
     p.add_argument("--runs", default="runs", help="where the text-env results.json files are")
     p.add_argument("--reported", default="leaderboards/reported.yaml", help="the paper's reported numbers")
-    p.add_argument("--n-exams", type=int, help="first N exams of each sim setting (quick look)")
+    p.add_argument(
+        "--n-exams", type=int, help="first N exams of each sim setting (a quick look, written to a folder of its own)"
+    )
     p.add_argument(
         "--budgets",
         nargs="+",

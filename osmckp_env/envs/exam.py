@@ -13,18 +13,14 @@ from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt, problem_user_prompt
 from osmckp_env.exam.suites import Exam, Suite, SuiteConfig, resolve_suite
 from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter, repair_text
-from osmckp_env.grading import Grader, default_grader
+from osmckp_env.grading import Grader
 from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 from osmckp_env.grading.record import (
-    cut_and_parse,
-    exam_record,
-    problem_record,
+    SequentialExam,
     score_completions,
-    unreached_record,
 )
 from osmckp_env.scoring.rewards import REWARD_KINDS, reference_score, regret_reference_of, reward_table
 
-REWARDS = REWARD_KINDS
 MODES = ("exam", "sequential")
 MAX_TEXT = 1_000_000  # action (completion) length limit, in characters
 MAX_PROMPT = 200_000  # observation limit; sized for AsyncVectorEnv shared memory (4 bytes a character)
@@ -128,8 +124,8 @@ class ExamEnv(gym.Env):
         regret_reference=None,
         think_markers=THINK_MARKERS,
     ) -> None:
-        if reward not in REWARDS:
-            raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
+        if reward not in REWARD_KINDS:
+            raise ValueError(f"reward must be one of {REWARD_KINDS}, got {reward!r}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -170,19 +166,23 @@ class ExamEnv(gym.Env):
         exam = self._exam
         if self.mode == "exam":
             prompt = exam_user_prompt(exam, with_levels=self.with_levels, bins=self.bins)
-        elif self._pos < exam.n_problems and self._remaining > 0:
+        elif not self._seq.done:
             prompt = problem_user_prompt(
-                exam.problems[self._pos],
-                position=self._pos,
+                exam.problems[self._seq.position],
+                position=self._seq.position,
                 n_problems=exam.n_problems,
-                remaining=self._remaining,
+                remaining=self._seq.remaining,
                 history="\n".join(self._history),
                 with_levels=self.with_levels,
                 bins=self.bins,
             )
         else:
             prompt = ""
-        return {"prompt": prompt, "remaining_budget": np.array(self._remaining, dtype=np.int64), "position": self._pos}
+        return {
+            "prompt": prompt,
+            "remaining_budget": np.array(self._seq.remaining, dtype=np.int64),
+            "position": self._seq.position,
+        }
 
     def _info(self) -> dict:
         obs_prompt = self._last_prompt
@@ -209,16 +209,10 @@ class ExamEnv(gym.Env):
         else:
             i = int(self.np_random.integers(len(self.suite)))
         self._exam = self.suite[i]
-        self._pos = 0
-        self._remaining = self._exam.budget
+        self._seq = SequentialExam(
+            self._exam, counter=self.counter, bins=self.bins, grader=self.grader, think_markers=self.think_markers
+        )
         self._history: list[str] = []
-        self._problem_records: list[dict] = []
-        self._tokens_used = 0
-        self._raw_tokens = 0  # before the cuts: more than the budget means the agent overran it
-        self._raw_exact = True
-        self._thinking = 0
-        self._cut_in_thinking = False
-        self._repaired = False
         self._done = False
         obs = self._obs()
         self._last_prompt = obs["prompt"]
@@ -267,58 +261,16 @@ class ExamEnv(gym.Env):
         return obs, reward_table(rec, reference_score(self.reference, rec))[self.reward_kind], True, False, info
 
     def _step_sequential(self, text: str):
-        exam, pos = self._exam, self._pos
-        problem = exam.problems[pos]
-        view = cut_and_parse(text, 1, self._remaining, self.counter, think_markers=self.think_markers)
-        (pp,) = view.parsed
-        grade = (self.grader or default_grader()).submit(pp.answer if pp.status == "answered" else None, problem.answer)
-        used = view.completion_tokens
-        # in sequential mode a problem's cost is everything its answer section generated (its
-        # thinking is charged to the budget and counted apart); an empty reply leaves the posed
-        # problem unanswered (missing), not unreached
-        prob = problem_record(
-            pos,
-            problem,
-            answer=pp.answer,
-            status="missing" if pp.status == "unreached" else pp.status,
-            predicted_level=pp.predicted_level,
-            tokens=used - view.thinking_tokens,
-            grade=grade.result(),
-            bins=self.bins,
-        )
-        self._problem_records.append(prob)
-        self._remaining -= used
-        self._tokens_used += used
-        self._raw_tokens += view.raw_completion_tokens
-        self._raw_exact = self._raw_exact and view.cut.n_tokens_exact
-        self._thinking += view.thinking_tokens
-        self._cut_in_thinking = self._cut_in_thinking or view.cut_in_thinking
-        self._repaired = self._repaired or view.repaired
+        seq, pos = self._seq, self._seq.position
+        prob = seq.answer(text)
         self._history.append(f"Problem {pos + 1}: {prob['status']}, answer {prob['answer']!r}, {prob['tokens']} tokens")
-        self._pos += 1
         self._transcript.append(f"--- problem {pos + 1} ---\n{text}")
         self._transcript.extend(_problem_lines([prob]))
-        terminated = self._pos >= exam.n_problems or self._remaining <= 0
+        terminated = seq.done
         info = {**self._info(), "problem": prob}
         if terminated:
             self._done = True
-            self._problem_records += [
-                unreached_record(k, exam.problems[k], "budget spent") for k in range(self._pos, exam.n_problems)
-            ]
-            self._record = exam_record(
-                exam,
-                self._problem_records,
-                budget=exam.budget,
-                completion_tokens=self._tokens_used,
-                raw_completion_tokens=self._raw_tokens,
-                preamble_tokens=0,
-                truncated=self._raw_tokens > self._tokens_used,
-                tokenizer=self.counter.name,
-                raw_exact=self._raw_exact,
-                thinking_tokens=self._thinking,
-                cut_in_thinking=self._cut_in_thinking,
-                text_repaired=self._repaired,
-            )
+            self._record = seq.record()
             info["record"] = self._record
             info.update(self._reference_info(self._record))
         obs = self._obs()

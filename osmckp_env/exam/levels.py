@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 SKIP_LEVEL = 3
 LEVEL_TAG_RE = re.compile(r"<predicted_level>\s*Level[-_ ]?(\d+)\s*</predicted_level>", re.IGNORECASE)
 
@@ -57,11 +59,39 @@ class LevelBins:
         return cls(edges=(e1, e2), typical_costs=(e1 // 2, (e1 + e2) // 2, e2 * 3 // 2))
 
     def level_of(self, n_tokens: int) -> int:
-        """Level whose bin holds ``n_tokens`` (beyond the last edge: Level-2, or 3 with 3 edges)."""
+        """Level whose bin holds ``n_tokens`` (beyond the last edge: Level-2, or 3 with 3 edges).
+
+        Example:
+            >>> LevelBins().level_of(255), LevelBins().level_of(256), LevelBins().level_of(4000)
+            (0, 1, 2)
+        """
         for level, edge in enumerate(self.edges):
             if n_tokens < edge:
                 return level
         return len(self.edges)
+
+    def levels_of(self, n_tokens) -> np.ndarray:
+        """``level_of`` over an array of token counts (the sims and the oracle use it)."""
+        return np.searchsorted(np.asarray(self.edges), np.asarray(n_tokens), side="right")
+
+    @property
+    def n_actions(self) -> int:
+        """The sim's action menu size: skip, one cap per edge, all that is left."""
+        return len(self.edges) + 2
+
+    def claimed_level(self, action):
+        """The level a sim action commits to (for the ``rarl`` reward): skip (0) = Level-3, cap i
+        (``edges[i-1]``) = Level-(i-1), all that is left = the last level. ``action`` may be an
+        int or an integer array."""
+        if isinstance(action, (int, np.integer)):  # the single env's step: no array work
+            if not 0 <= action < self.n_actions:
+                raise ValueError(f"actions are 0..{self.n_actions - 1} for edges {self.edges}, got {action!r}")
+            return SKIP_LEVEL if action == 0 else int(action) - 1
+        a = np.asarray(action)
+        if ((a < 0) | (a >= self.n_actions)).any():
+            raise ValueError(f"actions are 0..{self.n_actions - 1} for edges {self.edges}, got {action!r}")
+        out = np.where(a == 0, SKIP_LEVEL, a - 1)
+        return int(out) if out.ndim == 0 else out
 
     def cost_of(self, level: int) -> int | None:
         """Typical token cost of a level for knapsack planning; ``None`` for Level-3 (skip)."""

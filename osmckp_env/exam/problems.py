@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import warnings
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
@@ -22,40 +23,55 @@ _GSM8K_ANSWER_RE = re.compile(r"####\s*(.+?)\s*$", re.S)
 class Problem:
     """One benchmark problem.
 
-    ``difficulty`` is the tier (easy/medium/hard = GSM8K/MATH/AIME); ``level`` the MATH level
-    (1-5) where the source has one. ``id`` is stable and traceable to the source file.
+    ``tier`` is easy/medium/hard (GSM8K/MATH/AIME); ``math_level`` the MATH dataset's level 1-5
+    where the source has one (not the cost level 0-3 of ``exam.levels``). ``id`` is stable and
+    traceable to the source file.
     """
 
     id: str
     source: str
     problem: str
     answer: str
-    difficulty: str
-    level: int | None = None
+    tier: str
+    math_level: int | None = None
 
     @property
     def rank(self) -> tuple[int, int]:
         """Sort key from easiest to hardest: tier first, then MATH level."""
-        return (TIER_RANK[self.difficulty], self.level or 0)
+        return (TIER_RANK[self.tier], self.math_level or 0)
+
+    @property
+    def difficulty(self) -> str:
+        """The tier, under its name before 0.4 (deprecated: use ``tier``)."""
+        warnings.warn("Problem.difficulty is Problem.tier since osmckp 0.4", DeprecationWarning, stacklevel=2)
+        return self.tier
+
+    @property
+    def level(self) -> int | None:
+        """The MATH level, under its name before 0.4 (deprecated: use ``math_level``)."""
+        warnings.warn("Problem.level is Problem.math_level since osmckp 0.4", DeprecationWarning, stacklevel=2)
+        return self.math_level
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> Problem:
-        missing = {"id", "source", "problem", "answer", "difficulty"} - set(d)
+        """A problem from its dict (suite files before 0.4 say ``difficulty`` and ``level``)."""
+        tier = d.get("tier", d.get("difficulty"))
+        missing = {"id", "source", "problem", "answer"} - set(d) | ({"tier"} if tier is None else set())
         if missing:
             raise ValueError(f"problem record lacks fields {sorted(missing)}: {str(d)[:200]}")
-        if d["difficulty"] not in TIER_RANK:
-            raise ValueError(f"problem {d['id']!r}: difficulty must be one of {TIERS}, got {d['difficulty']!r}")
-        level = d.get("level")
+        if tier not in TIER_RANK:
+            raise ValueError(f"problem {d['id']!r}: tier must be one of {TIERS}, got {tier!r}")
+        level = d.get("math_level", d.get("level"))
         return cls(
             id=str(d["id"]),
             source=str(d["source"]),
             problem=str(d["problem"]),
             answer=str(d["answer"]),
-            difficulty=str(d["difficulty"]),
-            level=int(level) if isinstance(level, int) or (isinstance(level, str) and level.isdigit()) else None,
+            tier=str(tier),
+            math_level=int(level) if isinstance(level, int) or (isinstance(level, str) and level.isdigit()) else None,
         )
 
 

@@ -102,6 +102,12 @@ class SuiteConfig:
         return cls(**d)
 
 
+def exam_identity(problem_ids) -> str:
+    """An exam's order-independent identity: its problem ids, sorted and joined (an exam and its
+    easy-order twin share it). ``Exam.key`` and the regret reference use it."""
+    return "|".join(sorted(problem_ids))
+
+
 @dataclass(frozen=True)
 class Exam:
     """One exam: problems in the order they are posed, under one budget."""
@@ -118,7 +124,7 @@ class Exam:
     @property
     def key(self) -> str:
         """Order-independent identity of the exam's problem set (pairs an exam with its easy twin)."""
-        return "|".join(sorted(p.id for p in self.problems))
+        return exam_identity(p.id for p in self.problems)
 
     def to_dict(self) -> dict:
         return {
@@ -250,7 +256,7 @@ class Suite:
             rows["problem_ids"].append([p.id for p in e.problems])
             rows["problems"].append([p.problem for p in e.problems])
             rows["answers"].append([p.answer for p in e.problems])
-            rows["tiers"].append([p.difficulty for p in e.problems])
+            rows["tiers"].append([p.tier for p in e.problems])
             rows["prompt"].append(exam_messages(e))
         return datasets.Dataset.from_dict(rows)
 
@@ -360,6 +366,7 @@ NAMED_SUITES: dict[str, SuiteConfig] = {
     f"{order}-{budget}": SuiteConfig(order=order, budget=budget) for order in ORDERS for budget in (512, 1024)
 }
 MAIN_SETTINGS = ("medium-1024", "medium-512", "hard-1024", "hard-512")
+SWEEP_BUDGETS = (256, 512, 1024, 2048)  # the default budget sweep (`osmckp bench`, `osmckp sim leaderboard`)
 _ANY_BUDGET_RE = re.compile(r"^(?:(train|eval)-)?(medium|hard|easy)-([1-9][0-9]{0,8})$")
 
 

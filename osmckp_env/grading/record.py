@@ -95,13 +95,11 @@ def score_completions(
     counter: TokenCounter | None = None,
     bins: LevelBins | None = None,
     grader: Grader | None = None,
-    budgets=None,
     think_markers=THINK_MARKERS,
     hidden_tokens=None,
 ) -> list[ExamRecord]:
-    """Grade many exam completions at once (answers graded in parallel).
-
-    ``budgets`` overrides each exam's budget. ``think_markers`` sets the thinking rule (``None``:
+    """Grade many exam completions at once (answers graded in parallel), each under its exam's
+    budget. ``think_markers`` sets the thinking rule (``None``:
     off). ``hidden_tokens`` gives each completion's hidden reasoning (tokens a server reported but
     did not return), charged before its text. Returns one record per exam: per-problem answers,
     levels, tokens, grades, plus totals.
@@ -113,9 +111,10 @@ def score_completions(
     for i, (exam, text) in enumerate(zip(exams, texts, strict=True)):
         if not isinstance(text, str):
             raise TypeError(f"completion for exam {exam.index} must be str, got {type(text).__name__}")
-        budget = exam.budget if budgets is None else budgets[i]
         hidden = 0 if hidden_tokens is None else hidden_tokens[i]
-        view = cut_and_parse(text, exam.n_problems, budget, counter, think_markers=think_markers, hidden_tokens=hidden)
+        view = cut_and_parse(
+            text, exam.n_problems, exam.budget, counter, think_markers=think_markers, hidden_tokens=hidden
+        )
         futures = [
             grader.submit(pp.answer if pp.status == "answered" else None, prob.answer)
             for pp, prob in zip(view.parsed, exam.problems)
@@ -224,7 +223,7 @@ def problem_record(
     return {
         "position": position,
         "id": problem.id,
-        "tier": problem.difficulty,
+        "tier": problem.tier,
         "gold": problem.answer,
         "answer": answer,
         "status": status,
@@ -296,6 +295,100 @@ def exam_record(
     }
 
 
+def record_key(order: str, index: int, sample: int | None = None) -> str:
+    """A runner record's key: ``order:index``, with ``:sample`` when a spec draws several samples
+    (``sample`` is ``None`` for a single-sample spec)."""
+    return f"{order}:{index}" if sample is None else f"{order}:{index}:{sample}"
+
+
+def with_both_levels(problems) -> list:
+    """The problems that carry a predicted and an actual level (an unreached problem has no actual
+    level; one without a tag, no predicted level): what level accuracy is measured on."""
+    return [p for p in problems if p["predicted_level"] is not None and p.get("actual_level") is not None]
+
+
+class SequentialExam:
+    """The record of an exam posed one problem per step (``OSMCKP-Seq-v0``), built as the steps
+    come: each answer is cut at the budget left, its thinking charged and split off, parsed as a
+    one-problem completion and graded; ``record()`` is the finished exam's ``ExamRecord``.
+
+    A problem's cost is everything its step generated minus its thinking (counted apart); an
+    empty reply leaves the posed problem ``missing`` (it was posed), and the problems never posed
+    because the budget ran out are ``unreached``. No preamble exists in this mode.
+    """
+
+    def __init__(self, exam, *, counter: TokenCounter, bins: LevelBins, grader=None, think_markers=THINK_MARKERS):
+        self.exam, self.counter, self.bins, self.think_markers = exam, counter, bins, think_markers
+        self.grader = grader
+        self.problems: list[ProblemRecord] = []
+        self.tokens_used = 0
+        self.raw_tokens = 0  # before the cuts: more than the budget means the agent overran it
+        self.raw_exact = True
+        self.thinking = 0
+        self.cut_in_thinking = False
+        self.repaired = False
+
+    @property
+    def position(self) -> int:
+        return len(self.problems)
+
+    @property
+    def remaining(self) -> int:
+        return self.exam.budget - self.tokens_used
+
+    @property
+    def done(self) -> bool:
+        return self.position >= self.exam.n_problems or self.remaining <= 0
+
+    def answer(self, text: str) -> ProblemRecord:
+        """Score the reply to the problem now posed, under the budget left; returns its record."""
+        if self.done:
+            raise RuntimeError("the exam is over: every problem was posed or the budget is spent")
+        pos = self.position
+        problem = self.exam.problems[pos]
+        view = cut_and_parse(text, 1, self.remaining, self.counter, think_markers=self.think_markers)
+        (pp,) = view.parsed
+        grade = (self.grader or default_grader()).submit(pp.answer if pp.status == "answered" else None, problem.answer)
+        used = view.completion_tokens
+        prob = problem_record(
+            pos,
+            problem,
+            answer=pp.answer,
+            status="missing" if pp.status == "unreached" else pp.status,
+            predicted_level=pp.predicted_level,
+            tokens=used - view.thinking_tokens,
+            grade=grade.result(),
+            bins=self.bins,
+        )
+        self.problems.append(prob)
+        self.tokens_used += used
+        self.raw_tokens += view.raw_completion_tokens
+        self.raw_exact = self.raw_exact and view.cut.n_tokens_exact
+        self.thinking += view.thinking_tokens
+        self.cut_in_thinking = self.cut_in_thinking or view.cut_in_thinking
+        self.repaired = self.repaired or view.repaired
+        return prob
+
+    def record(self) -> ExamRecord:
+        """The finished exam's record (problems not posed are unreached: "budget spent")."""
+        n = self.position
+        unreached = [unreached_record(k, self.exam.problems[k], "budget spent") for k in range(n, self.exam.n_problems)]
+        return exam_record(
+            self.exam,
+            self.problems + unreached,
+            budget=self.exam.budget,
+            completion_tokens=self.tokens_used,
+            raw_completion_tokens=self.raw_tokens,
+            preamble_tokens=0,
+            truncated=self.raw_tokens > self.tokens_used,
+            tokenizer=self.counter.name,
+            raw_exact=self.raw_exact,
+            thinking_tokens=self.thinking,
+            cut_in_thinking=self.cut_in_thinking,
+            text_repaired=self.repaired,
+        )
+
+
 def with_run_fields(
     record: ExamRecord,
     *,
@@ -312,9 +405,8 @@ def with_run_fields(
     """The runner's record: the scored exam plus what ties it to its run (key, hashes) and how
     it was produced (completion, model calls, plan, error, timings). ``sample`` numbers the
     samples of a spec with ``samples: k`` (key ``order:index:sample``)."""
-    key = f"{record['order']}:{record['exam_index']}" + ("" if sample is None else f":{sample}")
     return {
-        "key": key,
+        "key": record_key(record["order"], record["exam_index"], sample),
         **({} if sample is None else {"sample": sample}),
         "config_hash": config_hash,
         "suite": suite,

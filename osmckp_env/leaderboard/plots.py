@@ -1,6 +1,13 @@
-"""Leaderboard plots with matplotlib (Agg): score/regret bars, position accuracy, token lengths,
-levels, and Score/Regret vs budget. Every plot shows exactly the entries the tables rank (full
-runs), one labelled series per entry."""
+"""Every figure osmckp draws, with matplotlib (Agg): the model leaderboard's (Score/Regret bars,
+position accuracy, token lengths, levels, Score/Regret vs budget) and the sim leaderboard's
+(expected Score per policy, Score vs budget, PPO's learning curve).
+
+One look for all of them, so that a reader compares at a glance: at most four panels a row,
+one y-scale per metric across panels, settings sorted (Medium then Hard, budgets ascending) and
+titled alike (``Medium-512``), one colour and marker per entry or policy in every plot (in a fixed
+order), dashes and markers so that equal lines stay visible, y-axes that say their unit, legends
+outside the data. Builders return the figure (tests read what it shows); ``save_figure`` writes it.
+"""
 
 from __future__ import annotations
 
@@ -16,40 +23,115 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from osmckp_env.exam.problems import TIERS  # noqa: E402
 from osmckp_env.scoring.metrics import level_confusion  # noqa: E402
 
+MAX_PER_ROW = 4
+SCORE_AXIS = "Score (correct answers per exam)"
+EXPECTED_SCORE_AXIS = "expected Score (correct answers per exam)"
+REGRET_AXIS = "Regret ((S_easy - S) / S_easy)"
+ORDER_RANK = {"medium": 0, "hard": 1, "easy": 2}
+COLORS = plt.get_cmap("tab10").colors
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+DASHES = ("-", "--", "-.", ":")
+
 
 def _num(v) -> float:
     return float("nan") if v is None else float(v)
 
 
-def _save(fig, out: Path, name: str) -> str:
-    fig.tight_layout()
-    fig.savefig(out / name, dpi=100)
+def save_figure(fig, out: Path, name: str) -> str:
+    """Write ``fig`` as ``out/name`` (PNG, legends outside the axes included) and close it."""
+    fig.savefig(Path(out) / name, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return name
 
 
-def _settings(results):
-    from osmckp_env.exam.suites import MAIN_SETTINGS
+def setting_key(name: str) -> tuple:
+    """Sort key of a setting name: Medium before Hard (then easy, then others), budgets ascending."""
+    order, _, rest = name.partition("-")
+    budget = rest.split("-")[0]
+    return (ORDER_RANK.get(order, 9), int(budget) if budget.isdigit() else math.inf, name)
 
-    names = {r["suite"]["name"] for r in results}
-    return [s for s in MAIN_SETTINGS if s in names] + sorted(names - set(MAIN_SETTINGS))
+
+def sort_settings(names) -> list[str]:
+    return sorted(set(names), key=setting_key)
 
 
-def _bars(results: list[dict], labels: dict, out: Path) -> str:
-    settings = _settings(results)
-    fig, axes = plt.subplots(2, len(settings), figsize=(4 * len(settings), 6.5), squeeze=False)
+def setting_title(name: str) -> str:
+    """``medium-512`` -> ``Medium-512`` (one capitalisation in every title)."""
+    return name[:1].upper() + name[1:]
+
+
+def entry_styles(names) -> dict[str, dict]:
+    """A fixed colour, marker and dash per entry, in the order given: the same entry looks the same
+    in every plot of a leaderboard."""
+    return {
+        n: {"color": COLORS[i % len(COLORS)], "marker": MARKERS[i % len(MARKERS)], "ls": DASHES[i % len(DASHES)]}
+        for i, n in enumerate(names)
+    }
+
+
+def panel_grid(n: int, *, width: float = 3.6, height: float = 3.0, rows_per_block: int = 1, sharey: bool = True):
+    """``n`` panels in rows of at most ``MAX_PER_ROW`` (times ``rows_per_block`` stacked blocks);
+    returns the figure and one list of panel axes per block (unused cells hidden)."""
+    ncols = max(1, min(MAX_PER_ROW, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(
+        nrows * rows_per_block, ncols, figsize=(width * ncols, height * nrows * rows_per_block), squeeze=False
+    )
+    blocks = []
+    for b in range(rows_per_block):
+        cells = [axes[b * nrows + i // ncols][i % ncols] for i in range(nrows * ncols)]
+        for ax in cells[n:]:
+            ax.set_visible(False)
+        blocks.append(cells[:n])
+    if sharey:
+        for block in blocks:
+            for ax in block[1:]:
+                ax.sharey(block[0])
+    return fig, blocks
+
+
+def _legend(fig, styles: dict, *, title: str | None = None, kind: str = "line") -> None:
+    """One legend for the figure, right of the panels (never over the data)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if kind == "bar":
+        handles = [Patch(color=s["color"], label=n) for n, s in styles.items()]
+    else:
+        handles = [Line2D([], [], color=s["color"], marker=s["marker"], ls=s["ls"], label=n) for n, s in styles.items()]
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title=title, frameon=False)
+
+
+def _set_ylim(block, values, *, floor: float | None = None, pad: float = 0.15) -> None:
+    vals = [v for v in values if not math.isnan(v)] + [0.0]
+    lo, hi = min(vals), max(vals)
+    lo = floor if floor is not None else min(-0.05, lo * (1 + pad))
+    block[0].set_ylim(lo, max(1.0 if floor is not None else 0.05, hi * (1 + pad)))
+
+
+# -- the model leaderboard -------------------------------------------------------------------------
+
+
+def score_regret_figure(results: list[dict], labels: dict, styles: dict):
+    """Score and Regret per setting (95% CI): a block of Score panels over a block of Regret panels,
+    one bar per entry in the entries' colours, the value written on every bar."""
+    settings = sort_settings(r["suite"]["name"] for r in results)
+    fig, (score_axes, regret_axes) = panel_grid(len(settings), rows_per_block=2, height=3.2)
+    values = {"score": [], "regret": []}
     for j, s in enumerate(settings):
-        rs = sorted((r for r in results if r["suite"]["name"] == s), key=lambda r: labels[id(r)])
+        rs = sorted((r for r in results if r["suite"]["name"] == s), key=lambda r: list(styles).index(labels[id(r)]))
         names = [labels[id(r)] for r in rs]
-        for ax, key, color in ((axes[0][j], "score", "tab:blue"), (axes[1][j], "regret", "tab:red")):
+        for ax, key in ((score_axes[j], "score"), (regret_axes[j], "regret")):
             vals = [_num(r["metrics"].get(key)) for r in rs]
+            values[key] += vals
             heights = [0.0 if math.isnan(v) else v for v in vals]
             cis = [((r["metrics"].get("intervals") or {}).get(key) or {}).get("ci", [None, None]) for r in rs]
             err = [
                 [h - (lo if lo is not None else h) for h, (lo, _) in zip(heights, cis)],
                 [(hi if hi is not None else h) - h for h, (_, hi) in zip(heights, cis)],
             ]
-            bars = ax.bar(names, heights, color=color, yerr=err, capsize=4, ecolor="black")
+            x = range(len(names))
+            bars = ax.bar(x, heights, color=[styles[n]["color"] for n in names], yerr=err, capsize=4, ecolor="black")
             for b, v in zip(bars, vals):  # the value on every bar, a zero or an undefined one included
                 ax.annotate(
                     "n/a" if math.isnan(v) else f"{v:.3f}",
@@ -58,52 +140,67 @@ def _bars(results: list[dict], labels: dict, out: Path) -> str:
                     va="bottom",
                     fontsize=7,
                 )
+            ax.set_xticks(list(x), names, rotation=30, ha="right", fontsize=7)
             ax.axhline(0, color="black", linewidth=0.6)
-            ax.set_title(f"{s}: {'Score' if key == 'score' else 'Regret'} (95% CI)")
-            ax.tick_params(axis="x", rotation=45, labelsize=7)
-        top = max([_num(r["metrics"]["score"]) for r in rs] + [0.0])
-        axes[0][j].set_ylim(0, max(1.0, top * 1.15))
-        lo = min(
-            [_num(r["metrics"].get("regret")) for r in rs if not math.isnan(_num(r["metrics"].get("regret")))] + [0.0]
-        )
-        hi = max(
-            [_num(r["metrics"].get("regret")) for r in rs if not math.isnan(_num(r["metrics"].get("regret")))] + [0.0]
-        )
-        axes[1][j].set_ylim(min(-0.05, lo * 1.2), max(0.05, hi * 1.2))
-    return _save(fig, out, "score_regret.png")
+            ax.set_title(f"{setting_title(s)}: {'Score' if key == 'score' else 'Regret'} (95% CI)", fontsize=9)
+            ax.set_ylabel(SCORE_AXIS if key == "score" else REGRET_AXIS, fontsize=8)
+    _set_ylim(score_axes, values["score"], floor=0.0)
+    _set_ylim(regret_axes, values["regret"], pad=0.2)
+    _legend(fig, {labels[id(r)]: styles[labels[id(r)]] for r in results}, kind="bar")
+    fig.tight_layout()
+    return fig
 
 
-def _positions(results: list[dict], labels: dict, out: Path) -> str:
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for r in sorted(results, key=lambda r: (r["suite"]["name"], labels[id(r)])):
-        pos = [_num(x) for x in r["metrics"]["position_accuracy"]]
-        ax.plot(range(1, len(pos) + 1), pos, marker="o", label=f"{labels[id(r)]} — {r['suite']['name']}")
-    ax.set_xlabel("position in exam")
-    ax.set_ylabel("accuracy")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title("Per-position accuracy")
-    ax.legend(fontsize=6)
-    return _save(fig, out, "position_accuracy.png")
+def position_figure(results: list[dict], labels: dict, styles: dict):
+    """Accuracy at each position of the exam, a panel per setting, a line per entry."""
+    settings = sort_settings(r["suite"]["name"] for r in results)
+    fig, (axes,) = panel_grid(len(settings))
+    for ax, s in zip(axes, settings):
+        for r in sorted((r for r in results if r["suite"]["name"] == s), key=lambda r: labels[id(r)]):
+            pos = [_num(x) for x in r["metrics"]["position_accuracy"]]
+            st = styles[labels[id(r)]]
+            ax.plot(range(1, len(pos) + 1), pos, label=labels[id(r)], **st, markersize=6, alpha=0.85)
+        ax.set_xlabel("position in exam")
+        ax.set_ylabel("accuracy (share correct)", fontsize=8)
+        ax.set_ylim(-0.05, 1.05)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(f"{setting_title(s)}: accuracy per position", fontsize=9)
+    _legend(fig, {labels[id(r)]: styles[labels[id(r)]] for r in results})
+    fig.tight_layout()
+    return fig
 
 
-def _tokens(records_by_entry: dict[str, list[dict]], out: Path) -> str:
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
-    for k, tier in enumerate(TIERS):
+def tokens_figure(records_by_entry: dict[str, list[dict]], styles: dict):
+    """Tokens used per attempted problem, a panel per tier, an outlined histogram per entry."""
+    fig, (axes,) = panel_grid(len(TIERS), sharey=False)
+    for ax, tier in zip(axes, TIERS):
         for label, recs in records_by_entry.items():
             toks = [
                 p["tokens"]
                 for r in recs
                 for p in r["problems"]
-                if p["tier"] == tier and p["status"] != "skipped" and p["status"] != "unreached"
+                if p["tier"] == tier and p["status"] not in ("skipped", "unreached")
             ]
             if toks:
-                axes[k].hist(toks, bins=30, alpha=0.5, label=label)
-        axes[k].set_title(f"tokens per problem: {tier}")
-        axes[k].set_xlabel("tokens")
-        axes[k].set_ylabel("problems")
-        axes[k].yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[0].legend(fontsize=6)
-    return _save(fig, out, "token_lengths.png")
+                st = styles[label]
+                ax.hist(toks, bins=30, histtype="step", lw=1.6, color=st["color"], ls=st["ls"], label=label)
+        ax.set_title(f"tokens per problem: {tier}", fontsize=9)
+        ax.set_xlabel("tokens")
+        ax.set_ylabel("problems")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _legend(fig, {k: styles[k] for k in records_by_entry})
+    fig.tight_layout()
+    return fig
+
+
+def _positions(results: list[dict], labels: dict, out: Path, styles: dict | None = None) -> str:
+    styles = styles or entry_styles(sorted({labels[id(r)] for r in results}))
+    return save_figure(position_figure(results, labels, styles), out, "position_accuracy.png")
+
+
+def _tokens(records_by_entry: dict[str, list[dict]], out: Path, styles: dict | None = None) -> str:
+    styles = styles or entry_styles(list(records_by_entry))
+    return save_figure(tokens_figure(records_by_entry, styles), out, "token_lengths.png")
 
 
 def _confusion(records_by_entry: dict[str, list[dict]], out: Path) -> str | None:
@@ -111,8 +208,8 @@ def _confusion(records_by_entry: dict[str, list[dict]], out: Path) -> str | None
     runs = {k: m for k, m in matrices.items() if any(any(row) for row in m)}
     if not runs:
         return None
-    fig, axes = plt.subplots(1, len(runs), figsize=(3.5 * len(runs), 3.5), squeeze=False)
-    for ax, (label, m) in zip(axes[0], runs.items()):
+    fig, (axes,) = panel_grid(len(runs), width=3.4, height=3.4, sharey=False)
+    for ax, (label, m) in zip(axes, runs.items()):
         ax.imshow(m, cmap="Blues")
         for i in range(len(m)):
             for j in range(len(m)):
@@ -121,15 +218,45 @@ def _confusion(records_by_entry: dict[str, list[dict]], out: Path) -> str | None
         ax.set_ylabel("predicted level")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(f"{label} (n={sum(map(sum, m))})", fontsize=8)
-    return _save(fig, out, "level_confusion.png")
+        ax.set_title(f"{label} (n={sum(map(sum, m))} problems)", fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, out, "level_confusion.png")
 
 
-def budget_sweeps(results: list[dict], labels: dict, out: Path) -> list[str]:
+def sweep_figure(lines: dict[str, list[tuple[int, float, float]]], order: str, styles: dict, *, title: str = ""):
+    """Score and Regret vs budget for one order: ``lines[name] = [(budget, score, regret), ...]``.
+    A line named ``oracle`` is drawn black and dashed (the ceiling)."""
+    fig, (axes,) = panel_grid(2, width=4.6, height=3.6, sharey=False)
+    ticks = sorted({b for pts in lines.values() for b, _, _ in pts})
+    for name in styles:
+        if name not in lines:
+            continue
+        pts = sorted(lines[name])
+        st = dict(color="k", ls="--", marker="", lw=2) if name == "oracle" else styles[name]
+        bs = [b for b, _, _ in pts]
+        axes[0].plot(bs, [s for _, s, _ in pts], label=name, **st)
+        axes[1].plot(bs, [g for _, _, g in pts], label=name, **st)
+    for ax, what, unit in zip(axes, ("Score", "Regret"), (SCORE_AXIS, REGRET_AXIS)):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ticks, [str(b) for b in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("token budget")
+        ax.set_ylabel(unit, fontsize=8)
+        ax.set_title(f"{order.capitalize()}: {what} vs budget", fontsize=9)
+        ax.axhline(0, color="black", linewidth=0.6)
+    shown = {n: (dict(color="k", ls="--", marker="") if n == "oracle" else styles[n]) for n in styles if n in lines}
+    _legend(fig, shown)
+    if title:
+        fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def budget_sweeps(results: list[dict], labels: dict, out: Path, styles: dict | None = None) -> list[str]:
     """Per order (Medium, Hard): Score vs budget and Regret vs budget, a line per entry, for entries
     measured at two budgets or more (``osmckp run ... --budgets``)."""
     names = []
-    for order in sorted({r["suite"]["order"] for r in results}):
+    for order in sorted({r["suite"]["order"] for r in results}, key=lambda o: ORDER_RANK.get(o, 9)):
         lines: dict[str, list[tuple[int, float, float]]] = {}
         for r in results:
             if r["suite"]["order"] == order:
@@ -139,38 +266,74 @@ def budget_sweeps(results: list[dict], labels: dict, out: Path) -> list[str]:
         lines = {k: sorted(v) for k, v in lines.items() if len({b for b, _, _ in v}) >= 2}
         if not lines:
             continue
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        for label, pts in sorted(lines.items()):
-            bs = [b for b, _, _ in pts]
-            axes[0].plot(bs, [s for _, s, _ in pts], marker="o", label=label)
-            axes[1].plot(bs, [g for _, _, g in pts], marker="o", label=label)
-        ticks = sorted({b for pts in lines.values() for b, _, _ in pts})
-        for ax, what in zip(axes, ("Score", "Regret")):
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(ticks, [str(b) for b in ticks])
-            ax.minorticks_off()
-            ax.set_xlabel("token budget")
-            ax.set_title(f"{order.capitalize()}: {what} vs budget")
-            ax.axhline(0, color="black", linewidth=0.6)
-        axes[0].legend(fontsize=7)
-        names.append(_save(fig, out, f"budget_sweep_{order}.png"))
+        st = styles if styles and all(k in styles for k in lines) else entry_styles(sorted(lines))
+        names.append(save_figure(sweep_figure(lines, order, st), out, f"budget_sweep_{order}.png"))
     return names
 
 
 def plot_all(results: list[dict], out_dir: str | Path, labels: dict | None = None) -> list[str]:
+    """The leaderboard's figures for the ranked entries; one style per entry across all of them."""
     from osmckp_env.leaderboard.entries import entry_labels
     from osmckp_env.results.io import results_records
 
     out = Path(out_dir)
     labels = labels or entry_labels(results)
-    names = [_bars(results, labels, out), _positions(results, labels, out)]
-    records = {}
-    for r in sorted(results, key=lambda r: (r["suite"]["name"], labels[id(r)])):
+    styles = entry_styles(sorted({labels[id(r)] for r in results}))
+    names = [
+        save_figure(score_regret_figure(results, labels, styles), out, "score_regret.png"),
+        _positions(results, labels, out, styles),
+    ]
+    records, rec_styles = {}, {}
+    for r in sorted(results, key=lambda r: (setting_key(r["suite"]["name"]), labels[id(r)])):
         recs = results_records(r["_path"], r)[0]
         # each entry's records in its own order (the easy-order twins are the Regret reference)
-        records[f"{labels[id(r)]} — {r['suite']['name']}"] = [x for x in recs if x["order"] == r["suite"]["order"]]
-    names.append(_tokens(records, out))
+        key = f"{labels[id(r)]} — {r['suite']['name']}"
+        records[key] = [x for x in recs if x["order"] == r["suite"]["order"]]
+        rec_styles[key] = styles[labels[id(r)]]
+    n_settings = len({r["suite"]["name"] for r in results})
+    # one setting: each entry keeps its colour; several: every (entry, setting) series its own style
+    names.append(_tokens(records, out, rec_styles if n_settings == 1 else entry_styles(list(records))))
     c = _confusion(records, out)
     if c:
         names.append(c)
     return names + budget_sweeps(results, labels, out)
+
+
+# -- the sim leaderboard ---------------------------------------------------------------------------
+
+
+def policy_bars_figure(tables: dict, styles: dict, *, title: str, value: str = "expected_score"):
+    """Expected Score per policy, a panel per setting (sorted, one y-scale), the oracle's score as a
+    dashed line; ``tables[setting]`` is a DataFrame with ``policy``, ``value`` and ``oracle_score``."""
+    settings = sort_settings(tables)
+    fig, (axes,) = panel_grid(len(settings))
+    for ax, s in zip(axes, settings):
+        df = tables[s].set_index("policy")
+        names = [p for p in styles if p in df.index]
+        ax.bar(range(len(names)), [float(df.loc[p, value]) for p in names], color=[styles[p]["color"] for p in names])
+        ax.axhline(float(df["oracle_score"].iloc[0]), color="k", ls="--", lw=1.2)
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=7)
+        ax.set_title(setting_title(s), fontsize=9)
+        ax.set_ylabel(EXPECTED_SCORE_AXIS, fontsize=8)
+    _set_ylim(axes, [float(v) for df in tables.values() for v in df[value]], floor=0.0)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=styles[p]["color"], label=p) for p in styles]
+    handles.append(Line2D([], [], color="k", ls="--", label="oracle (exact optimum)"))
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curve_figure(meta: dict):
+    """PPO's mean episode score against environment steps (markers: a short run shows its points)."""
+    steps, rew = zip(*meta["learning_curve"]) if meta["learning_curve"] else ((), ())
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, rew, marker="o", markersize=4)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("mean episode score\n(correct answers per exam, last 500)", fontsize=8)
+    ax.set_title(f"PPO on OSMCKP-Sim-v0 ({meta['profile']}, seed {meta['seed']})", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -181,13 +181,18 @@ def json_safe(obj):
     return obj
 
 
-def write_results(path: str | Path, results: dict) -> Path:
-    """Write a results document atomically (temp file + rename) as strict JSON."""
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write a text file atomically (temp file + rename): a reader never sees half of it."""
     path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(json_safe(results), indent=2, ensure_ascii=False, allow_nan=False))
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def write_results(path: str | Path, results: dict) -> Path:
+    """Write a results document atomically (temp file + rename) as strict JSON."""
+    return write_text_atomic(path, json.dumps(json_safe(results), indent=2, ensure_ascii=False, allow_nan=False))
 
 
 def load_results(path: str | Path) -> dict:

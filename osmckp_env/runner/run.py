@@ -16,7 +16,7 @@ from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.suites import Suite, resolve_suite
 from osmckp_env.exam.tokenization import default_counter, repair_text
 from osmckp_env.grading import Grader, default_grader
-from osmckp_env.grading.record import RECORD_VERSION, score_completions, with_run_fields
+from osmckp_env.grading.record import RECORD_VERSION, record_key, score_completions, with_run_fields
 from osmckp_env.results.io import (
     RESULTS_FORMAT,
     RecordWriter,
@@ -74,11 +74,6 @@ def sample_seed(seed: int, sample: int) -> int:
     """The seed of sample ``sample`` of a spec with ``samples: k``: the spec's own seed for the
     first, then seeds derived from it (so sample 0 is exactly the single-sample run)."""
     return seed if sample == 0 else (seed * 1_000_003 + sample * 7_919) % (2**31 - 1)
-
-
-def record_key(order: str, index: int, sample: int, samples: int) -> str:
-    """A record's key: ``order:index``, with ``:sample`` when a spec draws several samples."""
-    return f"{order}:{index}" if samples == 1 else f"{order}:{index}:{sample}"
 
 
 def pending_batches(items: list, samples: int, size: int, key: Callable[[Any, int], str], done: set[str]):
@@ -180,7 +175,7 @@ def run_suite(
             [(s.name, e) for s in orders for e in s.exams],
             k,
             spec.batch_size,
-            lambda item, j: record_key(item[1].order, item[1].index, j, k),
+            lambda item, j: record_key(item[1].order, item[1].index, j if k > 1 else None),
             writer.done_keys,
         )
         n_todo = sum(len(c) for _, c in chunks)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from osmckp_env.exam.problems import TIERS
+from osmckp_env.grading.record import with_both_levels
 from osmckp_env.scoring import stats
 from osmckp_env.scoring.stats import IntervalConfig, bootstrap_indices, interval
 
@@ -101,23 +102,18 @@ def cut_in_thinking_rate(records: Sequence[dict]) -> float:
     return sum(bool(r.get("cut_in_thinking")) for r in records) / len(records) if records else float("nan")
 
 
-def _level_pairs(records):
-    """Problems with both a predicted and an actual level (unreached problems have no actual level)."""
-    return [p for p in _problems(records) if p["predicted_level"] is not None and p.get("actual_level") is not None]
-
-
 def level_accuracy(records: Sequence[dict]) -> float:
     """Share of problems whose predicted level equals the level of the tokens used (NaN if none predicted).
 
     Problems with no actual level (never reached) are left out."""
-    ps = _level_pairs(records)
+    ps = with_both_levels(_problems(records))
     return sum(p["predicted_level"] == p["actual_level"] for p in ps) / len(ps) if ps else float("nan")
 
 
 def level_confusion(records: Sequence[dict], n_levels: int = 4) -> list[list[int]]:
     """Counts[predicted][actual] over problems that carry a predicted and an actual level."""
     m = [[0] * n_levels for _ in range(n_levels)]
-    for p in _level_pairs(records):
+    for p in with_both_levels(_problems(records)):
         pl, al = p["predicted_level"], p["actual_level"]
         if pl is not None and 0 <= pl < n_levels and 0 <= al < n_levels:
             m[pl][al] += 1

@@ -12,11 +12,11 @@ with its logging views, verl's ``compute_score``), all read it. TRL-shaped funct
 from __future__ import annotations
 
 from osmckp_env.exam.levels import LevelBins
-from osmckp_env.exam.suites import Exam
+from osmckp_env.exam.suites import Exam, exam_identity
 from osmckp_env.exam.tokenization import TokenCounter
 from osmckp_env.grading import Grader
 from osmckp_env.grading.parse import THINK_MARKERS
-from osmckp_env.grading.record import score_completions
+from osmckp_env.grading.record import score_completions, with_both_levels
 
 REWARD_KINDS = ("score", "rarl", "regret")  # what an env can pay
 LOG_TERMS = ("skip_rate", "tokens", "level_accuracy")  # logged alongside, never trained on
@@ -36,7 +36,7 @@ def reward_table(record, reference: float | None = None) -> dict[str, float | No
       (``None`` if no problem has both).
     """
     ps = record["problems"]
-    levels = [p for p in ps if p["predicted_level"] is not None and p.get("actual_level") is not None]
+    levels = with_both_levels(ps)
     score = float(sum(p["correct"] for p in ps))
     return {
         "score": score,
@@ -64,7 +64,7 @@ class RegretReference:
 
     @staticmethod
     def key(problem_ids, budget: int) -> tuple[str, int]:
-        return "|".join(sorted(problem_ids)), int(budget)
+        return exam_identity(problem_ids), int(budget)
 
     @classmethod
     def from_results(cls, path) -> RegretReference:

@@ -64,5 +64,5 @@ def calibrate_file(path: str | Path, name: str | None = None) -> Profile:
     records, report = read_records(path)
     if not records:
         raise ValueError(f"{path}: no valid records to calibrate from")
-    levels = {p.id: p.level for s in SPLITS for p in load_pool(s, "medium") if p.level}
+    levels = {p.id: p.math_level for s in SPLITS for p in load_pool(s, "medium") if p.math_level}
     return calibrate(records, name or f"calibrated-{path.parent.name}", level_of=levels)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+
+from osmckp_env.exam.suites import SWEEP_BUDGETS
+from osmckp_env.scoring.rewards import REWARD_KINDS
 
 
 def _leaderboard(args) -> int:
     from osmckp_env.sim.leaderboard import default_out_dir, sim_leaderboard
 
-    out = args.out or default_out_dir(args.profile)
+    budgets = None if args.budgets == [0] else args.budgets
+    variant = dict(n_exams=args.n_exams, budgets=budgets, reward=args.reward, seed=args.seed)
+    out = args.out or default_out_dir(args.profile, **variant)
     tables = sim_leaderboard(
         out,
         profile=args.profile,
-        budgets=args.budgets,
+        budgets=budgets,
         n_exams=args.n_exams,
         seed=args.seed,
         reward=args.reward,
@@ -47,17 +53,35 @@ def _train_ppo(args) -> int:
 def add_command(sub) -> None:
     p = sub.add_parser("sim", help="the numeric simulator: leaderboard, calibration, PPO")
     s = p.add_subparsers(dest="sim_cmd", required=True)
-    lb = s.add_parser("leaderboard", help="policies + oracle on Medium/Hard x 512/1024")
+    lb = s.add_parser(
+        "leaderboard",
+        help="reference policies, PPO and the exact oracle on Medium/Hard, swept over budgets",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     lb.add_argument("--profile", default="synthetic-v0", help="bundled name or profile JSON")
     lb.add_argument(
         "--out",
-        help="output folder (default: leaderboards/sim for the bundled synthetic profile, "
-        "leaderboards/sim/<profile name>/ for any other)",
+        help="output folder (default: leaderboards/sim for the full default run of the bundled synthetic "
+        "profile, leaderboards/sim/<profile name>/ for any other; a partial or changed run goes to a "
+        "quick-look-... folder below it and never overwrites the full run)",
     )
-    lb.add_argument("--budgets", nargs="+", type=int, metavar="B", help="budget sweep: every setting under each budget")
-    lb.add_argument("--n-exams", type=int, help="first N exams of each setting (quick look)")
+    lb.add_argument(
+        "--budgets",
+        nargs="+",
+        type=int,
+        default=list(SWEEP_BUDGETS),
+        metavar="B",
+        help="budget sweep: every setting under each budget (the same default as `osmckp bench`; 0: the "
+        "settings' own budgets, 512 and 1024)",
+    )
+    lb.add_argument("--n-exams", type=int, help="first N exams of each setting (a quick look, in its own folder)")
     lb.add_argument("--seed", type=int, default=0, help="seed of the Monte-Carlo episodes")
-    lb.add_argument("--reward", default="score", choices=["score", "rarl"], help="what the policies are scored on")
+    lb.add_argument(
+        "--reward",
+        default="score",
+        choices=[k for k in REWARD_KINDS if k != "regret"],  # the tables report regret against the oracle
+        help="what the policies are scored on",
+    )
     lb.add_argument("--quiet", action="store_true", help="no progress bar")
     lb.set_defaults(func=_leaderboard)
     c = s.add_parser("calibrate", help="build a response profile from runner records")

@@ -11,8 +11,9 @@ from gymnasium import spaces
 
 from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
 from osmckp_env.exam.problems import TIER_RANK
-from osmckp_env.exam.suites import Exam
-from osmckp_env.sim.oracle import action_caps, claimed_level, solve_exam
+from osmckp_env.exam.suites import Exam, resolve_suite
+from osmckp_env.scoring.rewards import REWARD_KINDS
+from osmckp_env.sim.oracle import action_caps, solve_exam
 from osmckp_env.sim.profiles import Atoms, Profile, get_profile
 
 N_FEATURES = 12
@@ -111,11 +112,8 @@ class SimEnv(gym.Env):
         render_mode: str | None = None,
         regret_shaping: str = "sparse",
     ) -> None:
-        from osmckp_env.envs.exam import REWARDS
-        from osmckp_env.exam.suites import resolve_suite
-
-        if reward not in REWARDS:
-            raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
+        if reward not in REWARD_KINDS:
+            raise ValueError(f"reward must be one of {REWARD_KINDS}, got {reward!r}")
         if regret_shaping not in REGRET_SHAPINGS:
             raise ValueError(f"regret_shaping must be one of {REGRET_SHAPINGS}, got {regret_shaping!r}")
         self.regret_shaping = regret_shaping
@@ -136,13 +134,11 @@ class SimEnv(gym.Env):
         self.render_mode = render_mode
         self.observation_space = spaces.Box(0.0, 1.0, shape=(N_FEATURES,), dtype=np.float32)
         self.action_space = spaces.Discrete(len(self.caps))
-        self._edges = np.asarray(self.bins.edges)
         self._view: ExamView | None = None
         self._profile_id = (self.profile.name, self.profile.hash)
         # id(exam) -> (atoms, true levels, static feature rows, exam): worked out once per exam
         # (the exam itself is kept so its id stays its own)
         self._exam_cache: dict = {}
-        self._edge_list = list(self.bins.edges)
 
     def view_of(self, exam: Exam, rng: np.random.Generator | None = None) -> ExamView:
         atoms, levels, _, _ = self._exam_tables(exam)
@@ -188,8 +184,8 @@ class SimEnv(gym.Env):
         x = np.zeros(N_FEATURES, dtype=np.float32)
         if k < n:
             p = v.exam.problems[k]
-            x[TIER_RANK[p.difficulty]] = 1.0
-            x[3] = (p.level or 0) / 5.0
+            x[TIER_RANK[p.tier]] = 1.0
+            x[3] = (p.math_level or 0) / 5.0
             x[8 + v.predicted_levels[k]] = 1.0
         x[4] = k / n
         x[5] = remaining / v.budget
@@ -259,9 +255,9 @@ class SimEnv(gym.Env):
             else:
                 tokens = cap
         reward = float(correct)
-        actual = SKIP_LEVEL if a == 0 else bisect.bisect_right(self._edge_list, tokens)
+        actual = SKIP_LEVEL if a == 0 else self.bins.level_of(tokens)
         if self.reward_kind == "rarl":
-            reward = float(correct and actual == claimed_level(a, self.bins))
+            reward = float(correct and actual == self.bins.claimed_level(a))
         b0 = self._remaining
         self._score += float(correct)
         self._remaining -= tokens
@@ -273,7 +269,7 @@ class SimEnv(gym.Env):
             )
         if self.render_mode == "ansi":
             self._log.append(
-                f"P{k + 1} {self._view.exam.problems[k].difficulty:<6} action={a} tokens={tokens} "
+                f"P{k + 1} {self._view.exam.problems[k].tier:<6} action={a} tokens={tokens} "
                 f"correct={correct} left={self._remaining}"
             )
         info = self._info()

@@ -9,8 +9,19 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite, resolve_suite
+from osmckp_env.exam.suites import MAIN_SETTINGS, SWEEP_BUDGETS, get_suite, resolve_suite
+from osmckp_env.leaderboard import plots as figures
+from osmckp_env.leaderboard.plots import (
+    ORDER_RANK,
+    entry_styles,
+    learning_curve_figure,
+    policy_bars_figure,
+    setting_title,
+    sort_settings,
+    sweep_figure,
+)
 from osmckp_env.leaderboard.tables import to_markdown
+from osmckp_env.results.io import provenance, write_results, write_text_atomic
 from osmckp_env.scoring.metrics import regret
 from osmckp_env.sim.env import SimEnv
 from osmckp_env.sim.policies import POLICIES, Oracle, SB3Policy, SimPolicy, make_policy
@@ -98,11 +109,35 @@ def default_policies(include_ppo: bool = True, reward: str = "score", profile: s
     return out
 
 
-def default_out_dir(profile, root: str | Path = "leaderboards/sim") -> Path:
-    """Where a profile's sim leaderboard goes: the bundled synthetic profile's at ``root``, any
-    other profile's in its own folder ``root/<profile name>/`` (never over the bundled results)."""
+DEFAULTS = {"n_exams": None, "budgets": SWEEP_BUDGETS, "reward": "score", "seed": 0}
+
+
+def variant_name(*, n_exams=None, budgets=SWEEP_BUDGETS, reward="score", seed=0) -> str | None:
+    """``None`` for the full default run; else the name of the folder of its own that a partial or
+    changed run writes (``quick-look-n50``, ``quick-look-b512-1024``, ``quick-look-n50-rarl``...)."""
+    parts = []
+    if n_exams is not None:
+        parts.append(f"n{n_exams}")
+    if budgets is not None and tuple(budgets) != SWEEP_BUDGETS:
+        parts.append("b" + "-".join(str(b) for b in budgets))
+    if budgets is None:
+        parts.append("paper-budgets")
+    if reward != "score":
+        parts.append(reward)
+    if seed != 0:
+        parts.append(f"seed{seed}")
+    return "quick-look-" + "-".join(parts) if parts else None
+
+
+def default_out_dir(profile, root: str | Path = "leaderboards/sim", **variant) -> Path:
+    """Where a sim leaderboard goes: the bundled synthetic profile's full default run at ``root``,
+    any other profile's in ``root/<profile name>/``; a partial or changed run (``variant``: the
+    ``n_exams``, ``budgets``, ``reward``, ``seed`` it was given) in a ``quick-look-...`` folder
+    below that, so that it never overwrites the full run's tables."""
     prof = get_profile(profile)
-    return Path(root) if prof.name == "synthetic-v0" else Path(root) / prof.name
+    base = Path(root) if prof.name == "synthetic-v0" else Path(root) / prof.name
+    name = variant_name(**{**DEFAULTS, **variant})
+    return base if name is None else base / name
 
 
 def sim_leaderboard(
@@ -116,16 +151,21 @@ def sim_leaderboard(
     reward: str = "score",
     progress: bool = True,
     plots: bool = True,
-    budgets: list[int] | tuple[int, ...] | None = None,
+    budgets: list[int] | tuple[int, ...] | None = SWEEP_BUDGETS,
 ) -> dict[str, pd.DataFrame]:
     """Evaluate every policy on every setting; write Markdown/CSV/PNG under ``out_dir``.
 
-    ``budgets`` sweeps the budget: each setting's exams under each budget (``medium-256``...),
-    with a Score vs budget plot per order in which the exact oracle is the ceiling.
+    ``budgets`` sweeps the budget (default ``SWEEP_BUDGETS``, as ``osmckp bench``): each setting's
+    exams under each budget (``medium-256``...), with a Score vs budget plot per order in which
+    the exact oracle is the ceiling; ``None`` keeps the settings' own budgets. A run on the first
+    ``n_exams`` exams is a quick look: every title says so. The folder ends up holding only this
+    run's files (those an earlier sim leaderboard wrote there are removed; a folder holding tables
+    that no sim leaderboard wrote is refused).
     """
     prof = get_profile(profile)
     policies = policies or default_policies(reward=reward, profile=prof.name)
     out_dir = Path(out_dir)
+    previous = _previous_files(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables, suite_hashes = {}, {}
     suites = []
@@ -133,6 +173,7 @@ def sim_leaderboard(
         base = get_suite(setting, n_exams=n_exams)
         suites += [base] if not budgets else [resolve_suite(base, budget=b) for b in budgets]
     suites = list({s.name: s for s in suites}.values())
+    quick = f"QUICK LOOK (first {n_exams} exams of each setting), " if n_exams is not None else ""
     bar = tqdm(total=len(suites) * len(policies), disable=not progress, desc="sim leaderboard", unit="policy")
     for suite in suites:
         setting = suite.name
@@ -162,87 +203,111 @@ def sim_leaderboard(
             )
             bar.update(1)
         df = pd.DataFrame(rows, columns=COLUMNS).sort_values("expected_score", ascending=False)
-        df.assign(
+        csv = df.assign(
             profile=prof.name,
             profile_hash=prof.hash,
             synthetic=prof.synthetic,
             suite_hash=suite.hash,
             reward=reward,
             seed=seed,
-        ).to_csv(out_dir / f"{setting}.csv", index=False)
-        (out_dir / f"{setting}.md").write_text(
-            f"# Sim {setting}: profile {prof.label}\n\n"
+        ).to_csv(index=False)
+        write_text_atomic(out_dir / f"{setting}.csv", csv)
+        write_text_atomic(
+            out_dir / f"{setting}.md",
+            f"# Sim {setting_title(setting)}: profile {prof.label}\n\n{quick}"
             f"{'SYNTHETIC profile: ' if prof.synthetic else ''}simulator results, not model results.\n\n"
-            f"{to_markdown(df)}\n"
+            f"{to_markdown(df)}\n",
         )
         tables[setting] = df
         suite_hashes[setting] = suite.hash
     bar.close()
-    _write_index(out_dir, tables, prof, reward, plots, {s.name: s.config for s in suites})
-    _write_results(out_dir, tables, prof, reward, seed, n_exams, suite_hashes)
+    files = [f"{s}.{ext}" for s in tables for ext in ("csv", "md")]
+    files += _write_index(
+        out_dir, tables, prof, reward, plots, {s.name: s.config for s in suites}, [p.name for p in policies], quick
+    )
+    files.append("results.json")
+    for stale in sorted(previous - set(files)):
+        (out_dir / stale).unlink(missing_ok=True)
+    write_results(
+        out_dir / "results.json",
+        {
+            "osmckp_sim_results": 1,
+            "env_id": "OSMCKP-Sim-v0",
+            **provenance(),
+            "profile": {"name": prof.name, "hash": prof.hash, "synthetic": prof.synthetic},
+            "reward": reward,
+            "seed": seed,
+            "n_exams": n_exams,
+            "quick_look": n_exams is not None,
+            "budgets": list(budgets) if budgets else None,
+            "suite_hashes": suite_hashes,
+            "files": sorted(files),
+            "tables": {k: df.to_dict(orient="records") for k, df in tables.items()},
+        },
+    )
     return tables
 
 
-def _write_results(out_dir: Path, tables: dict, prof, reward: str, seed: int, n_exams, suite_hashes: dict) -> None:
+def _previous_files(out_dir: Path) -> set[str]:
+    """The files an earlier sim leaderboard wrote in ``out_dir`` (from its results.json; files of
+    versions before the list was kept: its tables' and the known figures). Refuses a folder that
+    holds tables no sim leaderboard wrote."""
     import json
 
-    from osmckp_env.results.io import json_safe, provenance
+    res = out_dir / "results.json"
+    if res.is_file():
+        try:
+            doc = json.loads(res.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            doc = {}
+        if isinstance(doc, dict) and doc.get("osmckp_sim_results") == 1:
+            if "files" in doc:
+                return set(doc["files"])
+            old = {f"{s}.{ext}" for s in doc.get("tables", {}) for ext in ("csv", "md")}
+            return (
+                old
+                | {"README.md", "sim_scores.png", "ppo_learning_curve.png", "results.json"}
+                | {f"sim_budget_sweep_{o}.png" for o in ("medium", "hard", "easy")}
+            )
+    foreign = sorted(p.name for p in out_dir.glob("*.csv")) if out_dir.is_dir() else []
+    if foreign:
+        raise FileExistsError(
+            f"{out_dir} holds tables ({', '.join(foreign[:3])}...) that no sim leaderboard wrote; "
+            "pass another --out folder (nothing was written)"
+        )
+    return set()
 
-    doc = {
-        "osmckp_sim_results": 1,
-        "env_id": "OSMCKP-Sim-v0",
-        **provenance(),
-        "profile": {"name": prof.name, "hash": prof.hash, "synthetic": prof.synthetic},
-        "reward": reward,
-        "seed": seed,
-        "n_exams": n_exams,
-        "suite_hashes": suite_hashes,
-        "tables": {k: df.to_dict(orient="records") for k, df in tables.items()},
-    }
-    (out_dir / "results.json").write_text(json.dumps(json_safe(doc), indent=1))
 
-
-def _sweep_plots(out_dir: Path, tables: dict, configs: dict, prof) -> list[str]:
+def _sweep_plots(out_dir: Path, tables: dict, configs: dict, prof, styles: dict, quick: str) -> list[str]:
     """Score vs budget per order (a line per policy, the oracle dashed as the ceiling), where the
     tables hold an order at two budgets or more."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     names = []
-    for order in sorted({c.order for c in configs.values()}):
+    for order in sorted({c.order for c in configs.values()}, key=lambda o: ORDER_RANK.get(o, 9)):
         sweep = sorted((c.budget, name) for name, c in configs.items() if c.order == order and name in tables)
         if len({b for b, _ in sweep}) < 2:
             continue
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        budgets = [b for b, _ in sweep]
-        for policy in tables[sweep[0][1]]["policy"]:
-            rows = [tables[name].set_index("policy").loc[policy] for _, name in sweep]
-            style = dict(color="k", ls="--", lw=2) if policy == "oracle" else dict(marker="o")
-            axes[0].plot(budgets, [r["expected_score"] for r in rows], label=policy, **style)
-            axes[1].plot(budgets, [r["regret"] for r in rows], label=policy, **style)
-        for ax, what in zip(axes, ("expected Score", "Regret")):
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(budgets, [str(b) for b in budgets])
-            ax.minorticks_off()
-            ax.set_xlabel("token budget")
-            ax.set_title(f"{order.capitalize()}: {what} vs budget", fontsize=9)
-        axes[1].axhline(0, color="black", lw=0.6)
-        axes[0].legend(fontsize=7)
-        fig.suptitle(f"OSMCKP-Sim-v0, profile {prof.label}: simulator results, not model results", fontsize=8)
-        fig.tight_layout()
+        lines = {
+            policy: [
+                (b, float(row["expected_score"]), float(row["regret"]))
+                for b, name in sweep
+                for row in [tables[name].set_index("policy").loc[policy]]
+            ]
+            for policy in tables[sweep[0][1]]["policy"]
+        }
+        title = f"OSMCKP-Sim-v0, profile {prof.label}: {quick}simulator results, not model results"
         name = f"sim_budget_sweep_{order}.png"
-        fig.savefig(out_dir / name, dpi=100)
-        plt.close(fig)
-        names.append(name)
+        names.append(figures.save_figure(sweep_figure(lines, order, styles, title=title), out_dir, name))
     return names
 
 
-def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool, configs: dict | None = None) -> None:
+def _write_index(
+    out_dir: Path, tables: dict, prof, reward: str, plots: bool, configs: dict, policy_order: list, quick: str
+) -> list[str]:
+    """README.md and the figures; returns the names of the files written."""
     lines = [
-        "# osmckp sim leaderboard (OSMCKP-Sim-v0)",
+        "# osmckp sim leaderboard (OSMCKP-Sim-v0)" + (" — quick look" if quick else ""),
         "",
+        f"{('**' + quick.rstrip(', ') + ': not the full benchmark.** ') if quick else ''}"
         f"**Simulator results, not model results.** Outcomes are drawn from the response profile "
         f"`{prof.name}` (hash `{prof.hash}`)"
         f"{' — a SYNTHETIC profile, not measured on any model' if prof.synthetic else ''}. "
@@ -254,32 +319,20 @@ def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool, co
         "- `mc_score` ± `mc_stderr`: one simulated episode per exam through the env.",
         "",
     ]
-    for setting, df in tables.items():
-        lines += [f"## {setting}", "", to_markdown(df), ""]
+    for setting in sort_settings(tables):
+        lines += [f"## {setting_title(setting)}", "", to_markdown(tables[setting]), ""]
+    written = ["README.md"]
     if plots and tables:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, len(tables), figsize=(4 * len(tables), 4.2), squeeze=False)
-        for ax, (setting, df) in zip(axes[0], tables.items()):
-            ax.bar(df["policy"], df["expected_score"], color="tab:blue", label="policy")
-            ax.axhline(float(df["oracle_score"].iloc[0]), color="k", ls="--", label="oracle")
-            ax.set_title(setting)
-            ax.tick_params(axis="x", rotation=45, labelsize=7)
-        axes[0][0].set_ylabel("expected score")
-        axes[0][0].legend(fontsize=7)
-        fig.suptitle(
-            f"OSMCKP-Sim-v0, profile {prof.label}"
-            f"{': SYNTHETIC, ' if prof.synthetic else ': '}simulator results, not model results",
-            fontsize=9,
+        styles = entry_styles([p for p in policy_order if p != "oracle"])
+        title = (
+            f"OSMCKP-Sim-v0, profile {prof.label}: {quick}"
+            f"{'SYNTHETIC, ' if prof.synthetic else ''}simulator results, not model results"
         )
-        fig.tight_layout()
-        fig.savefig(out_dir / "sim_scores.png", dpi=100)
-        plt.close(fig)
+        written.append(figures.save_figure(policy_bars_figure(tables, styles, title=title), out_dir, "sim_scores.png"))
         lines.append("![sim scores](sim_scores.png)")
-        lines += [f"![{n}]({n})" for n in _sweep_plots(out_dir, tables, configs or {}, prof)]
+        sweeps = _sweep_plots(out_dir, tables, configs, prof, {**styles, "oracle": {}}, quick)
+        written += sweeps
+        lines += [f"![{n}]({n})" for n in sweeps]
         from osmckp_env.sim.ppo import bundled_ppo_path
 
         ppo = bundled_ppo_path()
@@ -287,8 +340,8 @@ def _write_index(out_dir: Path, tables: dict, prof, reward: str, plots: bool, co
         if meta is not None and meta.is_file() and bundled_ppo_profile() == prof.name:
             import json
 
-            from osmckp_env.sim.ppo import plot_learning_curve
-
-            plot_learning_curve(json.loads(meta.read_text()), out_dir / "ppo_learning_curve.png")
+            fig = learning_curve_figure(json.loads(meta.read_text()))
+            written.append(figures.save_figure(fig, out_dir, "ppo_learning_curve.png"))
             lines.append("![PPO learning curve](ppo_learning_curve.png)")
-    (out_dir / "README.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(out_dir / "README.md", "\n".join(lines) + "\n")
+    return written

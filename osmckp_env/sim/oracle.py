@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
+from osmckp_env.exam.levels import LevelBins
 from osmckp_env.sim.profiles import Atoms
 
 
@@ -20,8 +20,8 @@ def action_caps(bins: LevelBins) -> list[int | None]:
 
 
 def claimed_level(action: int, bins: LevelBins) -> int:
-    """The level an action commits to (for the ``rarl`` reward): skip = 3, cap i = level i, all = last."""
-    return SKIP_LEVEL if action == 0 else action - 1
+    """The level an action commits to (for the ``rarl`` reward): ``bins.claimed_level``."""
+    return bins.claimed_level(action)
 
 
 def _q_values(
@@ -32,14 +32,13 @@ def _q_values(
     cap = caps[action]
     c = b if cap is None else np.minimum(cap, b)
     q = np.zeros(len(b))
-    edges = np.asarray(bins.edges)
-    claim = claimed_level(action, bins)
+    claim = bins.claimed_level(action)
     for L, p, w in zip(atoms.lengths, atoms.p_correct, atoms.weights):
         fits = L <= c
         t = np.where(fits, L, c)
         gain = np.where(fits, p, 0.0)
         if reward == "rarl":
-            actual = np.searchsorted(edges, t, side="right")
+            actual = bins.levels_of(t)
             gain = gain * (actual == claim)
         q += w * (gain + v_next[b - t])
     return q
@@ -83,7 +82,6 @@ def brute_force(atoms: Sequence[Atoms], budget: int, bins: LevelBins | None = No
     """Optimal expected reward by full expectimax recursion (exponential; the tests' reference)."""
     bins = bins or LevelBins()
     caps = action_caps(bins)
-    edges = list(bins.edges)
 
     def value(k: int, b: int) -> float:
         if k == len(atoms) or b <= 0:
@@ -95,7 +93,7 @@ def brute_force(atoms: Sequence[Atoms], budget: int, bins: LevelBins | None = No
             for L, p, w in zip(atoms[k].lengths, atoms[k].p_correct, atoms[k].weights):
                 t = int(L) if L <= c else c
                 g = float(p) if L <= c else 0.0
-                if reward == "rarl" and sum(t >= e for e in edges) != claimed_level(a, bins):
+                if reward == "rarl" and bins.level_of(t) != bins.claimed_level(a):
                     g = 0.0
                 total += w * (g + value(k + 1, b - t))
             best = max(best, total)

@@ -30,7 +30,7 @@ class SimPolicy:
         if self.uses_atoms:
             return ("atoms", view.signature)
         return (
-            tuple((p.difficulty, p.level) for p in view.exam.problems),
+            tuple((p.tier, p.math_level) for p in view.exam.problems),
             view.predicted_levels,
             view.budget,
             view.bins,
@@ -74,7 +74,7 @@ class SkipHardestTier(SimPolicy):
     name = "skip-hardest-tier"
 
     def decide(self, view, k, b):
-        return 0 if view.exam.problems[k].difficulty == "hard" else len(action_caps(view.bins)) - 1
+        return 0 if view.exam.problems[k].tier == "hard" else len(action_caps(view.bins)) - 1
 
 
 def _largest_cap_within(view: ExamView, b: int, room: int) -> int:

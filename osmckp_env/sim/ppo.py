@@ -151,18 +151,9 @@ def bundled_ppo_path() -> Path | None:
 
 
 def plot_learning_curve(meta: dict, out: str | Path) -> Path:
-    import matplotlib
+    """The learning curve of a PPO run (``leaderboard.plots.learning_curve_figure``) as a PNG."""
+    from osmckp_env.leaderboard.plots import learning_curve_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps, rew = zip(*meta["learning_curve"]) if meta["learning_curve"] else ((), ())
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, rew)
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("mean episode score (last 500)")
-    ax.set_title(f"PPO on OSMCKP-Sim-v0 ({meta['profile']}, seed {meta['seed']})")
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return Path(out)
+    out = Path(out)
+    save_figure(learning_curve_figure(meta), out.parent, out.name)
+    return out

@@ -112,13 +112,13 @@ class Profile:
         """Most specific entry: the problem id, then tier and MATH level, then tier."""
         for key in (
             problem.id,
-            f"{problem.difficulty}/L{problem.level}" if problem.level else None,
-            problem.difficulty,
+            f"{problem.tier}/L{problem.math_level}" if problem.math_level else None,
+            problem.tier,
         ):
             if key is not None and key in self.keys:
                 return self.keys[key]
         raise KeyError(
-            f"profile {self.name!r} has no entry for problem {problem.id!r} (tier {problem.difficulty!r}); "
+            f"profile {self.name!r} has no entry for problem {problem.id!r} (tier {problem.tier!r}); "
             f"it needs at least the keys 'easy', 'medium' and 'hard'"
         )
 

@@ -87,7 +87,6 @@ class SimVectorEnv(VectorEnv):
         # the features that do not depend on the episode, the single env's own rows
         self._F = np.stack([env.static_rows(e) for _, e in exams])
         self._caps = np.array([-1 if c is None else c for c in env.caps], dtype=np.int64)
-        self._edges = np.asarray(env.bins.edges)
         self._views = views
         self._V: dict[int, np.ndarray] = {}
 
@@ -146,8 +145,9 @@ class SimVectorEnv(VectorEnv):
         correct = attempt & fits & (v < P)
         reward = correct.astype(np.float64)
         if self.env.reward_kind == "rarl":
-            actual = np.where(a == 0, SKIP_LEVEL, np.searchsorted(self._edges, tokens, side="right"))
-            claimed = np.where(a == 0, SKIP_LEVEL, a - 1)
+            bins = self.env.bins
+            actual = np.where(a == 0, SKIP_LEVEL, bins.levels_of(tokens))
+            claimed = bins.claimed_level(a)
             reward = (correct & (actual == claimed)).astype(np.float64)
         b0 = self._left.copy()
         self._score += correct

@@ -132,7 +132,7 @@ def sample_problems(
                         "key": f"{p.id}:{j}",
                         "config_hash": cfg.config_hash,
                         "problem_id": p.id,
-                        "tier": p.difficulty,
+                        "tier": p.tier,
                         "sample": j,
                         "text": c.text,
                         "n_tokens": n,
@@ -151,9 +151,7 @@ def sample_problems(
     by_problem: dict[str, list[dict]] = defaultdict(list)
     for r in sorted(done, key=lambda r: r["sample"]):
         by_problem[r["problem_id"]].append({k: v for k, v in r.items() if k not in ("key", "config_hash")})
-    return [
-        {"problem_id": p.id, "tier": p.difficulty, "samples": by_problem[p.id]} for p in problems if by_problem[p.id]
-    ]
+    return [{"problem_id": p.id, "tier": p.tier, "samples": by_problem[p.id]} for p in problems if by_problem[p.id]]
 
 
 def _example(messages: list[dict], target: str, **meta) -> dict:
@@ -182,7 +180,7 @@ def build_examples(cfg: MFTDataConfig, problems: list[Problem], sample_records: 
                     single_problem_messages(p, bins),
                     target,
                     problem_id=p.id,
-                    tier=p.difficulty,
+                    tier=p.tier,
                     level=level,
                     levels=[level],
                     solution=solution,

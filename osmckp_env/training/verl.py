@@ -14,8 +14,10 @@ import functools
 import json
 from pathlib import Path
 
+from osmckp_env.grading.record import with_both_levels
+from osmckp_env.scoring.rewards import REWARD_KINDS
+
 DATA_SOURCE = "osmckp"
-REWARD_KINDS = ("rarl", "score", "regret")
 
 
 def exam_rows(
@@ -47,7 +49,7 @@ def exam_rows(
                     "exam_index": e.index,
                     "problem_ids": [p.id for p in e.problems],
                     "answers": golds,
-                    "tiers": [p.difficulty for p in e.problems],
+                    "tiers": [p.tier for p in e.problems],
                     "order": e.order,
                     "budget": e.budget,
                     "level_edges": list(bins.edges),
@@ -134,7 +136,7 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
         order=[extra_info.get("order", "medium")],
     )
     table = reward_table(record, reference_score(reward.reference, record))
-    levels = [p for p in record["problems"] if p["predicted_level"] is not None and p["actual_level"] is not None]
+    levels = with_both_levels(record["problems"])
     return {
         "score": float(table[kind]),
         "exam_score": table["score"],

@@ -37,7 +37,7 @@ def test_agents_with_gold_script_score_what_they_attempt(kind, grader):
         # hard problems are predicted Level-3 and skipped; easy (128) + medium (384) fit in 512
         assert all(r["score"] == 2 for r in recs)
         assert all(
-            o.plan["chosen"] == sorted(k for k, p in enumerate(e.problems) if p.difficulty != "hard")
+            o.plan["chosen"] == sorted(k for k, p in enumerate(e.problems) if p.tier != "hard")
             for o, e in zip(outs, EXAMS)
         )
     else:
@@ -122,7 +122,7 @@ def test_greedy_knapsack_plan_follows_cost_not_tier_order_and_reserves_budget(gr
     agent = make_agent("greedy-knapsack", ScriptedBackend(gold_or_level_reply(levels)))
     outs = agent.solve(EXAMS)
     for o, e in zip(outs, EXAMS):
-        tiers = [p.difficulty for p in e.problems]
+        tiers = [p.tier for p in e.problems]
         assert o.plan["levels"] == [levels[t] for t in tiers]
         # 128 + 384 = 512 fits the budget; adding 768 does not
         assert o.plan["chosen"] == sorted(tiers.index(t) for t in ("easy", "medium"))

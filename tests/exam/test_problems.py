@@ -52,11 +52,11 @@ def test_eval_pools_sizes():
 
 def test_records_are_normalised():
     p = load_pool("eval", "easy")[0]
-    assert (p.answer, p.difficulty, p.source) == ("18", "easy", "gsm8k")
+    assert (p.answer, p.tier, p.source) == ("18", "easy", "gsm8k")
     m = load_pool("eval", "medium")[0]
     assert m.answer == "\\left( 3, \\frac{\\pi}{2} \\right)" and m.level == 2
     a = load_pool("eval", "hard")[0]
-    assert (a.answer, a.difficulty) == ("70", "hard")
+    assert (a.answer, a.tier) == ("70", "hard")
     assert len({x.id for x in load_pool("train", "easy")}) == 7473
 
 
@@ -112,7 +112,7 @@ def test_the_repaired_problems_read_as_latex():
 
 def test_extended_aime_pool_is_optional_and_disjoint_from_eval():
     ext = load_pool("train", "hard", extended=True)
-    assert len(ext) == 975 and all(p.difficulty == "hard" and p.answer for p in ext)
+    assert len(ext) == 975 and all(p.tier == "hard" and p.answer for p in ext)
     assert not {p.problem for p in ext} & {p.problem for p in load_pool("eval", "hard")}
     with pytest.raises(ValueError, match="only for the train split"):
         load_pool("eval", "hard", extended=True)

@@ -14,9 +14,9 @@ def test_named_suites_exist():
 def test_default_eval_suite_uses_every_math500_problem_once():
     s = get_suite("medium-1024")
     assert len(s) == 500
-    med = [p.id for e in s for p in e.problems if p.difficulty == "medium"]
+    med = [p.id for e in s for p in e.problems if p.tier == "medium"]
     assert len(set(med)) == 500
-    assert all(sorted(p.difficulty for p in e.problems) == ["easy", "hard", "medium"] for e in s)
+    assert all(sorted(p.tier for p in e.problems) == ["easy", "hard", "medium"] for e in s)
 
 
 def test_determinism_and_hash_stability():
@@ -31,8 +31,8 @@ def test_orders_share_problems():
     med, hard, easy = (get_suite(f"{o}-512") for o in ("medium", "hard", "easy"))
     for m, h, e in zip(med, hard, easy):
         assert m.key == h.key == e.key
-        assert [p.difficulty for p in h.problems] == ["hard", "medium", "easy"]
-        assert [p.difficulty for p in e.problems] == ["easy", "medium", "hard"]
+        assert [p.tier for p in h.problems] == ["hard", "medium", "easy"]
+        assert [p.tier for p in e.problems] == ["easy", "medium", "hard"]
     assert med.with_order("easy").hash == easy.hash
 
 
@@ -41,7 +41,7 @@ def test_medium_order_is_interleaved_never_easy_or_hard():
     easy, hard = medium.with_order("easy"), medium.with_order("hard")
     for m, e, h in zip(medium, easy, hard):
         assert m.problems != e.problems and m.problems != h.problems
-    orders = Counter(tuple(p.difficulty for p in e.problems) for e in medium)
+    orders = Counter(tuple(p.tier for p in e.problems) for e in medium)
     # the 4 interleaved tier orders of 3 tiers, each drawn about equally often
     assert set(orders) == {
         ("easy", "hard", "medium"),

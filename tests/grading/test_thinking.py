@@ -176,7 +176,9 @@ def test_score_completions_budgets_and_lengths():
     from osmckp_env.grading.record import score_completions
 
     text = ANSWERS + "pad " * 50
-    recs = score_completions([EXAM, EXAM], [text, text], budgets=[512, 12])
+    import dataclasses
+
+    recs = score_completions([dataclasses.replace(EXAM, budget=512), dataclasses.replace(EXAM, budget=12)], [text] * 2)
     assert recs[0]["budget"] == 512 and recs[1]["budget"] == 12 and recs[1]["completion_tokens"] == 12
     assert recs[0]["score"] == 3 and recs[1]["score"] < 3
     with pytest.raises(ValueError):

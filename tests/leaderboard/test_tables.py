@@ -9,13 +9,13 @@ def _capture_figures(monkeypatch):
     from osmckp_env.leaderboard import plots
 
     figures = {}
-    save = plots._save
+    save = plots.save_figure
 
     def capture(fig, out, name):
         figures[name] = fig
         return save(fig, out, name)
 
-    monkeypatch.setattr(plots, "_save", capture)
+    monkeypatch.setattr(plots, "save_figure", capture)
     return figures
 
 
@@ -55,27 +55,60 @@ def test_leaderboard_from_recorded_results(tmp_path, grader, monkeypatch):
         "level_confusion.png",
     ):
         assert (tmp_path / "lb" / f).stat().st_size > 0
-    # what the plots show: one panel per setting and metric, one bar per entry with its value
-    bars = figures["score_regret.png"].axes
-    assert sorted(ax.get_title() for ax in bars) == sorted(
-        f"{s}: {m} (95% CI)" for s in ("medium-512", "hard-1024") for m in ("Score", "Regret")
-    )
-    score_ax = next(ax for ax in bars if ax.get_title() == "medium-512: Score (95% CI)")
+    # what the plots show: one panel per setting and metric, sorted (Medium first), one bar per entry
+    bars = [ax for ax in figures["score_regret.png"].axes if ax.get_visible()]
+    assert [ax.get_title() for ax in bars] == [
+        "Medium-512: Score (95% CI)",
+        "Hard-1024: Score (95% CI)",
+        "Medium-512: Regret (95% CI)",
+        "Hard-1024: Regret (95% CI)",
+    ]
+    score_ax = bars[0]
     assert [t.get_text() for t in score_ax.get_xticklabels()] == ["gold", "skipper"]
     assert [round(p.get_height(), 3) for p in score_ax.patches] == [3.0, 0.0]
     assert [t.get_text() for t in score_ax.texts] == ["3.000", "0.000"]  # a zero is labelled, not hidden
-    (pos,) = figures["position_accuracy.png"].axes
-    assert (pos.get_xlabel(), pos.get_ylabel(), pos.get_title()) == (
-        "position in exam",
-        "accuracy",
-        "Per-position accuracy",
-    )
-    assert len(pos.lines) == 4  # two entries x two settings
-    gold_line = next(line for line in pos.lines if line.get_label() == "gold — medium-512")
+    assert score_ax.get_ylabel() == "Score (correct answers per exam)"
+    assert bars[0].get_ylim() == bars[1].get_ylim() and bars[2].get_ylim() == bars[3].get_ylim()
+    gold_colour = score_ax.patches[0].get_facecolor()
+    pos = [ax for ax in figures["position_accuracy.png"].axes if ax.get_visible()]
+    assert [ax.get_title() for ax in pos] == ["Medium-512: accuracy per position", "Hard-1024: accuracy per position"]
+    assert all(ax.get_xlabel() == "position in exam" and "accuracy" in ax.get_ylabel() for ax in pos)
+    assert [len(ax.lines) for ax in pos] == [2, 2]  # one line per entry in each setting's panel
+    gold_line = next(line for line in pos[0].lines if line.get_label() == "gold")
     assert list(gold_line.get_ydata()) == [1.0, 1.0, 1.0] and list(gold_line.get_xdata()) == [1, 2, 3]
-    toks = figures["token_lengths.png"].axes
+    skip_line = next(line for line in pos[0].lines if line.get_label() == "skipper")
+    # equal lines stay visible: each entry has its own marker and dash; and its own colour everywhere
+    assert (gold_line.get_marker(), gold_line.get_linestyle()) != (skip_line.get_marker(), skip_line.get_linestyle())
+    assert tuple(gold_line.get_color()[:3]) == tuple(gold_colour[:3])
+    toks = [ax for ax in figures["token_lengths.png"].axes if ax.get_visible()]
     assert [ax.get_title() for ax in toks] == [f"tokens per problem: {t}" for t in ("easy", "medium", "hard")]
     assert all(ax.get_xlabel() == "tokens" and ax.get_ylabel() == "problems" for ax in toks)
+    for name in ("score_regret.png", "position_accuracy.png", "token_lengths.png"):
+        fig = figures[name]
+        (legend,) = fig.legends  # one legend, outside the panels (right of them)
+        assert legend.get_bbox_to_anchor().x0 >= fig.bbox.x1 - 1
+        assert all(not ax.get_legend() for ax in fig.axes)
+
+
+def test_figures_are_grids_of_at_most_four_panels_a_row():
+    from osmckp_env.leaderboard.plots import MAX_PER_ROW, panel_grid, sort_settings
+
+    names = ["hard-2048", "medium-1024", "medium-512", "hard-256", "medium-256", "hard-512", "custom-5p-2048-ab"]
+    assert sort_settings(names) == [
+        "medium-256",
+        "medium-512",
+        "medium-1024",
+        "hard-256",
+        "hard-512",
+        "hard-2048",
+        "custom-5p-2048-ab",
+    ]
+    fig, (score, regret) = panel_grid(8, rows_per_block=2)
+    rows = {round(ax.get_position().y0, 3) for ax in score + regret}
+    cols = {round(ax.get_position().x0, 3) for ax in score + regret}
+    assert len(cols) == MAX_PER_ROW == 4 and len(rows) == 4 and len(score) == len(regret) == 8
+    fig, (three,) = panel_grid(3)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 3
 
 
 def test_trial_runs_are_listed_apart_rows_link_their_results_and_plots_follow_the_table(tmp_path):

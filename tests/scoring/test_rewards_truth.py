@@ -69,8 +69,8 @@ def test_exams_from_columns_is_the_inverse_of_to_dataset():
     s = get_suite("hard-512", n_exams=3)
     ds = s.to_dataset()
     exams = exams_from_columns(ds["problem_ids"], ds["answers"], ds["tiers"], ds["budget"], ds["problems"], ds["order"])
-    assert [[(p.id, p.answer, p.difficulty, p.problem) for p in e.problems] for e in exams] == [
-        [(p.id, p.answer, p.difficulty, p.problem) for p in e.problems] for e in s.exams
+    assert [[(p.id, p.answer, p.tier, p.problem) for p in e.problems] for e in exams] == [
+        [(p.id, p.answer, p.tier, p.problem) for p in e.problems] for e in s.exams
     ]
     assert [(e.index, e.budget, e.order) for e in exams] == [(i, 512, "hard") for i in range(3)]
     bare = exams_from_columns([["gsm8k-x"]], [["4"]], [["easy"]], [64])

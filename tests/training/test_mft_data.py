@@ -16,7 +16,7 @@ from osmckp_env.grading.record import score_completion  # noqa: E402
 from osmckp_env.training.config import MFTDataConfig  # noqa: E402
 from osmckp_env.training.mft_data import make_mft_data  # noqa: E402
 
-ANSWERS = {p.problem.strip(): (p.answer, p.difficulty) for t in TIERS for p in load_pool("train", t)}
+ANSWERS = {p.problem.strip(): (p.answer, p.tier) for t in TIERS for p in load_pool("train", t)}
 PROBLEMS = {p.id: p for t in TIERS for p in load_pool("train", t)}
 
 
