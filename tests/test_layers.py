@@ -88,3 +88,42 @@ def test_no_import_cycles():
         if m not in state:
             visit(m, [m])
     assert cycles == []
+
+
+def _local_package_imports(path: Path):
+    """Imports of the package's own modules inside functions: (line number, source line)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for sub in ast.walk(node):
+                own = (isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith("osmckp_env")) or (
+                    isinstance(sub, ast.Import) and any(a.name.startswith("osmckp_env") for a in sub.names)
+                )
+                if own:
+                    yield sub.lineno, lines[sub.lineno - 1]
+
+
+def test_a_function_local_import_of_our_own_modules_says_why_it_is_deferred():
+    # the dependency graph is read at the top of each module; an import inside a function is
+    # there only to defer a heavy optional dependency, and says so
+    bad = [
+        f"{p.relative_to(PKG.parent)}:{n}"
+        for p in MODULES.values()
+        for n, line in _local_package_imports(p)
+        if "# deferred:" not in line
+    ]
+    assert bad == []
+
+
+def test_the_command_line_starts_without_the_heavy_stacks():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from osmckp_env.cli import build_parser; build_parser(); "
+        "heavy = ('torch', 'transformers', 'trl', 'pandas', 'matplotlib', 'datasets'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

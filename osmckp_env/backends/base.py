@@ -64,11 +64,23 @@ class Backend(Protocol):
     def generate(self, prompts: list[Messages], *, max_tokens: int | list[int], sampling: Sampling) -> list[Completion]:
         """One ``Completion`` per prompt, in order. Contract:
 
-        - never more than the prompt's cap of generated tokens (``max_tokens``: one int for all,
-          or one per prompt), thinking included;
-        - ``text`` holds the thinking as well as the answer (see ``join_reasoning``);
-        - a request that fails after the backend's own retries gives a ``Completion`` with
-          ``finish_reason='error'`` and ``error`` set, never an exception that loses the batch.
+        - **returns** ``len(prompts)`` completions, the i-th answering ``prompts[i]``;
+        - **the cap**: never more than the prompt's cap of generated tokens (``max_tokens``: one
+          int for all, or one per prompt), thinking included; ``finish_reason='length'`` when the
+          cap stopped it; ``n_tokens`` is the count of generated token ids as the backend (or
+          server) reports it, which the env does not trust for the budget: it recounts ``text``
+          with ``counter``;
+        - **text**: everything generated, the thinking as well as the answer (a server that
+          splits the reasoning off has it joined back, see ``join_reasoning``); reasoning the
+          server charged but did not return goes in ``hidden_reasoning_tokens``;
+        - **sampling**: ``sampling.seed`` seeds the batch (the runner gives each sample its own
+          seed); ``temperature == 0`` is greedy;
+        - **errors**: a request that fails after the backend's own retries gives a
+          ``Completion`` with ``finish_reason='error'`` and ``error`` set, never an exception that
+          loses the batch (the runner records it as an error, never as a score of 0); invalid
+          arguments (a bad prompt shape, a non-positive cap) raise ``ValueError`` at once;
+        - **counter**: ``self.counter`` counts tokens with the model's own tokenizer, the one the
+          env should count with.
         """
         ...
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens, prompt_hash
 from osmckp_env.exam.tokenization import TokenCounter, default_counter
+from osmckp_env.results.io import read_records
 
 
 class ReplayBackend:
@@ -17,8 +18,6 @@ class ReplayBackend:
     """
 
     def __init__(self, path: str | Path, *, strict: bool = True, counter: TokenCounter | None = None) -> None:
-        from osmckp_env.results.io import read_records
-
         p = Path(path)
         if p.is_dir():
             p = p / "records.jsonl"

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens
+from osmckp_env.exam._lookup import lookup
+from osmckp_env.exam.problems import SPLITS, TIERS, load_pool
 from osmckp_env.exam.tokenization import TokenCounter, default_counter, truncate
 
 PROMPT_HEADER_RE = re.compile(r"^### Problem \d+[ \t]*$", re.MULTILINE)
@@ -14,8 +16,6 @@ PROMPT_HEADER_RE = re.compile(r"^### Problem \d+[ \t]*$", re.MULTILINE)
 
 @lru_cache(maxsize=1)
 def _gold_answers() -> dict[str, str]:
-    from osmckp_env.exam.problems import SPLITS, TIERS, load_pool
-
     return {p.problem.strip(): p.answer for split in SPLITS for tier in TIERS for p in load_pool(split, tier)}
 
 
@@ -67,8 +67,6 @@ class ScriptedBackend:
     ) -> None:
         self.name = name
         if isinstance(reply, str):
-            from osmckp_env.exam._lookup import lookup
-
             reply = lookup(SCRIPTS, reply, kind="script")
         self.reply = reply or SCRIPTS["skip-all"]
         self.counter = counter or default_counter()

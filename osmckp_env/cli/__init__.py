@@ -6,10 +6,19 @@ import argparse
 import sys
 from pathlib import Path
 
+import osmckp_env
+from osmckp_env.cli import bench
+from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite, list_suites, resolve_suite
+from osmckp_env.runner.compare import compare_results
+from osmckp_env.runner.run import rerun_results, run_spec
+from osmckp_env.runner.spec import load_spec
+from osmckp_env.runner.validate import validate_results
+from osmckp_env.scoring.stats import IntervalConfig
+from osmckp_env.sim import cli as sim_cli
+from osmckp_env.training import cli as train_cli
+
 
 def _cmd_suites(args) -> int:
-    from osmckp_env.exam.suites import get_suite, list_suites
-
     if args.export:
         s = get_suite(args.export, n_exams=args.n_exams)
         path = s.to_jsonl(args.out or f"{s.name}.jsonl")
@@ -50,10 +59,6 @@ def _print_results(results: list[dict]) -> int:
 
 
 def _cmd_run(args) -> int:
-    from osmckp_env.exam.suites import MAIN_SETTINGS, resolve_suite
-    from osmckp_env.runner.run import rerun_results, run_spec
-    from osmckp_env.runner.spec import load_spec
-
     kw = dict(overwrite=args.overwrite, progress=not args.quiet, retry_errors=args.retry_errors)
     if args.spec.endswith(".json"):
         given = [
@@ -83,9 +88,6 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from osmckp_env.runner.compare import compare_results
-    from osmckp_env.scoring.stats import IntervalConfig
-
     cfg = IntervalConfig(resamples=args.resamples, seed=args.seed, level=args.level)
     out = compare_results(args.a, args.b, cfg)
     pct = int(round(100 * args.level))
@@ -104,7 +106,7 @@ def _cmd_compare(args) -> int:
 
 
 def _cmd_leaderboard(args) -> int:
-    from osmckp_env.leaderboard import build_leaderboard
+    from osmckp_env.leaderboard import build_leaderboard  # deferred: pandas and matplotlib, only for this command
 
     out = build_leaderboard(args.runs, args.out, reported=args.reported, plots=not args.no_plots)
     for setting, df in out["settings"].items():
@@ -118,8 +120,6 @@ def _cmd_leaderboard(args) -> int:
 def _cmd_validate(args) -> int:
     path = Path(args.path)
     if path.suffix in (".yaml", ".yml", ".toml"):
-        from osmckp_env.runner.spec import load_spec
-
         spec = load_spec(path)
         problems = spec.check_runnable()
         if problems:
@@ -131,7 +131,6 @@ def _cmd_validate(args) -> int:
             f"{path}: valid spec {spec.name!r} (agent {spec.agent}, backend {spec.backend}, config {spec.config_hash})"
         )
         return 0
-    from osmckp_env.runner.validate import validate_results
 
     if path.is_dir():
         path = path / "results.json"
@@ -146,8 +145,6 @@ def _cmd_validate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import osmckp_env
-
     p = argparse.ArgumentParser(prog="osmckp", description="Budgeted multi-problem reasoning benchmark (OS-MCKP).")
     p.add_argument("--version", action="version", version=f"osmckp {osmckp_env.__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -217,10 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("path", help="a spec (.yaml/.toml), a results.json, or a run folder")
     v.add_argument("--no-regrade", action="store_true", help="skip re-grading the answers (faster)")
     v.set_defaults(func=_cmd_validate)
-
-    from osmckp_env.cli import bench
-    from osmckp_env.sim import cli as sim_cli
-    from osmckp_env.training import cli as train_cli
 
     for module in (sim_cli, train_cli, bench):
         module.add_command(sub)

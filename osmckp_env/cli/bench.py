@@ -10,12 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from osmckp_env.exam.suites import SWEEP_BUDGETS
+from osmckp_env.sim.profiles import get_profile
 
 
 def _bench(args) -> int:
-    from osmckp_env.leaderboard import build_leaderboard
-    from osmckp_env.sim.leaderboard import default_out_dir, sim_leaderboard
-    from osmckp_env.sim.profiles import get_profile
+    from osmckp_env.leaderboard import build_leaderboard  # deferred: pandas and matplotlib, only for this command
+    from osmckp_env.sim.leaderboard import (  # deferred: pandas and matplotlib, only for this command
+        default_out_dir,
+        sim_leaderboard,
+    )
 
     prof = get_profile(args.profile)
     print(f"[osmckp bench] OSMCKP-Sim-v0 with profile {prof.label}: SIMULATOR results, not model results.")

@@ -99,6 +99,18 @@ class ExamEnv(gym.Env):
       after the last closing marker is read for answers; ``None`` reads the whole text.
     - ``render_mode``: ``ansi`` (returns the transcript) or ``human`` (prints it).
 
+    ## Example
+
+        >>> import gymnasium as gym
+        >>> import osmckp_env  # registers the envs
+        >>> env = gym.make("OSMCKP-v0", suite="medium-512", n_exams=2)
+        >>> obs, info = env.reset(seed=0, options={"exam_index": 0})
+        >>> exam = env.unwrapped.suite[0]
+        >>> text = "".join(f"### Problem {k + 1}\\n\\\\boxed{{{p.answer}}}\\n" for k, p in enumerate(exam.problems))
+        >>> obs, reward, terminated, truncated, info = env.step(text)
+        >>> reward, terminated, info["record"]["completion_tokens"] <= 512
+        (3.0, True, True)
+
     ## Version History
 
     - v0: initial release. Records are ``record_version`` 2 and suites ``SUITE_VERSION`` 2 since osmckp 0.2;

@@ -19,6 +19,7 @@ import numpy as np
 
 from osmckp_env.exam._lookup import lookup
 from osmckp_env.exam.problems import SPLITS, TIER_RANK, TIERS, Problem, load_pools
+from osmckp_env.exam.prompts import exam_messages
 
 ORDERS = ("medium", "hard", "easy")
 SUITE_FORMAT_VERSION = 1  # the layout of suite files
@@ -233,8 +234,6 @@ class Suite:
         """As a ``datasets.Dataset``: one row per exam with ``prompt`` (chat messages) and gold answers."""
         import datasets
 
-        from osmckp_env.exam.prompts import exam_messages
-
         rows = {
             "exam_index": [],
             "suite": [],
@@ -400,6 +399,11 @@ def get_suite(name: str, *, n_exams: int | None = None, seed: int = 0) -> Suite:
 
     ``n_exams`` takes the first exams of the full suite (same exams, same hash prefix order);
     ``seed`` other than 0 draws a different suite.
+
+    Example:
+        >>> suite = get_suite("hard-512", n_exams=3)
+        >>> len(suite), suite[0].budget, [p.tier for p in suite[0].problems]
+        (3, 512, ['hard', 'medium', 'easy'])
     """
     cfg = named_suite_config(name)
     full = build_suite(cfg.replace(seed=seed), name=name)

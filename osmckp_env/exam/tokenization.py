@@ -13,6 +13,8 @@ from functools import cache
 from importlib import resources
 from typing import Protocol, runtime_checkable
 
+from osmckp_env.exam._lookup import lookup
+
 DEFAULT_TOKENIZER = "qwen2.5"
 
 
@@ -75,8 +77,6 @@ class HFTokenCounter:
 def bundled_tokenizer(name: str = DEFAULT_TOKENIZER):
     """The bundled ``tokenizers.Tokenizer`` (Qwen2.5 BPE), loaded once per process."""
     from tokenizers import Tokenizer
-
-    from osmckp_env.exam._lookup import lookup
 
     lookup({DEFAULT_TOKENIZER: None}, name, kind="bundled tokenizer")
     path = resources.files("osmckp_env") / "data" / "tokenizers" / name / "tokenizer.json.gz"

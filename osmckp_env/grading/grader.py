@@ -360,7 +360,12 @@ def default_grader() -> Grader:
 
 
 def grade(pred: str | None, gold: str) -> GradeResult:
-    """Grade one answer with the shared grader."""
+    """Grade one answer with the shared grader (math-verify, in a killable worker).
+
+    Example:
+        >>> grade("0.5", "\\\\frac{1}{2}").correct, grade("2", "\\\\frac{1}{2}").correct
+        (True, False)
+    """
     return default_grader().grade(pred, gold)
 
 

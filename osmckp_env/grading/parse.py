@@ -128,7 +128,11 @@ def _read_segment(index: int, text: str, start: int, end: int) -> ParsedProblem:
 
 
 def parse_single(text: str, index: int = 0, think_markers=THINK_MARKERS) -> ParsedProblem:
-    """Parse a completion that answers one problem: the last box of its answer section wins."""
+    """Parse a completion that answers one problem: the last box of its answer section wins.
+
+    A helper for reading one-problem replies outside the envs; the envs and the runner read every
+    completion with ``parse_completion`` (sequential mode with ``n_problems=1``), which also
+    honours a ``### Problem 1`` header."""
     split = split_thinking(text, think_markers)
     return _read_segment(index, text, split.answer_start, split.answer_end)
 

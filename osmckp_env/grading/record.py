@@ -14,6 +14,7 @@ from typing import NotRequired, TypedDict
 from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
 from osmckp_env.exam.tokenization import TokenCounter, Truncation, default_counter, repair_text, truncate
 from osmckp_env.grading import Grader, default_grader, parse_completion
+from osmckp_env.grading.grader import GradeResult
 from osmckp_env.grading.parse import THINK_MARKERS, ParsedProblem, ThinkSplit, preamble_end, split_thinking
 
 # 2: per-problem tokens partition the completion; `unreached` status, null levels
@@ -239,7 +240,6 @@ def problem_record(
 
 def unreached_record(position: int, problem, detail: str = "") -> ProblemRecord:
     """A problem the completion never reached: no answer, no level, no tokens."""
-    from osmckp_env.grading.grader import GradeResult
 
     return problem_record(
         position,

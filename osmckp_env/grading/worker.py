@@ -13,12 +13,13 @@ import logging
 import os
 import sys
 
+from osmckp_env.grading.verify import clean_state, verify_answer
+
 
 def main(timeout_s: int) -> None:
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # stray prints from libraries must not corrupt the protocol
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
-    from osmckp_env.grading.verify import clean_state, verify_answer
 
     # Ready means warm: math-verify (sympy, latex2sympy) imported and one pair graded, so the
     # parent's per-answer deadline never pays for this start-up.

@@ -3,6 +3,8 @@ incomplete run."""
 
 from __future__ import annotations
 
+from osmckp_env.exam.suites import get_suite, is_named_suite
+
 
 def is_trial(r: dict) -> bool:
     """A trial (smoke) run: the first exams of a larger suite (``--n-exams``). Results files
@@ -10,7 +12,6 @@ def is_trial(r: dict) -> bool:
     suite has is a trial."""
     if "trial" in r["suite"]:
         return bool(r["suite"]["trial"])
-    from osmckp_env.exam.suites import get_suite, is_named_suite
 
     name = r["suite"]["name"]
     return is_named_suite(name) and r["suite"]["n_exams"] < len(get_suite(name))

@@ -21,6 +21,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from osmckp_env.exam.problems import TIERS  # noqa: E402
+from osmckp_env.leaderboard.entries import entry_labels
+from osmckp_env.results.io import results_records
 from osmckp_env.scoring.metrics import level_confusion  # noqa: E402
 
 MAX_PER_ROW = 4
@@ -273,8 +275,6 @@ def budget_sweeps(results: list[dict], labels: dict, out: Path, styles: dict | N
 
 def plot_all(results: list[dict], out_dir: str | Path, labels: dict | None = None) -> list[str]:
     """The leaderboard's figures for the ranked entries; one style per entry across all of them."""
-    from osmckp_env.leaderboard.entries import entry_labels
-    from osmckp_env.results.io import results_records
 
     out = Path(out_dir)
     labels = labels or entry_labels(results)

@@ -12,6 +12,7 @@ import yaml
 from osmckp_env.exam.suites import MAIN_SETTINGS
 from osmckp_env.leaderboard.entries import entry_labels, is_incomplete, is_trial, n_backend_errors
 from osmckp_env.results.io import load_results
+from osmckp_env.runner.compare import compare_results
 
 COLUMNS = [
     "agent",
@@ -131,8 +132,6 @@ def _table(results: list[dict], labels: dict, out_dir: Path, ties: bool = True) 
     order = sorted(results, key=lambda r: (-_num(r["metrics"]["score"]), labels[id(r)]))
     rows = [_row(r, labels[id(r)], out_dir) for r in order]
     if ties:
-        from osmckp_env.runner.compare import compare_results
-
         for i in range(1, len(order)):
             try:
                 d = compare_results(order[i - 1]["_path"], order[i]["_path"], permutations=200)["score"]
@@ -237,7 +236,7 @@ def build_leaderboard(
     if problems:
         index += ["## Skipped files", ""] + [f"- {p}" for p in problems] + [""]
     if plots and full:
-        from osmckp_env.leaderboard.plots import plot_all
+        from osmckp_env.leaderboard.plots import plot_all  # deferred: matplotlib, only when plots are drawn
 
         for name in plot_all(full, out_dir, labels):
             index.append(f"![{name}]({name})")

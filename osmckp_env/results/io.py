@@ -14,6 +14,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import osmckp_env
+
 RECORDS_FORMAT = 1
 RESULTS_FORMAT = 1
 REQUIRED = ("key", "config_hash", "exam_index", "order", "problems", "score")
@@ -230,7 +232,6 @@ def split_orders(records: list[dict], order: str, *, errors: bool = False) -> tu
 
 def provenance() -> dict:
     """Package version, git commit (when run from a checkout) and UTC date for a results file."""
-    import osmckp_env
 
     try:
         out = subprocess.run(

@@ -13,7 +13,15 @@ from tqdm.auto import tqdm
 from osmckp_env.agents import make_agent
 from osmckp_env.backends import Sampling, make_backend
 from osmckp_env.exam.levels import LevelBins
-from osmckp_env.exam.suites import Suite, resolve_suite
+from osmckp_env.exam.suites import (
+    Suite,
+    SuiteConfig,
+    build_suite,
+    get_suite,
+    is_named_suite,
+    named_suite_config,
+    resolve_suite,
+)
 from osmckp_env.exam.tokenization import default_counter, repair_text
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import RECORD_VERSION, record_key, score_completions, with_run_fields
@@ -22,11 +30,12 @@ from osmckp_env.results.io import (
     RecordWriter,
     config_hash,
     json_safe,
+    load_results,
     provenance,
     split_orders,
     write_results,
 )
-from osmckp_env.runner.spec import AgentSpec
+from osmckp_env.runner.spec import AgentSpec, load_spec
 from osmckp_env.scoring.metrics import summarize
 
 
@@ -322,7 +331,6 @@ def make_results(
 def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite:
     """Rebuild the exact suite a results file was run on (named suite, suite file or config),
     checked against its stored hash."""
-    from osmckp_env.exam.suites import SuiteConfig, build_suite, get_suite, is_named_suite, named_suite_config
 
     info = res["suite"]
     cfg = SuiteConfig.from_dict(info["config"])
@@ -365,8 +373,6 @@ def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite
 def rerun_results(path: str | Path, **kwargs) -> dict:
     """Re-run (or resume) exactly the run of a results file: its spec, its suite (hash checked),
     its exam count and its folder."""
-    from osmckp_env.results.io import load_results
-    from osmckp_env.runner.spec import load_spec
 
     path = Path(path)
     res = load_results(path)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from osmckp_env.agents import AGENTS
-from osmckp_env.backends import BACKENDS
+from osmckp_env.agents import AGENTS, agent_class
+from osmckp_env.backends import BACKENDS, check_backend_args, check_backend_installed
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 from osmckp_env.results.io import config_hash
@@ -137,8 +137,6 @@ class AgentSpec:
         """What would fail at run time, found before any model loads: the agent class does not
         import, the backend's extra is not installed, a local checkpoint path does not exist.
         Returns the problems (empty: runnable as far as can be told without loading)."""
-        from osmckp_env.agents import agent_class
-        from osmckp_env.backends import check_backend_args, check_backend_installed
 
         problems = []
         try:

@@ -15,7 +15,12 @@ from osmckp_env.scoring.stats import IntervalConfig, bootstrap_indices, interval
 
 def score(records: Sequence[dict]) -> float:
     """Mean number of correct answers per exam (with ``samples: k``, per exam record: the mean over
-    exams of each exam's mean over its samples, as every exam has k)."""
+    exams of each exam's mean over its samples, as every exam has k).
+
+    Example:
+        >>> score([{"problems": [{"correct": True}, {"correct": False}]}, {"problems": [{"correct": True}]}])
+        1.0
+    """
     if not records:
         return float("nan")
     return sum(sum(p["correct"] for p in r["problems"]) for r in records) / len(records)
@@ -26,6 +31,10 @@ def regret(score_given: float, score_easy: float) -> float:
 
     0/0 (both orders score nothing) is defined as 0.0, no loss. A positive score when the easy
     order scored 0 has no relative loss to report: NaN.
+
+    Example:
+        >>> regret(score_given=1.5, score_easy=2.0)  # a quarter of the easy order's score is lost
+        0.25
     """
     if score_easy == 0:
         return 0.0 if score_given == 0 else float("nan")

@@ -17,6 +17,7 @@ from osmckp_env.exam.tokenization import TokenCounter
 from osmckp_env.grading import Grader
 from osmckp_env.grading.parse import THINK_MARKERS
 from osmckp_env.grading.record import score_completions, with_both_levels
+from osmckp_env.results.io import load_results, results_records
 
 REWARD_KINDS = ("score", "rarl", "regret")  # what an env can pay
 LOG_TERMS = ("skip_rate", "tokens", "level_accuracy")  # logged alongside, never trained on
@@ -69,8 +70,6 @@ class RegretReference:
     @classmethod
     def from_results(cls, path) -> RegretReference:
         from pathlib import Path
-
-        from osmckp_env.results.io import load_results, results_records
 
         path = Path(path)
         res = load_results(path)

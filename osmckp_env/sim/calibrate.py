@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from osmckp_env.exam.problems import SPLITS, load_pool
 from osmckp_env.results.io import read_records
 from osmckp_env.sim.profiles import Atoms, Profile
 
@@ -56,7 +57,6 @@ def calibrate(
 
 def calibrate_file(path: str | Path, name: str | None = None) -> Profile:
     """``calibrate`` over a runner ``records.jsonl`` (or its folder); MATH levels from the bundled pools."""
-    from osmckp_env.exam.problems import SPLITS, load_pool
 
     path = Path(path)
     if path.is_dir():

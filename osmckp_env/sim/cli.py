@@ -7,10 +7,15 @@ from pathlib import Path
 
 from osmckp_env.exam.suites import SWEEP_BUDGETS
 from osmckp_env.scoring.rewards import REWARD_KINDS
+from osmckp_env.sim.calibrate import calibrate_file
+from osmckp_env.sim.ppo import plot_learning_curve, train_ppo
 
 
 def _leaderboard(args) -> int:
-    from osmckp_env.sim.leaderboard import default_out_dir, sim_leaderboard
+    from osmckp_env.sim.leaderboard import (  # deferred: pandas and matplotlib, only for this command
+        default_out_dir,
+        sim_leaderboard,
+    )
 
     budgets = None if args.budgets == [0] else args.budgets
     variant = dict(n_exams=args.n_exams, budgets=budgets, reward=args.reward, seed=args.seed)
@@ -32,8 +37,6 @@ def _leaderboard(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from osmckp_env.sim.calibrate import calibrate_file
-
     prof = calibrate_file(args.records, args.name)
     out = prof.save(args.out or f"{prof.name}.json")
     print(f"wrote {out}: profile {prof.name!r} with {len(prof.keys)} keys, hash {prof.hash}")
@@ -41,8 +44,6 @@ def _calibrate(args) -> int:
 
 
 def _train_ppo(args) -> int:
-    from osmckp_env.sim.ppo import plot_learning_curve, train_ppo
-
     meta = train_ppo(args.out, timesteps=args.timesteps, seed=args.seed, profile=args.profile, progress=not args.quiet)
     plot_learning_curve(meta, Path(args.out).with_suffix(".png"))
     last = meta["learning_curve"][-1][1] if meta["learning_curve"] else float("nan")

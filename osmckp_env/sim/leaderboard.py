@@ -25,6 +25,7 @@ from osmckp_env.results.io import provenance, write_results, write_text_atomic
 from osmckp_env.scoring.metrics import regret
 from osmckp_env.sim.env import SimEnv
 from osmckp_env.sim.policies import POLICIES, Oracle, SB3Policy, SimPolicy, make_policy
+from osmckp_env.sim.ppo import bundled_ppo_path, load_ppo
 from osmckp_env.sim.profiles import get_profile
 
 COLUMNS = [
@@ -81,8 +82,6 @@ def bundled_ppo_profile() -> str | None:
     """The profile the bundled PPO policy was trained on (from its training record)."""
     import json
 
-    from osmckp_env.sim.ppo import bundled_ppo_path
-
     path = bundled_ppo_path()
     meta = path.with_suffix(".json") if path is not None else None
     return json.loads(meta.read_text()).get("profile") if meta is not None and meta.is_file() else None
@@ -93,13 +92,9 @@ def default_policies(include_ppo: bool = True, reward: str = "score", profile: s
     evaluated on another profile) and the exact oracle."""
     out = [make_policy(n) for n in POLICIES if n != "oracle"]
     if include_ppo:
-        from osmckp_env.sim.ppo import bundled_ppo_path
-
         path = bundled_ppo_path()
         if path is not None:
             try:
-                from osmckp_env.sim.ppo import load_ppo
-
                 trained_on = bundled_ppo_profile()
                 name = "ppo" if profile is None or trained_on == profile else f"ppo[{trained_on}]"
                 out.append(SB3Policy(load_ppo(path), name))
@@ -333,7 +328,6 @@ def _write_index(
         sweeps = _sweep_plots(out_dir, tables, configs, prof, {**styles, "oracle": {}}, quick)
         written += sweeps
         lines += [f"![{n}]({n})" for n in sweeps]
-        from osmckp_env.sim.ppo import bundled_ppo_path
 
         ppo = bundled_ppo_path()
         meta = ppo.with_suffix(".json") if ppo is not None else None

@@ -45,7 +45,17 @@ def _q_values(
 
 
 def solve_exam(atoms: Sequence[Atoms], budget: int, bins: LevelBins | None = None, reward: str = "score"):
-    """Optimal expected reward ``V[0, budget]`` and the optimal action table ``pi[k, b]``."""
+    """Optimal expected reward ``V[0, budget]`` and the optimal action table ``pi[k, b]``.
+
+    Example: two problems that do not both fit 250 tokens; the oracle skips the first (action 0)
+    for the likelier second.
+        >>> from osmckp_env.sim.profiles import Atoms
+        >>> first = Atoms.from_dict({"lengths": [200], "p_correct": [0.5]}, "first")
+        >>> second = Atoms.from_dict({"lengths": [100], "p_correct": [0.9]}, "second")
+        >>> value, pi, _ = solve_exam([first, second], budget=250)
+        >>> round(value, 3), int(pi[0, 250])
+        (0.9, 0)
+    """
     bins = bins or LevelBins()
     caps = action_caps(bins)
     n = len(atoms)

@@ -8,7 +8,7 @@ import numpy as np
 
 from osmckp_env.exam._lookup import lookup
 from osmckp_env.exam.knapsack import greedy_by_levels
-from osmckp_env.sim.env import ExamView
+from osmckp_env.sim.env import ExamView, SimEnv
 from osmckp_env.sim.oracle import action_caps, evaluate_table, solve_exam
 
 
@@ -176,14 +176,10 @@ class SB3Policy(SimPolicy):
         self.name = name
 
     def decide(self, view, k, b):
-        from osmckp_env.sim.env import SimEnv
-
         obs = SimEnv.features(view, k, b)
         return int(self.model.predict(obs, deterministic=True)[0])
 
     def table(self, view):
-        from osmckp_env.sim.env import SimEnv
-
         cache = self.__dict__.setdefault("_tables", {})
         key = self.table_key(view)
         if key not in cache:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from osmckp_env.exam.suites import SuiteConfig
+from osmckp_env.sim.vector import SimVectorEnv
 
 TRAIN_SUITES = [
     SuiteConfig(order=o, budget=b, split="train", n_exams=2000, seed=1) for o in ("medium", "hard") for b in (512, 1024)
@@ -91,8 +92,6 @@ def sb3_vec_env(n_envs: int, **sim_kwargs):
     from gymnasium.vector import AutoresetMode
     from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
-    from osmckp_env.sim.vector import SimVectorEnv
-
     class SimSB3VecEnv(VecEnv):
         def __init__(self) -> None:
             self.venv = SimVectorEnv(num_envs=n_envs, autoreset_mode=AutoresetMode.SAME_STEP, **sim_kwargs)
@@ -152,7 +151,10 @@ def bundled_ppo_path() -> Path | None:
 
 def plot_learning_curve(meta: dict, out: str | Path) -> Path:
     """The learning curve of a PPO run (``leaderboard.plots.learning_curve_figure``) as a PNG."""
-    from osmckp_env.leaderboard.plots import learning_curve_figure, save_figure
+    from osmckp_env.leaderboard.plots import (  # deferred: matplotlib, only when a curve is drawn
+        learning_curve_figure,
+        save_figure,
+    )
 
     out = Path(out)
     save_figure(learning_curve_figure(meta), out.parent, out.name)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from osmckp_env.exam._lookup import lookup
+
 PROFILE_FORMAT = 1
 
 
@@ -207,6 +209,5 @@ def get_profile(profile) -> Profile:
         return profile
     if isinstance(profile, (str, Path)) and str(profile).endswith(".json"):
         return Profile.load(profile)
-    from osmckp_env.exam._lookup import lookup
 
     return lookup(bundled_profiles(), str(profile), kind="profile")

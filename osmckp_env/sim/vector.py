@@ -91,15 +91,18 @@ class SimVectorEnv(VectorEnv):
         self._V: dict[int, np.ndarray] = {}
 
     # -- state ----------------------------------------------------------------------------------
-    def _draw(self, mask: np.ndarray) -> None:
-        """New exams for the envs in ``mask`` (suite, then exam, uniformly; then level noise)."""
+    def _draw(self, mask: np.ndarray, suite_index=None, exam_index=None) -> None:
+        """New exams for the envs in ``mask`` (suite, then exam, uniformly; then level noise);
+        ``suite_index`` / ``exam_index`` (one per env in ``mask``) fix them instead of drawing
+        (the random numbers are drawn all the same, so noise does not depend on the choice)."""
         idx = np.flatnonzero(mask)
         k = len(idx)
         if not k:
             return
         r = self._rng.random((k, 2 + 2 * self.n))
-        si = (r[:, 0] * len(self.env.suites)).astype(np.int64)
-        e = self._first[si] + (r[:, 1] * self._size[si]).astype(np.int64)
+        si = (r[:, 0] * len(self.env.suites)).astype(np.int64) if suite_index is None else suite_index
+        ei = (r[:, 1] * self._size[si]).astype(np.int64) if exam_index is None else exam_index
+        e = self._first[si] + ei
         flip = r[:, 2 : 2 + self.n] < self.env.level_noise
         noise = (r[:, 2 + self.n :] * (SKIP_LEVEL + 1)).astype(np.int64)
         self._exam[idx] = e
@@ -117,11 +120,41 @@ class SimVectorEnv(VectorEnv):
         return x
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        """Start new exams in every env. ``options`` takes what ``SimEnv.reset`` takes,
+        ``suite_index`` and ``exam_index``: an int (every env) or one per env; anything else is
+        refused."""
         if seed is not None:
             self._rng = np.random.default_rng(seed if isinstance(seed, int) else list(seed))
-        self._draw(np.ones(self.num_envs, dtype=bool))
+        si, ei = self._reset_options(options or {})
+        self._draw(np.ones(self.num_envs, dtype=bool), si, ei)
         self._autoreset[:] = False
         return self._obs(), self._info(np.zeros(self.num_envs), np.zeros(self.num_envs, dtype=bool))
+
+    def _reset_options(self, options: dict):
+        unknown = sorted(set(options) - {"suite_index", "exam_index"})
+        if unknown:
+            raise ValueError(
+                f"SimVectorEnv.reset: unknown option(s) {unknown}; it takes 'suite_index' and 'exam_index' "
+                "(an int for every env, or one per env), as SimEnv.reset does"
+            )
+
+        def per_env(name, upper):
+            v = options.get(name)
+            if v is None:
+                return None
+            a = np.broadcast_to(np.asarray(v), (self.num_envs,)) if np.ndim(v) == 0 else np.asarray(v)
+            if a.shape != (self.num_envs,) or not np.issubdtype(a.dtype, np.integer) or (a < 0).any():
+                raise ValueError(f"options[{name!r}] must be an int or {self.num_envs} ints, got {v!r}")
+            if (a >= upper).any():
+                raise ValueError(f"options[{name!r}] must be below {upper}, got {v!r}")
+            return a.astype(np.int64)
+
+        si = per_env("suite_index", len(self.env.suites))
+        if "exam_index" not in options or options["exam_index"] is None:
+            return si, None
+        # as SimEnv.reset: without suite_index the suite is drawn, so the index must fit every suite
+        ei = per_env("exam_index", int((self._size if si is None else self._size[si]).min()))
+        return si, ei
 
     def step(self, actions):
         a = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)

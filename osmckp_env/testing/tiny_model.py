@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from osmckp_env.backends.base import CHATML_TEMPLATE
+from osmckp_env.exam.problems import load_pool
+
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 
@@ -16,11 +19,7 @@ def train_tiny_tokenizer(vocab_size: int = 600, texts: list[str] | None = None):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    from osmckp_env.backends.base import CHATML_TEMPLATE
-
     if texts is None:
-        from osmckp_env.exam.problems import load_pool
-
         texts = [p.problem + " " + p.answer for tier in ("easy", "medium") for p in load_pool("eval", tier)[:300]]
         texts += ["### Problem 1 <predicted_level>Level-0</predicted_level> \\boxed{NA} \\boxed{42}"] * 20
     tok = Tokenizer(models.BPE())

@@ -15,6 +15,11 @@ from dataclasses import MISSING, fields
 import yaml
 
 from osmckp_env.scoring.rewards import REWARD_KINDS
+from osmckp_env.training.config import MFTConfig, MFTDataConfig, RARLConfig
+from osmckp_env.training.mft_data import make_mft_data
+from osmckp_env.training.rarl import train_rarl
+from osmckp_env.training.sft import train_mft
+from osmckp_env.training.verl import write_verl_data
 
 # short spellings kept from earlier versions (and the runner's --out)
 FLAG_ALIASES = {"output_dir": ("--out",), "out_dir": ("--out",)}
@@ -83,9 +88,6 @@ def _load_config(cls, args):
 
 
 def _mft_data(args) -> int:
-    from osmckp_env.training.config import MFTDataConfig
-    from osmckp_env.training.mft_data import make_mft_data
-
     cfg = _load_config(MFTDataConfig, args)
     st = make_mft_data(cfg, progress=not args.quiet, overwrite=args.overwrite)
     print(json.dumps({k: st[k] for k in ("n_problems", "n_examples", "solve_rate", "level_histogram")}, indent=1))
@@ -94,9 +96,6 @@ def _mft_data(args) -> int:
 
 
 def _mft(args) -> int:
-    from osmckp_env.training.config import MFTConfig
-    from osmckp_env.training.sft import train_mft
-
     cfg = _load_config(MFTConfig, args)
     meta = train_mft(cfg)
     print(f"wrote {cfg.output_dir} (train loss {meta['train_loss']:.4f}); evaluate it with an `agent: mft` spec")
@@ -104,9 +103,6 @@ def _mft(args) -> int:
 
 
 def _rarl(args) -> int:
-    from osmckp_env.training.config import RARLConfig
-    from osmckp_env.training.rarl import train_rarl
-
     cfg = _load_config(RARLConfig, args)
     meta = train_rarl(cfg)
     for w in meta.get("warnings", []):
@@ -116,8 +112,6 @@ def _rarl(args) -> int:
 
 
 def _export_verl(args) -> int:
-    from osmckp_env.training.verl import write_verl_data
-
     path = write_verl_data(
         args.out,
         split=args.split,
@@ -132,8 +126,6 @@ def _export_verl(args) -> int:
 
 
 def add_command(sub) -> None:
-    from osmckp_env.training.config import MFTConfig, MFTDataConfig, RARLConfig
-
     p = sub.add_parser("train", help="MFT data, MFT (SFT) and RARL (Dr. GRPO) with TRL")
     s = p.add_subparsers(dest="train_cmd", required=True)
     d = s.add_parser(

@@ -19,6 +19,8 @@ from osmckp_env.exam.suites import Exam
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import score_completions, segment_levels
 from osmckp_env.results.io import RecordWriter
+from osmckp_env.runner.run import build_agent, pending_batches, sample_seed
+from osmckp_env.runner.spec import load_spec
 from osmckp_env.training.config import MFTDataConfig
 
 SAMPLE_FIELDS = ("key", "config_hash", "problem_id", "sample", "correct", "n_tokens")
@@ -99,7 +101,6 @@ def sample_problems(
     per finished (problem, sample). Batched as the runner batches (``pending_batches``: a batch
     never mixes samples) with the runner's seed rule (sample j is drawn with
     ``sample_seed(cfg.seed, j)``). Returns one dict per problem with its samples in order."""
-    from osmckp_env.runner.run import pending_batches, sample_seed
 
     grader = grader or default_grader()
     bins = LevelBins(edges=cfg.level_edges)
@@ -268,9 +269,6 @@ def make_mft_data(
     import datasets
 
     if backend is None:
-        from osmckp_env.runner.run import build_agent
-        from osmckp_env.runner.spec import load_spec
-
         backend = build_agent(load_spec(cfg.spec)).backend
     problems = training_problems(cfg)
     samples = sample_problems(cfg, backend, problems, grader=grader, progress=progress, overwrite=overwrite)

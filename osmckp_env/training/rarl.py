@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.prompts import exam_messages
 from osmckp_env.exam.suites import SuiteConfig, build_suite
+from osmckp_env.exam.tokenization import HFTokenCounter
 from osmckp_env.grading import Grader, default_grader
-from osmckp_env.scoring.rewards import LOG_TERMS, REWARD_KINDS, ExamReward
-from osmckp_env.training.config import RARLConfig
+from osmckp_env.scoring.rewards import LOG_TERMS, REWARD_KINDS, ExamReward, regret_reference
+from osmckp_env.training.config import RARLConfig, check_trl_options
 from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config, train_and_save
 
 logger = logging.getLogger("osmckp.training")
@@ -32,7 +34,6 @@ def check_regret_reference(cfg: RARLConfig) -> None:
     exam, naming the ``osmckp run`` command that makes one."""
     if cfg.reward != "regret" and cfg.regret_reference is None:
         return
-    from osmckp_env.scoring.rewards import regret_reference
 
     ref = regret_reference(cfg.regret_reference)
     for suite in rarl_suites(cfg):
@@ -42,8 +43,6 @@ def check_regret_reference(cfg: RARLConfig) -> None:
 def rarl_dataset(cfg: RARLConfig):
     """Training-split exams in each of ``cfg.orders`` at ``cfg.budget`` with the MFT prompt."""
     import datasets
-
-    from osmckp_env.exam.prompts import exam_messages
 
     parts = []
     for suite in rarl_suites(cfg):
@@ -72,7 +71,6 @@ class ExamRewards:
         regret_reference=None,
     ) -> None:
         """Tokens are counted with the policy's ``tokenizer`` (or a ``TokenCounter`` given as ``counter``)."""
-        from osmckp_env.exam.tokenization import HFTokenCounter
 
         if counter is None and tokenizer is None:
             raise ValueError("ExamRewards needs the policy's tokenizer or a counter")
@@ -184,8 +182,6 @@ def grpo_args(cfg: RARLConfig, reward_weights: list[float]):
     _require()
     import torch
     from trl import GRPOConfig
-
-    from osmckp_env.training.config import check_trl_options
 
     options = cfg.trl_options
     check_trl_options(options, GRPOConfig, "RARLConfig.grpo")

@@ -6,7 +6,8 @@ import json
 import logging
 from pathlib import Path
 
-from osmckp_env.training.config import SFTRunConfig, resume_checkpoint
+from osmckp_env.backends.base import CHATML_TEMPLATE
+from osmckp_env.training.config import SFTRunConfig, check_trl_options, resume_checkpoint
 
 logger = logging.getLogger("osmckp.training")
 
@@ -21,8 +22,6 @@ def _require():
 def load_model_and_tokenizer(name_or_path: str, bf16: bool = False):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from osmckp_env.backends.base import CHATML_TEMPLATE
 
     tok = AutoTokenizer.from_pretrained(name_or_path)
     if not getattr(tok, "chat_template", None):
@@ -67,8 +66,6 @@ def sft_args(cfg: SFTRunConfig):
     _require()
     import torch
     from trl import SFTConfig
-
-    from osmckp_env.training.config import check_trl_options
 
     options = cfg.trl_options
     check_trl_options(options, SFTConfig, "MFTConfig.sft")

@@ -14,8 +14,12 @@ import functools
 import json
 from pathlib import Path
 
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.prompts import exam_messages
+from osmckp_env.exam.suites import SuiteConfig, build_suite
 from osmckp_env.grading.record import with_both_levels
-from osmckp_env.scoring.rewards import REWARD_KINDS
+from osmckp_env.scoring.rewards import REWARD_KINDS, ExamReward, reference_score, reward_table
+from osmckp_env.scoring.rewards import regret_reference as load_reference
 
 DATA_SOURCE = "osmckp"
 
@@ -25,15 +29,11 @@ def exam_rows(
 ) -> list[dict]:
     """One verl row per exam: the ``mft`` agent's prompt (the one prompt function) and the exam.
     ``reward="regret"`` needs ``regret_reference`` (a results file holding these exams)."""
-    from osmckp_env.exam.levels import LevelBins
-    from osmckp_env.exam.prompts import exam_messages
 
     if reward not in REWARD_KINDS:
         raise ValueError(f"verl reward must be one of {REWARD_KINDS}, got {reward!r}")
     bins = LevelBins(edges=tuple(level_edges))
     if reward == "regret":
-        from osmckp_env.scoring.rewards import regret_reference as load_reference
-
         load_reference(regret_reference).check_covers(suite.exams, suite.name, n_exams=len(suite))
     rows = []
     for i, e in enumerate(suite.exams):
@@ -78,8 +78,6 @@ def write_verl_data(
     come from the training pools only (GSM8K train, MATH train, AIME 2022-2024), as for RARL with TRL."""
     import pandas as pd
 
-    from osmckp_env.exam.suites import SuiteConfig, build_suite
-
     if split not in ("train", "eval"):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
     rows = []
@@ -116,7 +114,6 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
     level bins); ``ground_truth`` must hold the same golds. Tokens are counted with the bundled
     Qwen2.5 tokenizer, as the env does by default.
     """
-    from osmckp_env.scoring.rewards import reference_score, reward_table
 
     if not extra_info or "problem_ids" not in extra_info:
         raise ValueError("osmckp compute_score needs the extra_info written by `osmckp export verl`")
@@ -152,8 +149,6 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
 def _exam_reward(kind: str, edges: tuple[int, ...], reference: str | None):
     """The ``ExamReward`` for one reward kind, bins and reference (made once per worker process,
     keyed on these values)."""
-    from osmckp_env.exam.levels import LevelBins
-    from osmckp_env.scoring.rewards import ExamReward
 
     return ExamReward(kind, bins=LevelBins(edges=edges), regret_reference=reference)
 

@@ -80,3 +80,25 @@ def test_vector_regret_reward_matches_the_single_env_in_expectation():
     s2, _ = _stats_vector(kw, lambda rng: 3, 2000)
     se = np.sqrt(s1.var() / len(s1) + s2.var() / len(s2))
     assert abs(s1.mean() - s2.mean()) < 4 * se and s1.mean() < 0
+
+
+def test_reset_options_pick_the_exam_as_the_single_env_does():
+    import gymnasium as gym
+
+    venv = gym.make_vec("OSMCKP-Sim-v0", num_envs=3, suite=["medium-512", "hard-512"], n_exams=5)
+    single = gym.make("OSMCKP-Sim-v0", suite=["medium-512", "hard-512"], n_exams=5).unwrapped
+    obs, _ = venv.reset(seed=1, options={"suite_index": 1, "exam_index": [0, 2, 4]})
+    for i, k in enumerate((0, 2, 4)):
+        o, _ = single.reset(seed=1, options={"suite_index": 1, "exam_index": k})
+        # the static features of the first problem (tiers, MATH level, budget share) are that exam's
+        np.testing.assert_allclose(obs[i][:8], o[:8])
+    assert (venv.unwrapped._index[venv.unwrapped._exam] == [0, 2, 4]).all()
+    assert (venv.unwrapped._suite_of[venv.unwrapped._exam] == 1).all()
+    obs2, _ = venv.reset(options={"exam_index": 3})  # the suite is drawn, the index is kept
+    assert (venv.unwrapped._index[venv.unwrapped._exam] == 3).all()
+    with pytest.raises(ValueError, match="unknown option"):
+        venv.reset(options={"exam": 1})
+    with pytest.raises(ValueError, match="exam_index"):
+        venv.reset(options={"suite_index": 0, "exam_index": 5})
+    with pytest.raises(ValueError, match="3 ints"):
+        venv.reset(options={"suite_index": [0, 1]})
