@@ -91,6 +91,8 @@ def _cmd_compare(args) -> int:
     cfg = IntervalConfig(resamples=args.resamples, seed=args.seed, level=args.level)
     out = compare_results(args.a, args.b, cfg)
     pct = int(round(100 * args.level))
+    for w in out["warnings"]:
+        print(f"WARNING: {w}", file=sys.stderr)
     print(f"{out['a']} vs {out['b']} on {out['suite']} ({out['n_exams']} exams, suite {out['suite_hash']})")
     for key, name in (("score", "ΔScore"), ("regret", "ΔRegret")):
         if key not in out:
@@ -128,7 +130,8 @@ def _cmd_validate(args) -> int:
                 print(f"  - {p}")
             return 1
         print(
-            f"{path}: valid spec {spec.name!r} (agent {spec.agent}, backend {spec.backend}, config {spec.config_hash})"
+            f"{path}: valid spec {spec.name!r} (agent {spec.agent}, backend {spec.backend}, spec hash "
+            f"{spec.config_hash}: its results files carry it as spec_hash)"
         )
         return 0
 

@@ -228,6 +228,9 @@ class Suite:
         )
         if suite.hash != header["hash"]:
             raise ValueError(f"{path}: content hash {suite.hash} != header hash {header['hash']}; the file was edited")
+        if is_named_suite(suite.name) and not is_standard(suite.name, suite.config, suite.exams):
+            # written before 0.4 under a standard name it is not: named from its content instead
+            suite = cls(suite_name(suite.config, suite.exams), suite.config, suite.exams)
         return suite
 
     def to_dataset(self):
@@ -358,7 +361,38 @@ def build_suite(config: SuiteConfig, name: str | None = None) -> Suite:
         slotted = tuple(blocks[t].pop(0) for t in slots)
         ordered = _order_problems(slotted, config.order, config.seed, i, config.version)
         exams.append(Exam(i, ordered, config.budget, config.order))
-    return Suite(name or f"{config.order}-{config.budget}", config, tuple(exams))
+    exams = tuple(exams)
+    return Suite(name or suite_name(config, exams), config, exams)
+
+
+def _standard_name(config: SuiteConfig) -> str:
+    return ("train-" if config.split == "train" else "") + f"{config.order}-{config.budget}"
+
+
+def is_standard(name: str, config: SuiteConfig, exams) -> bool:
+    """True if ``exams`` are the named suite ``name`` (all of it, or its first exams) as the package
+    builds it: the name is then the suite's own. A suite file that carries a standard name but
+    other exams (a custom suite written before 0.4) is not."""
+    if not is_named_suite(name):
+        return False
+    standard = named_suite_config(name)
+    if {**config.to_dict(), "n_exams": None} != {**standard.to_dict(), "n_exams": None}:
+        return False
+    full = get_suite(name)
+    return 0 < len(exams) <= len(full) and suite_hash(exams, config.version) == suite_hash(
+        full.exams[: len(exams)], config.version
+    )
+
+
+def suite_name(config: SuiteConfig, exams) -> str:
+    """The name a built suite gets: the standard name (``medium-512``, ``train-hard-1024``) when it is
+    a standard suite or its first exams; else one made from what it is,
+    ``custom-<n>p-<order>-<budget>-<hash8>``, so that a custom suite never runs, resumes or ranks
+    under a standard suite's name."""
+    name = _standard_name(config)
+    if is_standard(name, config, exams):
+        return name
+    return f"custom-{config.n_problems}p-{config.order}-{config.budget}-{suite_hash(exams, config.version)[:8]}"
 
 
 NAMED_SUITES: dict[str, SuiteConfig] = {

@@ -4,6 +4,7 @@ incomplete run."""
 from __future__ import annotations
 
 from osmckp_env.exam.suites import get_suite, is_named_suite
+from osmckp_env.leaderboard.naming import setting_of
 
 
 def is_trial(r: dict) -> bool:
@@ -33,10 +34,10 @@ def entry_labels(results: list[dict]) -> dict[int, str]:
     several results in the same setting."""
     count: dict[tuple, int] = {}
     for r in results:
-        key = (r["spec"]["name"], r["suite"]["name"])
+        key = (r["spec"]["name"], setting_of(r))
         count[key] = count.get(key, 0) + 1
     return {
         id(r): r["spec"]["name"]
-        + (f" [{r['config_hash'][:6]}]" if count[(r["spec"]["name"], r["suite"]["name"])] > 1 else "")
+        + (f" [{r['config_hash'][:6]}]" if count[(r["spec"]["name"], setting_of(r))] > 1 else "")
         for r in results
     }

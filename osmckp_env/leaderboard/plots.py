@@ -22,6 +22,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from osmckp_env.exam.problems import TIERS  # noqa: E402
 from osmckp_env.leaderboard.entries import entry_labels
+from osmckp_env.leaderboard.naming import ORDER_RANK, setting_key, setting_of, setting_title, sort_settings  # noqa: E402
 from osmckp_env.results.io import results_records
 from osmckp_env.scoring.metrics import level_confusion  # noqa: E402
 
@@ -29,7 +30,6 @@ MAX_PER_ROW = 4
 SCORE_AXIS = "Score (correct answers per exam)"
 EXPECTED_SCORE_AXIS = "expected Score (correct answers per exam)"
 REGRET_AXIS = "Regret ((S_easy - S) / S_easy)"
-ORDER_RANK = {"medium": 0, "hard": 1, "easy": 2}
 COLORS = plt.get_cmap("tab10").colors
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 DASHES = ("-", "--", "-.", ":")
@@ -44,22 +44,6 @@ def save_figure(fig, out: Path, name: str) -> str:
     fig.savefig(Path(out) / name, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return name
-
-
-def setting_key(name: str) -> tuple:
-    """Sort key of a setting name: Medium before Hard (then easy, then others), budgets ascending."""
-    order, _, rest = name.partition("-")
-    budget = rest.split("-")[0]
-    return (ORDER_RANK.get(order, 9), int(budget) if budget.isdigit() else math.inf, name)
-
-
-def sort_settings(names) -> list[str]:
-    return sorted(set(names), key=setting_key)
-
-
-def setting_title(name: str) -> str:
-    """``medium-512`` -> ``Medium-512`` (one capitalisation in every title)."""
-    return name[:1].upper() + name[1:]
 
 
 def entry_styles(names) -> dict[str, dict]:
@@ -117,11 +101,11 @@ def _set_ylim(block, values, *, floor: float | None = None, pad: float = 0.15) -
 def score_regret_figure(results: list[dict], labels: dict, styles: dict):
     """Score and Regret per setting (95% CI): a block of Score panels over a block of Regret panels,
     one bar per entry in the entries' colours, the value written on every bar."""
-    settings = sort_settings(r["suite"]["name"] for r in results)
+    settings = sort_settings(setting_of(r) for r in results)
     fig, (score_axes, regret_axes) = panel_grid(len(settings), rows_per_block=2, height=3.2)
     values = {"score": [], "regret": []}
     for j, s in enumerate(settings):
-        rs = sorted((r for r in results if r["suite"]["name"] == s), key=lambda r: list(styles).index(labels[id(r)]))
+        rs = sorted((r for r in results if setting_of(r) == s), key=lambda r: list(styles).index(labels[id(r)]))
         names = [labels[id(r)] for r in rs]
         for ax, key in ((score_axes[j], "score"), (regret_axes[j], "regret")):
             vals = [_num(r["metrics"].get(key)) for r in rs]
@@ -155,10 +139,10 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict):
 
 def position_figure(results: list[dict], labels: dict, styles: dict):
     """Accuracy at each position of the exam, a panel per setting, a line per entry."""
-    settings = sort_settings(r["suite"]["name"] for r in results)
+    settings = sort_settings(setting_of(r) for r in results)
     fig, (axes,) = panel_grid(len(settings))
     for ax, s in zip(axes, settings):
-        for r in sorted((r for r in results if r["suite"]["name"] == s), key=lambda r: labels[id(r)]):
+        for r in sorted((r for r in results if setting_of(r) == s), key=lambda r: labels[id(r)]):
             pos = [_num(x) for x in r["metrics"]["position_accuracy"]]
             st = styles[labels[id(r)]]
             ax.plot(range(1, len(pos) + 1), pos, label=labels[id(r)], **st, markersize=6, alpha=0.85)
@@ -284,13 +268,13 @@ def plot_all(results: list[dict], out_dir: str | Path, labels: dict | None = Non
         _positions(results, labels, out, styles),
     ]
     records, rec_styles = {}, {}
-    for r in sorted(results, key=lambda r: (setting_key(r["suite"]["name"]), labels[id(r)])):
+    for r in sorted(results, key=lambda r: (setting_key(setting_of(r)), labels[id(r)])):
         recs = results_records(r["_path"], r)[0]
         # each entry's records in its own order (the easy-order twins are the Regret reference)
         key = f"{labels[id(r)]} — {r['suite']['name']}"
         records[key] = [x for x in recs if x["order"] == r["suite"]["order"]]
         rec_styles[key] = styles[labels[id(r)]]
-    n_settings = len({r["suite"]["name"] for r in results})
+    n_settings = len({setting_of(r) for r in results})
     # one setting: each entry keeps its colour; several: every (entry, setting) series its own style
     names.append(_tokens(records, out, rec_styles if n_settings == 1 else entry_styles(list(records))))
     c = _confusion(records, out)

@@ -11,6 +11,7 @@ import yaml
 
 from osmckp_env.exam.suites import MAIN_SETTINGS
 from osmckp_env.leaderboard.entries import entry_labels, is_incomplete, is_trial, n_backend_errors
+from osmckp_env.leaderboard.naming import setting_title, sort_settings
 from osmckp_env.results.io import load_results
 from osmckp_env.runner.compare import compare_results
 
@@ -28,9 +29,7 @@ COLUMNS = [
     "tokens_per_problem",
     "level_accuracy",
     "budget_exhausted_rate",
-    "P1",
-    "P2",
-    "P3",
+    "P*",  # P1..Pn: accuracy at each position, n = the suite's problems per exam
     "grader_failures",
     "n_exams",
     "samples",
@@ -59,12 +58,23 @@ def _num(v) -> float:
     return float("nan") if v is None else v
 
 
+def n_problems(r: dict) -> int:
+    """Problems per exam of a results file's suite (3 in the paper's settings)."""
+    return int(
+        (r["suite"].get("config") or {}).get("n_problems") or len(r["metrics"].get("position_accuracy", [])) or 3
+    )
+
+
+def columns(n: int) -> list[str]:
+    """The table's columns for suites of ``n`` problems per exam (P1..Pn)."""
+    i = COLUMNS.index("P*")
+    return COLUMNS[:i] + [f"P{k + 1}" for k in range(n)] + COLUMNS[i + 1 :]
+
+
 def _row(r: dict, label: str, out_dir: Path) -> dict:
     m = {k: _num(v) if not isinstance(v, (list, dict)) else v for k, v in r["metrics"].items()}
     pos = [_num(x) for x in m.get("position_accuracy", [])]
     gf = m.get("grader_failures", {})
-    import os
-
     link = os.path.relpath(Path(r["_path"]).resolve(), Path(out_dir).resolve()).replace(os.sep, "/")
     iv = r["metrics"].get("intervals") or {}
 
@@ -86,9 +96,7 @@ def _row(r: dict, label: str, out_dir: Path) -> dict:
         "tokens_per_problem": m["tokens_per_problem"],
         "level_accuracy": m["level_accuracy"],
         "budget_exhausted_rate": m["budget_exhausted_rate"],
-        "P1": pos[0] if len(pos) > 0 else float("nan"),
-        "P2": pos[1] if len(pos) > 1 else float("nan"),
-        "P3": pos[2] if len(pos) > 2 else float("nan"),
+        **{f"P{k + 1}": pos[k] if len(pos) > k else float("nan") for k in range(n_problems(r))},
         "grader_failures": int(gf.get("timeout", 0)) + int(gf.get("error", 0)),
         "n_exams": m["n_exams"],
         "samples": m.get("n_samples", 1),
@@ -138,11 +146,30 @@ def _table(results: list[dict], labels: dict, out_dir: Path, ties: bool = True) 
             except ValueError:
                 continue  # another suite or unfinished: not paired
             rows[i]["tie"] = "≈ above" if not d["distinguishable"] else ""
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=columns(max(n_problems(r) for r in results)))
 
 
 def _settings(by_setting: dict) -> list[str]:
-    return [s for s in MAIN_SETTINGS if s in by_setting] + sorted(set(by_setting) - set(MAIN_SETTINGS))
+    return [s for s in MAIN_SETTINGS if s in by_setting] + sort_settings(set(by_setting) - set(MAIN_SETTINGS))
+
+
+def _group(results: list[dict]) -> dict[str, list[dict]]:
+    """Runs by suite: one group per (suite name, suite hash). A name that more than one suite carries
+    (files written before 0.4 named a custom suite like a standard one) gets the hash in its key."""
+    hashes: dict[str, set] = {}
+    for r in results:
+        hashes.setdefault(r["suite"]["name"], set()).add(r["suite"]["hash"])
+    out: dict[str, list[dict]] = {}
+    for r in results:
+        name = r["suite"]["name"]
+        r["_setting"] = name if len(hashes[name]) == 1 else f"{name} (suite {r['suite']['hash'][:8]})"
+        out.setdefault(r["_setting"], []).append(r)
+    return out
+
+
+def _heading(setting: str, group: list[dict]) -> str:
+    n = max(n_problems(r) for r in group)
+    return f"{TITLES.get(setting, setting_title(setting))}" + ("" if n == 3 else f" ({n} problems per exam, max {n})")
 
 
 def build_leaderboard(
@@ -164,31 +191,30 @@ def build_leaderboard(
     incomplete = [r for r in results if is_incomplete(r)]
     full = [r for r in results if not is_trial(r) and not is_incomplete(r)]
     trials = [r for r in results if is_trial(r) and not is_incomplete(r)]
+    by_setting, by_trial = _group(full), _group(trials)
     labels = {**entry_labels(full), **entry_labels(trials), **entry_labels(incomplete)}
     written, written_trials = {}, {}
     index = [
         f"# {title}",
         "",
         "Numbers **measured by this project** with `osmckp run`; every row links to its results file "
-        "and shows its suite hash and config hash. Score = correct answers per exam (max 3); "
-        "Regret = (Score_easy − Score) / Score_easy on the same exams in easy-to-hard order.",
+        "and shows its suite hash and config hash. Score = correct answers per exam (max 3 in the "
+        "paper's three-problem settings; a table of n-problem exams says its max); "
+        "Regret = (Score_easy − Score) / Score_easy on the same exams in easy-to-hard order. "
+        "Only runs of the same suite (the same hash) are ranked together.",
         "",
     ]
-    by_setting: dict[str, list[dict]] = {}
-    for r in full:
-        by_setting.setdefault(r["suite"]["name"], []).append(r)
     for setting in _settings(by_setting):
         df = _table(by_setting[setting], labels, out_dir)
-        df.to_csv(out_dir / f"{setting}.csv", index=False)
+        stem = setting.replace(" (suite ", "-").replace(")", "")
+        df.to_csv(out_dir / f"{stem}.csv", index=False)
         md = to_markdown(df)
-        (out_dir / f"{setting}.md").write_text(f"# {TITLES.get(setting, setting)}\n\n{md}\n", encoding="utf-8")
-        index += [f"## {TITLES.get(setting, setting)}", "", md, ""]
+        heading = _heading(setting, by_setting[setting])
+        (out_dir / f"{stem}.md").write_text(f"# {heading}\n\n{md}\n", encoding="utf-8")
+        index += [f"## {heading}", "", md, ""]
         written[setting] = df
     if not by_setting:
         index += ["_No full runs yet: run `osmckp run SPEC` first._", ""]
-    by_trial: dict[str, list[dict]] = {}
-    for r in trials:
-        by_trial.setdefault(r["suite"]["name"], []).append(r)
     if by_trial:
         index += [
             "## Smoke runs (not ranked)",
@@ -200,7 +226,7 @@ def build_leaderboard(
         for setting in _settings(by_trial):
             df = _table(by_trial[setting], labels, out_dir)
             written_trials[setting] = df
-            index += [f"### {TITLES.get(setting, setting)} (trial)", "", to_markdown(df), ""]
+            index += [f"### {_heading(setting, by_trial[setting])} (trial)", "", to_markdown(df), ""]
     if incomplete:
         index += [
             "## Incomplete runs (not ranked)",

@@ -81,7 +81,10 @@ class RecordWriter:
         overwrite: bool = False,
         filename: str = "records.jsonl",
         required: tuple[str, ...] = REQUIRED,
+        accept_hashes: set[str] = frozenset(),
     ) -> None:
+        """``accept_hashes``: earlier hashes of the same config (a hash rule that changed); a file
+        and records under one of them are taken as this config's (and rewritten with its hash)."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / filename
@@ -97,6 +100,11 @@ class RecordWriter:
         self.header = {"osmckp_records": RECORDS_FORMAT, **header}
         records, report = read_records(self.path, required)
         old = report["header"]
+        new_hash = header.get("config_hash")
+        upgraded = old is not None and old.get("config_hash") in accept_hashes
+        if upgraded:
+            old = {**old, "config_hash": new_hash}
+            records = [{**r, "config_hash": new_hash} if r.get("config_hash") in accept_hashes else r for r in records]
         if old is not None and old.get("config_hash") != header.get("config_hash") and not overwrite:
             self.close()
             raise ConfigMismatch(
@@ -113,7 +121,7 @@ class RecordWriter:
             records = [r for r in records if r.get("config_hash") == header.get("config_hash")]
         self.dropped = report["bad_lines"] + len(foreign)
         self.records = records
-        if report["header"] is None or self.dropped or overwrite:
+        if report["header"] is None or self.dropped or overwrite or upgraded:
             self._rewrite(records)
         self._fh = open(self.path, "a", encoding="utf-8")
 

@@ -125,15 +125,19 @@ def check_spec(spec: AgentSpec) -> None:
 
 
 def run_config(spec: AgentSpec, suite: Suite) -> dict:
-    """What a records file is tied to: the spec (secrets redacted), the suite and its hash."""
+    """What a records file is tied to: what the spec asks (``AgentSpec.identity``: no transport
+    settings, no secrets), the suite and its hash. ``legacy_config_hash``: the hash 0.3 gave the
+    same run (it covered transport settings), accepted when a run written then resumes."""
     d = {
-        "spec": spec.to_dict(),
+        "spec": spec.identity(),
         "suite": suite.name,
         "suite_hash": suite.hash,
         "n_exams": len(suite),
         "record_version": RECORD_VERSION,
     }
-    return {**d, "config_hash": config_hash(d)}
+    legacy = config_hash({**d, "spec": spec.to_dict()})
+    out = {**d, "config_hash": config_hash(d)}
+    return out if legacy == out["config_hash"] else {**out, "legacy_config_hash": legacy}
 
 
 def run_suite(
@@ -170,7 +174,9 @@ def run_suite(
     records_path = Path(out_dir) / "records.jsonl"
     fresh = not records_path.exists()
     folder_existed = Path(out_dir).exists()
-    with RecordWriter(out_dir, cfg, overwrite=overwrite) as writer:
+    legacy = {cfg["legacy_config_hash"]} if "legacy_config_hash" in cfg else set()
+    header = {k: v for k, v in cfg.items() if k != "legacy_config_hash"}
+    with RecordWriter(out_dir, header, overwrite=overwrite, accept_hashes=legacy) as writer:
         if writer.dropped:
             tqdm.write(
                 f"[osmckp] {writer.path}: dropped {writer.dropped} corrupt or foreign line(s); they will be re-run"
@@ -307,6 +313,7 @@ def make_results(
             "osmckp_results": RESULTS_FORMAT,
             **provenance(),
             "spec": spec.to_dict(),
+            "spec_hash": spec.config_hash,
             "config_hash": cfg["config_hash"],
             "suite": {
                 "name": suite.name,

@@ -24,6 +24,9 @@ SECRET_KEY_RE = re.compile(
     re.IGNORECASE,
 )
 REDACTED = "***REDACTED***"
+# How requests reach a server, not what is asked of it: recorded in results, never hashed, so a
+# run resumes against a server that moved (another port, replicas) or with other timeouts.
+TRANSPORT_KEYS = ("base_url", "api_key", "api_key_env", "concurrency", "max_retries", "timeout_s", "backoff_s")
 NEEDS_MODEL = {"transformers", "openai", "vllm"}
 
 
@@ -129,9 +132,17 @@ class AgentSpec:
         d["think_markers"] = None if self.think_markers is None else list(self.think_markers)
         return redact_secrets(d) if redact else d
 
+    def identity(self) -> dict:
+        """What changes the numbers (model, agent, sampling, prompts, bins, ...): the spec without
+        its transport settings (``TRANSPORT_KEYS`` of ``backend_args``) and secrets."""
+        d = self.to_dict()
+        d["backend_args"] = {k: v for k, v in d["backend_args"].items() if k not in TRANSPORT_KEYS}
+        return d
+
     @property
     def config_hash(self) -> str:
-        return config_hash(self.to_dict())
+        """The spec's hash (``spec_hash`` in every results file): of ``identity()``."""
+        return config_hash(self.identity())
 
     def check_runnable(self) -> list[str]:
         """What would fail at run time, found before any model loads: the agent class does not

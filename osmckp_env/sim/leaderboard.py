@@ -11,15 +11,8 @@ from tqdm.auto import tqdm
 
 from osmckp_env.exam.suites import MAIN_SETTINGS, SWEEP_BUDGETS, get_suite, resolve_suite
 from osmckp_env.leaderboard import plots as figures
-from osmckp_env.leaderboard.plots import (
-    ORDER_RANK,
-    entry_styles,
-    learning_curve_figure,
-    policy_bars_figure,
-    setting_title,
-    sort_settings,
-    sweep_figure,
-)
+from osmckp_env.leaderboard.naming import ORDER_RANK, setting_title, sort_settings
+from osmckp_env.leaderboard.plots import entry_styles, learning_curve_figure, policy_bars_figure, sweep_figure
 from osmckp_env.leaderboard.tables import to_markdown
 from osmckp_env.results.io import provenance, write_results, write_text_atomic
 from osmckp_env.scoring.metrics import regret

@@ -48,3 +48,16 @@ def test_replay_roundtrip(tmp_path):
 def test_unknown_backend_suggests():
     with pytest.raises(KeyError, match="openai"):
         make_backend("opena")
+
+
+def test_skip_all_skips_every_problem(tmp_path, grader):
+    from pathlib import Path
+
+    from osmckp_env.exam.suites import get_suite
+    from osmckp_env.runner.run import run_suite
+    from osmckp_env.runner.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "baselines" / "skip-all.yaml")
+    res = run_suite(spec, get_suite("medium-512", n_exams=4), tmp_path / "s", grader=grader, progress=False)
+    m = res["metrics"]
+    assert m["skip_rate"] == 1.0 and m["unreached_rate"] == 0.0 and m["score"] == 0.0
