@@ -110,6 +110,8 @@ def _cmd_compare(args) -> int:
 def _cmd_leaderboard(args) -> int:
     from osmckp_env.leaderboard import build_leaderboard  # deferred: pandas and matplotlib, only for this command
 
+    if not Path(args.runs).is_dir():
+        raise FileNotFoundError(f"--runs {args.runs}: no such folder; give the folder `osmckp run --out` wrote to")
     out = build_leaderboard(args.runs, args.out, reported=args.reported, plots=not args.no_plots)
     for setting, df in out["settings"].items():
         print(f"{setting}: {len(df)} entr{'y' if len(df) == 1 else 'ies'}")
@@ -145,6 +147,33 @@ def _cmd_validate(args) -> int:
         return 1
     print(f"{path}: consistent (suite hash, records, metrics{', grades' if not args.no_regrade else ''})")
     return 0
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """``--help`` shows each option's default (where it has one and its help does not say it)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (
+            "(default" in text
+            or default is None
+            or default is False
+            or default == argparse.SUPPRESS
+            or not action.option_strings
+            or isinstance(action, argparse._HelpAction)
+        ):
+            return text
+        shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else "%(default)s"
+        return f"{text} (default: {shown})"
+
+
+def _with_defaults(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _with_defaults(child)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -220,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in (sim_cli, train_cli, bench):
         module.add_command(sub)
+    _with_defaults(p)
     return p
 
 
@@ -227,7 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, KeyError, FileNotFoundError, ImportError, RuntimeError) as e:
+    except KeyboardInterrupt:
+        hint = {
+            "run": "every finished exam is saved in its records.jsonl: run the same command again to resume",
+            "train": "samples and checkpoints are kept: run the same command again (mft, rarl: with --resume)",
+        }.get(args.cmd, "nothing half-written was kept")
+        print(f"\nosmckp {args.cmd}: interrupted; {hint}", file=sys.stderr)
+        return 130
+    except (ValueError, KeyError, FileNotFoundError, FileExistsError, ImportError, RuntimeError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"osmckp {args.cmd}: error: {msg}", file=sys.stderr)
         return 2

@@ -55,7 +55,7 @@ def add_command(sub) -> None:
         type=int,
         default=list(SWEEP_BUDGETS),
         metavar="B",
-        help=f"sim budget sweep (default {' '.join(map(str, SWEEP_BUDGETS))}: the ROI curves)",
+        help="sim budget sweep: the ROI curves (the same default as `osmckp sim leaderboard`)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_bench)

@@ -237,7 +237,11 @@ class ExamEnv(gym.Env):
         if self._done:
             raise RuntimeError("episode is over; call reset() to start a new exam")
         if not isinstance(action, str):
-            hint = " (decode bytes with .decode('utf-8'))" if isinstance(action, (bytes, bytearray)) else ""
+            hint = (
+                " (decode bytes with .decode('utf-8', errors='replace'): invalid bytes become U+FFFD)"
+                if isinstance(action, (bytes, bytearray))
+                else ""
+            )
             raise TypeError(f"action must be the completion text as a str, got {type(action).__name__}{hint}")
         return self._step_exam(action) if self.mode == "exam" else self._step_sequential(action)
 

@@ -7,4 +7,23 @@ and the knapsack rule. Pure data and functions; nothing here grades, scores or c
 - ``prompts``: the exam prompt and the level legend, rendered from the bins in use.
 - ``tokenization``: token counting and the hard budget cut.
 - ``knapsack``: the greedy-by-levels plan of the paper's baseline.
+
+The names a user builds suites with are importable from here: ``from osmckp_env.exam import
+SuiteConfig, build_suite, get_suite``.
 """
+
+from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.problems import Problem, load_pool
+from osmckp_env.exam.suites import Exam, Suite, SuiteConfig, build_suite, get_suite, resolve_suite
+
+__all__ = [
+    "Exam",
+    "LevelBins",
+    "Problem",
+    "Suite",
+    "SuiteConfig",
+    "build_suite",
+    "get_suite",
+    "load_pool",
+    "resolve_suite",
+]

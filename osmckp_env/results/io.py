@@ -238,22 +238,29 @@ def split_orders(records: list[dict], order: str, *, errors: bool = False) -> tu
     return of(order), of("easy")
 
 
-def provenance() -> dict:
-    """Package version, git commit (when run from a checkout) and UTC date for a results file."""
+def git_commit(folder: Path) -> str | None:
+    """The commit of the checkout ``folder``'s files belong to; ``None`` when they are not tracked
+    by git there (an installed wheel, even inside some other repository) or git is missing."""
+
+    def git(*args):
+        return subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, cwd=folder)
 
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(osmckp_env.__file__).parent,
-        )
-        commit = out.stdout.strip() or None
+        if git("ls-files", "--error-unmatch", "__init__.py").returncode != 0:
+            return None
+        return git("rev-parse", "HEAD").stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
-        commit = None
+        return None
+
+
+def provenance() -> dict:
+    """Package version, git commit (when run from a checkout; else ``git_hash_note`` says it is
+    unknown) and UTC date for a results file."""
+    commit = git_commit(Path(osmckp_env.__file__).parent)
+    note = {} if commit else {"git_hash_note": "unknown: not run from a git checkout (see osmckp_version)"}
     return {
         "osmckp_version": osmckp_env.__version__,
         "git_hash": commit,
+        **note,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

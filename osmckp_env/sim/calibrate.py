@@ -61,8 +61,20 @@ def calibrate_file(path: str | Path, name: str | None = None) -> Profile:
     path = Path(path)
     if path.is_dir():
         path = path / "records.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no such records file; give the records.jsonl (or the run folder) that `osmckp run` wrote"
+        )
     records, report = read_records(path)
     if not records:
         raise ValueError(f"{path}: no valid records to calibrate from")
     levels = {p.id: p.math_level for s in SPLITS for p in load_pool(s, "medium") if p.math_level}
-    return calibrate(records, name or f"calibrated-{path.parent.name}", level_of=levels)
+    return calibrate(records, name or default_profile_name(path, report.get("header") or {}), level_of=levels)
+
+
+def default_profile_name(records_path: Path, header: dict) -> str:
+    """``calibrated-<agent>-<suite>``: from the records file's header (its spec and suite), so two
+    agents' profiles of one setting do not collide; the folder names when a header lacks them."""
+    agent = (header.get("spec") or {}).get("name") or records_path.parent.parent.name
+    suite = header.get("suite") or records_path.parent.name
+    return f"calibrated-{agent}-{suite}"

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from osmckp_env.exam.suites import SWEEP_BUDGETS
 from osmckp_env.scoring.rewards import REWARD_KINDS
 from osmckp_env.sim.calibrate import calibrate_file
-from osmckp_env.sim.ppo import plot_learning_curve, train_ppo
+from osmckp_env.sim.policies import SB3Policy
+from osmckp_env.sim.ppo import default_ppo_path, load_ppo, plot_learning_curve, train_ppo
+from osmckp_env.sim.profiles import get_profile
 
 
 def _leaderboard(args) -> int:
-    from osmckp_env.sim.leaderboard import (  # deferred: pandas and matplotlib, only for this command
-        default_out_dir,
-        sim_leaderboard,
-    )
+    from osmckp_env.sim import leaderboard as lb  # deferred: pandas and matplotlib, only for this command
 
     budgets = None if args.budgets == [0] else args.budgets
-    variant = dict(n_exams=args.n_exams, budgets=budgets, reward=args.reward, seed=args.seed)
-    out = args.out or default_out_dir(args.profile, **variant)
-    tables = sim_leaderboard(
+    ppo = [Path(p) for p in args.ppo or []]
+    variant = dict(n_exams=args.n_exams, budgets=budgets, reward=args.reward, seed=args.seed, ppo=ppo)
+    out = args.out or lb.default_out_dir(args.profile, **variant)
+    policies = None
+    if ppo:
+        policies = lb.default_policies(reward=args.reward, profile=get_profile(args.profile).name)
+        policies[-1:-1] = [SB3Policy(load_ppo(p), p.stem) for p in ppo]  # before the oracle
+    tables = lb.sim_leaderboard(
         out,
+        policies=policies,
         profile=args.profile,
         budgets=budgets,
         n_exams=args.n_exams,
@@ -44,10 +48,12 @@ def _calibrate(args) -> int:
 
 
 def _train_ppo(args) -> int:
-    meta = train_ppo(args.out, timesteps=args.timesteps, seed=args.seed, profile=args.profile, progress=not args.quiet)
-    plot_learning_curve(meta, Path(args.out).with_suffix(".png"))
+    out = Path(args.out or default_ppo_path(args.profile, args.seed))
+    meta = train_ppo(out, timesteps=args.timesteps, seed=args.seed, profile=args.profile, progress=not args.quiet)
+    plot_learning_curve(meta, out.with_suffix(".png"))
     last = meta["learning_curve"][-1][1] if meta["learning_curve"] else float("nan")
-    print(f"wrote {args.out} ({args.timesteps} steps, final mean score {last:.3f})")
+    print(f"wrote {out} ({args.timesteps} steps, final mean score {last:.3f}); rank it with "
+          f"`osmckp sim leaderboard --ppo {out}`")  # fmt: skip
     return 0
 
 
@@ -57,14 +63,13 @@ def add_command(sub) -> None:
     lb = s.add_parser(
         "leaderboard",
         help="reference policies, PPO and the exact oracle on Medium/Hard, swept over budgets",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     lb.add_argument("--profile", default="synthetic-v0", help="bundled name or profile JSON")
     lb.add_argument(
         "--out",
         help="output folder (default: leaderboards/sim for the full default run of the bundled synthetic "
         "profile, leaderboards/sim/<profile name>/ for any other; a partial or changed run goes to a "
-        "quick-look-... folder below it and never overwrites the full run)",
+        "quick-look-... or custom-... folder below it and never overwrites the full run)",
     )
     lb.add_argument(
         "--budgets",
@@ -83,6 +88,13 @@ def add_command(sub) -> None:
         choices=[k for k in REWARD_KINDS if k != "regret"],  # the tables report regret against the oracle
         help="what the policies are scored on",
     )
+    lb.add_argument(
+        "--ppo",
+        action="append",
+        metavar="PATH",
+        help="add a PPO model trained with `osmckp sim train-ppo` (repeatable; named after its file; the run "
+        "then goes to a folder of its own)",
+    )
     lb.add_argument("--quiet", action="store_true", help="no progress bar")
     lb.set_defaults(func=_leaderboard)
     c = s.add_parser("calibrate", help="build a response profile from runner records")
@@ -91,7 +103,7 @@ def add_command(sub) -> None:
     c.add_argument("--out", help="profile JSON to write (default NAME.json)")
     c.set_defaults(func=_calibrate)
     t = s.add_parser("train-ppo", help="train PPO (stable-baselines3) on the sim")
-    t.add_argument("--out", default="runs/ppo/ppo-synthetic-v0.zip", help="where to save the SB3 model (.zip)")
+    t.add_argument("--out", help="where to save the SB3 model (.zip) (default: runs/ppo/ppo-<profile>-seed<seed>.zip)")
     t.add_argument("--timesteps", type=int, default=150_000, help="environment steps to train for")
     t.add_argument("--seed", type=int, default=0, help="training seed")
     t.add_argument("--profile", default="synthetic-v0", help="bundled profile name or profile JSON")

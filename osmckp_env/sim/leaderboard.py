@@ -97,13 +97,15 @@ def default_policies(include_ppo: bool = True, reward: str = "score", profile: s
     return out
 
 
-DEFAULTS = {"n_exams": None, "budgets": SWEEP_BUDGETS, "reward": "score", "seed": 0}
+DEFAULTS = {"n_exams": None, "budgets": SWEEP_BUDGETS, "reward": "score", "seed": 0, "ppo": ()}
 
 
-def variant_name(*, n_exams=None, budgets=SWEEP_BUDGETS, reward="score", seed=0) -> str | None:
+def variant_name(*, n_exams=None, budgets=SWEEP_BUDGETS, reward="score", seed=0, ppo=()) -> str | None:
     """``None`` for the full default run; else the name of the folder of its own that a partial or
-    changed run writes (``quick-look-n50``, ``quick-look-b512-1024``, ``quick-look-n50-rarl``...)."""
-    parts = []
+    changed run writes: ``quick-look-n50`` (the first 50 exams; ``quick-look-n50-rarl``...), or
+    ``custom-b512-1024``, ``custom-rarl``, ``custom-with-ppo-synthetic-v0-seed3`` (an added PPO model)
+    for a full run with other settings."""
+    parts = [f"with-{Path(p).stem}" for p in ppo]
     if n_exams is not None:
         parts.append(f"n{n_exams}")
     if budgets is not None and tuple(budgets) != SWEEP_BUDGETS:
@@ -114,14 +116,16 @@ def variant_name(*, n_exams=None, budgets=SWEEP_BUDGETS, reward="score", seed=0)
         parts.append(reward)
     if seed != 0:
         parts.append(f"seed{seed}")
-    return "quick-look-" + "-".join(parts) if parts else None
+    if not parts:
+        return None
+    return ("quick-look-" if n_exams is not None else "custom-") + "-".join(parts)
 
 
 def default_out_dir(profile, root: str | Path = "leaderboards/sim", **variant) -> Path:
     """Where a sim leaderboard goes: the bundled synthetic profile's full default run at ``root``,
     any other profile's in ``root/<profile name>/``; a partial or changed run (``variant``: the
-    ``n_exams``, ``budgets``, ``reward``, ``seed`` it was given) in a ``quick-look-...`` folder
-    below that, so that it never overwrites the full run's tables."""
+    ``n_exams``, ``budgets``, ``reward``, ``seed``, ``ppo`` it was given) in a ``quick-look-...``
+    or ``custom-...`` folder below that, so that it never overwrites the full run's tables."""
     prof = get_profile(profile)
     base = Path(root) if prof.name == "synthetic-v0" else Path(root) / prof.name
     name = variant_name(**{**DEFAULTS, **variant})

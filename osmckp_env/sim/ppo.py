@@ -67,7 +67,14 @@ def train_ppo(
         verbose=0,
         device="cpu",
     )
-    model.learn(total_timesteps=timesteps, callback=Curve(), progress_bar=progress)
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # SB3's advice on CPU: a small MLP gains nothing from threads, and loses under load
+    try:
+        model.learn(total_timesteps=timesteps, callback=Curve(), progress_bar=progress)
+    finally:
+        torch.set_num_threads(threads)
     model.save(out)
     meta = {
         "timesteps": timesteps,
@@ -137,8 +144,18 @@ def sb3_vec_env(n_envs: int, **sim_kwargs):
     return SimSB3VecEnv()
 
 
+def default_ppo_path(profile: str = "synthetic-v0", seed: int = 0, root: str | Path = "runs/ppo") -> Path:
+    """Where ``osmckp sim train-ppo`` saves a model: named after its profile and seed."""
+    from osmckp_env.sim.profiles import get_profile
+
+    return Path(root) / f"ppo-{get_profile(profile).name}-seed{seed}.zip"
+
+
 def load_ppo(path: str | Path):
+    """A saved PPO model (``.zip``), with a clear error for a missing file."""
     sb3 = _require()
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no PPO model at {path}; train one with `osmckp sim train-ppo --out {path}`")
     return sb3.PPO.load(str(path), device="cpu")
 
 

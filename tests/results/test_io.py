@@ -58,3 +58,17 @@ def test_second_writer_is_locked_out(tmp_path):
             RecordWriter(tmp_path, {"config_hash": "c1"})
     with RecordWriter(tmp_path, {"config_hash": "c1"}):
         pass
+
+
+def test_provenance_says_when_the_commit_is_unknown(tmp_path, monkeypatch):
+    import osmckp_env
+    from osmckp_env.results import io
+
+    here = io.provenance()
+    assert here["git_hash"] and "git_hash_note" not in here  # the tests run from a checkout
+    # an installed copy of the package: its files are not tracked by any checkout
+    (tmp_path / "__init__.py").write_text("")
+    monkeypatch.setattr(osmckp_env, "__file__", str(tmp_path / "__init__.py"))
+    wheel = io.provenance()
+    assert wheel["git_hash"] is None and "unknown" in wheel["git_hash_note"]
+    assert wheel["osmckp_version"] == osmckp_env.__version__

@@ -28,7 +28,7 @@ def test_a_quick_look_never_writes_over_the_full_run(tmp_path, monkeypatch, caps
     monkeypatch.chdir(tmp_path)
     assert default_out_dir("synthetic-v0") == default_out_dir("synthetic-v0", n_exams=None)
     assert default_out_dir("synthetic-v0", n_exams=50).name == "quick-look-n50"
-    assert default_out_dir("synthetic-v0", budgets=(512,)).name == "quick-look-b512"
+    assert default_out_dir("synthetic-v0", budgets=(512,)).name == "custom-b512"
     assert main(["sim", "leaderboard", "--n-exams", "4", "--budgets", "512", "--quiet"]) == 0
     out = tmp_path / "leaderboards" / "sim" / "quick-look-n4-b512"
     assert sorted(p.name for p in (tmp_path / "leaderboards" / "sim").iterdir()) == ["quick-look-n4-b512"]

@@ -1,0 +1,107 @@
+"""The command line as a new user meets it: defaults in --help, one line on Ctrl-C, clear errors
+for missing folders and files, and names that do not collide."""
+
+import json
+
+import pytest
+
+from osmckp_env.cli import main
+
+
+@pytest.mark.parametrize(
+    "argv,shown",
+    [
+        (["sim", "train-ppo", "--help"], ["(default: 150000)", "(default: synthetic-v0)", "ppo-<profile>-seed<seed>"]),
+        (["leaderboard", "--help"], ["(default: runs)", "(default: leaderboards)"]),
+        (["train", "mft-data", "--help"], ["(default: 4)", "(default: runs/mft-data)"]),
+        (["bench", "--help"], ["(default: 256 512 1024 2048)", "(default: leaderboards)"]),
+        (["sim", "leaderboard", "--help"], ["(default: 256 512 1024 2048)"]),
+        (["run", "--help"], ["--n-exams"]),
+    ],
+)
+def test_help_shows_the_defaults(argv, shown, capsys):
+    with pytest.raises(SystemExit):
+        main(argv)
+    text = " ".join(capsys.readouterr().out.split())
+    for s in shown:
+        assert s in text
+    assert "(default: None)" not in text
+
+
+def test_sim_help_describes_what_it_runs(capsys):
+    with pytest.raises(SystemExit):
+        main(["sim", "--help"])
+    assert "512/1024" not in capsys.readouterr().out
+
+
+def test_ctrl_c_ends_with_one_line_saying_how_to_resume(monkeypatch, capsys):
+    from osmckp_env import cli
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_spec", interrupted)
+    assert main(["run", "baselines/skip-all.yaml", "--suite", "hard-512", "--n-exams", "2", "--quiet"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "interrupted" in err[0] and "run the same command again to resume" in err[0]
+
+
+def test_a_missing_runs_folder_is_an_error(tmp_path, capsys):
+    assert main(["leaderboard", "--runs", str(tmp_path / "nope"), "--out", str(tmp_path / "lb")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert not (tmp_path / "lb").exists()
+
+
+def test_calibrate_on_a_missing_file_says_so(tmp_path, capsys):
+    assert main(["sim", "calibrate", str(tmp_path / "records.jsonl")]) == 2
+    assert "no such records file" in capsys.readouterr().err
+
+
+def test_calibrated_profiles_are_named_after_agent_and_suite(tmp_path, grader):
+    from osmckp_env.exam.suites import get_suite
+    from osmckp_env.runner.run import run_suite
+    from osmckp_env.runner.spec import AgentSpec
+    from osmckp_env.sim.calibrate import calibrate_file
+
+    names = set()
+    for agent in ("alpha", "beta"):
+        spec = AgentSpec(name=agent, agent="mft", backend="scripted", backend_args={"reply": "gold"})
+        out = tmp_path / "runs" / agent / "medium-512"
+        run_suite(spec, get_suite("medium-512", n_exams=3), out, grader=grader, progress=False)
+        names.add(calibrate_file(out).name)
+    assert names == {"calibrated-alpha-medium-512", "calibrated-beta-medium-512"}
+
+
+def test_bytes_for_an_action_get_a_hint_that_works():
+    import gymnasium as gym
+
+    import osmckp_env  # noqa: F401
+
+    env = gym.make("OSMCKP-v0", suite="medium-512", n_exams=1)
+    env.reset(seed=0)
+    raw = b"\\boxed{1} \xff"
+    with pytest.raises(TypeError, match="errors='replace'") as e:
+        env.step(raw)
+    hint = str(e.value).split("decode bytes with ")[1].split(":")[0]
+    assert eval("raw" + hint)  # the suggested call decodes bytes that are not UTF-8
+
+
+def test_build_suite_is_importable_from_the_exam_package():
+    from osmckp_env.exam import SuiteConfig, build_suite
+
+    assert len(build_suite(SuiteConfig(n_exams=2))) == 2
+
+
+def test_a_trained_ppo_is_named_after_its_profile_and_joins_the_sim_leaderboard(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("stable_baselines3")
+    monkeypatch.chdir(tmp_path)
+    assert main(["sim", "train-ppo", "--timesteps", "512", "--seed", "3", "--quiet"]) == 0
+    model = tmp_path / "runs" / "ppo" / "ppo-synthetic-v0-seed3.zip"
+    assert model.is_file() and "--ppo" in capsys.readouterr().out
+    argv = ["sim", "leaderboard", "--ppo", str(model), "--n-exams", "3", "--budgets", "512", "--quiet"]
+    assert main(argv) == 0
+    out = tmp_path / "leaderboards" / "sim" / "quick-look-with-ppo-synthetic-v0-seed3-n3-b512"
+    doc = json.loads((out / "results.json").read_text())
+    assert "ppo-synthetic-v0-seed3" in {row["policy"] for row in doc["tables"]["hard-512"]}
+    assert main(["sim", "leaderboard", "--ppo", str(tmp_path / "missing.zip"), "--quiet"]) == 2
+    assert "train one with" in capsys.readouterr().err
