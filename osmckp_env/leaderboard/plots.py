@@ -157,7 +157,8 @@ def position_figure(results: list[dict], labels: dict, styles: dict):
 
 
 def tokens_figure(records_by_entry: dict[str, list[dict]], styles: dict):
-    """Tokens used per attempted problem, a panel per tier, an outlined histogram per entry."""
+    """Tokens used per attempted problem, a panel per tier, an outlined histogram per entry (all
+    its settings pooled)."""
     fig, (axes,) = panel_grid(len(TIERS), sharey=False)
     for ax, tier in zip(axes, TIERS):
         for label, recs in records_by_entry.items():
@@ -197,9 +198,11 @@ def _confusion(records_by_entry: dict[str, list[dict]], out: Path) -> str | None
     fig, (axes,) = panel_grid(len(runs), width=3.4, height=3.4, sharey=False)
     for ax, (label, m) in zip(axes, runs.items()):
         ax.imshow(m, cmap="Blues")
+        top = max(map(max, m)) or 1
         for i in range(len(m)):
-            for j in range(len(m)):
-                ax.text(j, i, m[i][j], ha="center", va="center", fontsize=8)
+            for j in range(len(m)):  # white on the dark cells, black on the light ones
+                colour = "white" if m[i][j] > top / 2 else "black"
+                ax.text(j, i, m[i][j], ha="center", va="center", fontsize=8, color=colour)
         ax.set_xlabel("actual level")
         ax.set_ylabel("predicted level")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -267,16 +270,16 @@ def plot_all(results: list[dict], out_dir: str | Path, labels: dict | None = Non
         save_figure(score_regret_figure(results, labels, styles), out, "score_regret.png"),
         _positions(results, labels, out, styles),
     ]
-    records, rec_styles = {}, {}
+    records: dict[str, list[dict]] = {}
+    by_entry: dict[str, list[dict]] = {}
     for r in sorted(results, key=lambda r: (setting_key(setting_of(r)), labels[id(r)])):
         recs = results_records(r["_path"], r)[0]
         # each entry's records in its own order (the easy-order twins are the Regret reference)
-        key = f"{labels[id(r)]} — {r['suite']['name']}"
-        records[key] = [x for x in recs if x["order"] == r["suite"]["order"]]
-        rec_styles[key] = styles[labels[id(r)]]
-    n_settings = len({setting_of(r) for r in results})
-    # one setting: each entry keeps its colour; several: every (entry, setting) series its own style
-    names.append(_tokens(records, out, rec_styles if n_settings == 1 else entry_styles(list(records))))
+        mine = [x for x in recs if x["order"] == r["suite"]["order"]]
+        records[f"{labels[id(r)]} — {setting_of(r)}"] = mine
+        by_entry.setdefault(labels[id(r)], []).extend(mine)
+    # token lengths: one series per entry (its settings pooled), in the entry's colour
+    names.append(_tokens(by_entry, out, styles))
     c = _confusion(records, out)
     if c:
         names.append(c)

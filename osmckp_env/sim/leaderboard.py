@@ -316,10 +316,7 @@ def _write_index(
     written = ["README.md"]
     if plots and tables:
         styles = entry_styles([p for p in policy_order if p != "oracle"])
-        title = (
-            f"OSMCKP-Sim-v0, profile {prof.label}: {quick}"
-            f"{'SYNTHETIC, ' if prof.synthetic else ''}simulator results, not model results"
-        )
+        title = f"OSMCKP-Sim-v0, profile {prof.label}: {quick}simulator results, not model results"
         written.append(figures.save_figure(policy_bars_figure(tables, styles, title=title), out_dir, "sim_scores.png"))
         lines.append("![sim scores](sim_scores.png)")
         sweeps = _sweep_plots(out_dir, tables, configs, prof, {**styles, "oracle": {}}, quick)
