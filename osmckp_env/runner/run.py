@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,7 @@ from osmckp_env.results.io import (
     json_safe,
     load_results,
     provenance,
+    read_records,
     split_orders,
     write_results,
 )
@@ -154,6 +156,7 @@ def run_suite(
     agent_factory: Callable[[], Any] | None = None,
     suite_source: str | None = None,
     trial: bool = False,
+    reuse_from: list[str | Path] | None = None,
 ) -> dict:
     """Evaluate ``spec`` on ``suite`` in its own order and in easy order, resuming what exists.
 
@@ -165,7 +168,8 @@ def run_suite(
     finishes) and ``out_dir/results.json``. ``max_batches`` stops early (for tests and smoke runs)
     and returns ``{}``. ``retry_errors`` re-runs exams whose backend call failed in an earlier run.
     The agent is ``agent``, else ``agent_factory()``, else built from the spec, and only when
-    something is left to run.
+    something is left to run. ``reuse_from``: other runs' ``records.jsonl`` whose easy-order
+    records serve this run where the request would be identical (``reuse_records``).
     """
     cfg = run_config(spec, suite)
     grader = grader or default_grader()
@@ -186,13 +190,15 @@ def run_suite(
             if n:
                 tqdm.write(f"[osmckp] re-running {n} exam(s) whose backend call failed before")
         k = spec.samples
-        chunks = pending_batches(
-            [(s.name, e) for s in orders for e in s.exams],
-            k,
-            spec.batch_size,
-            lambda item, j: record_key(item[1].order, item[1].index, j if k > 1 else None),
-            writer.done_keys,
-        )
+        items = [(s.name, e) for s in orders for e in s.exams]
+
+        def key_of(item, j):
+            return record_key(item[1].order, item[1].index, j if k > 1 else None)
+
+        shared = reuse_records(spec, cfg, orders[-1], key_of, writer.done_keys, k, reuse_from or [], Path(out_dir))
+        if shared:
+            writer.append(shared)
+        chunks = pending_batches(items, k, spec.batch_size, key_of, writer.done_keys)
         n_todo = sum(len(c) for _, c in chunks)
         if chunks and agent is None:
             try:
@@ -272,6 +278,66 @@ def run_suite(
     return results
 
 
+def reusable(spec: AgentSpec) -> bool:
+    """Whether a finished generation may serve an identical request: only when decoding is a
+    function of the request, greedy (temperature 0). Sampled runs are never reused: the runner
+    seeds a batch, not a request, so one request's output may depend on the batch it was in."""
+    return float(spec.temperature) == 0.0
+
+
+def reuse_records(spec, cfg: dict, easy, key_of, done: set, samples: int, sources, out_dir: Path) -> list[dict]:
+    """Records of ``easy`` (this run's easy-order suite) taken from other runs instead of generated
+    again: a source serves when its records file was written for the same request (the same spec
+    identity: model, agent, sampling, prompts, bins; the same record version) and holds a finished
+    record (no backend error) of an exam with the same problems in the same order under the same
+    budget. Each reused record is this run's (its key, index, suite and hashes) and says where it
+    came from in ``shared_from``."""
+    if not sources or not reusable(spec):
+        return []
+    index: dict[tuple, tuple[dict, Path]] = {}
+    for src in sources:
+        src = Path(src)
+        if src.resolve() == (out_dir / "records.jsonl").resolve():
+            continue
+        records, report = read_records(src)
+        header = report["header"] or {}
+        if header.get("spec") != cfg["spec"] or header.get("record_version") != cfg["record_version"]:
+            continue
+        for r in records:
+            if r["order"] == "easy" and not r.get("error"):
+                index.setdefault((tuple(r["problem_ids"]), int(r["budget"]), r.get("sample")), (r, src))
+    out = []
+    for j in range(samples):
+        for e in easy.exams:
+            key = key_of((easy.name, e), j)
+            hit = index.get((tuple(p.id for p in e.problems), e.budget, j if samples > 1 else None))
+            if key in done or hit is None:
+                continue
+            r, src = hit
+            out.append(
+                {
+                    **r,
+                    "key": key,
+                    "config_hash": cfg["config_hash"],
+                    "suite": easy.name,
+                    "suite_hash": easy.hash,
+                    "exam_index": e.index,
+                    "shared_from": {
+                        "records": os.path.relpath(src.resolve(), out_dir.resolve()),
+                        "suite": r["suite"],
+                        "key": r["key"],
+                    },
+                }
+            )
+    return out
+
+
+def reuse_summary(records: list[dict]) -> dict:
+    """How many records of a run were reused from other runs, and from which records files."""
+    shared = [r["shared_from"] for r in records if r.get("shared_from")]
+    return {"reused_records": len(shared), "reused_from": sorted({s["records"] for s in shared})}
+
+
 def backend_error_summary(records: list[dict]) -> dict:
     """How many records' backend calls failed after retries (errors, never scores: they are left
     out of every metric), their share, and the first error message."""
@@ -329,6 +395,7 @@ def make_results(
             "metrics": summarize(given, easy_recs),
             "metrics_easy": summarize(easy_recs),
             **backend_error_summary(records),
+            **reuse_summary(records),
             "grader": dict(grader.stats) if grader is not None else {},
             "records_file": "records.jsonl",
         }
@@ -407,7 +474,12 @@ def run_spec(
 ) -> list[dict]:
     """Run one spec over suites (names, or suite JSONL files from ``osmckp suites --export`` /
     ``Suite.to_jsonl``); each gets ``out_root/<spec.name>/<suite>[-n<N>]/``. ``budgets`` sweeps
-    the budget: each suite's exams under each budget, as its own suite (``medium-256``...)."""
+    the budget: each suite's exams under each budget, as its own suite (``medium-256``...).
+
+    Each distinct generation is paid for once: an easy-order exam that a run of this spec under
+    ``out_root`` already generated (in this invocation or an earlier one; Medium and Hard hold the
+    same problem triples, so their easy orders are the same requests) is reused, not regenerated,
+    when decoding is greedy (``reusable``)."""
     check_spec(spec)
     shared_backend = functools.cache(lambda: build_backend(spec))  # loaded once, only if a suite needs it
     out = []
@@ -427,6 +499,7 @@ def run_spec(
                 retry_errors=retry_errors,
                 suite_source=str(Path(name).resolve()) if str(name).endswith(".jsonl") else None,
                 trial=len(suite) < len(full),
+                reuse_from=sorted((Path(out_root) / spec.name).glob("*/records.jsonl")),
             )
         )
         out[-1]["_path"] = str(folder / "results.json")

@@ -11,7 +11,7 @@ from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, default_counter
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.parse import THINK_MARKERS
 from osmckp_env.grading.record import score_completions
-from osmckp_env.results.io import load_results, results_records, split_orders
+from osmckp_env.results.io import load_results, read_records, results_records, split_orders
 from osmckp_env.scoring.metrics import summarize
 
 
@@ -75,12 +75,35 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
         if e is None or [p.id for p in e.problems] != r["problem_ids"]:
             issues.append(f"record {r['key']}: problems differ from the bundled suite")
             break
+    issues += _check_shared(records, path.parent)
     recomputed = summarize(given, easy)
     for k, v in recomputed.items():
         if not _close(v, res["metrics"].get(k)):
             issues.append(f"metric {k}: stored {res['metrics'].get(k)!r} != recomputed {v!r}")
     if regrade and records:
         issues += _regrade(records, res, grader or default_grader())
+    return issues
+
+
+SHARED_FIELDS = ("completion", "problem_ids", "budget", "order", "score", "completion_tokens", "sample")
+
+
+def _check_shared(records: list[dict], folder: Path) -> list[str]:
+    """A record reused from another run (``shared_from``) must match its source record (when the
+    source is still there): the same completion of the same exam, scored the same."""
+    issues, cache = [], {}
+    shared = [r for r in records if r.get("shared_from")]
+    for r in shared:
+        src = r["shared_from"]
+        path = (folder / src["records"]).resolve()
+        if path not in cache:
+            cache[path] = {x["key"]: x for x in read_records(path)[0]} if path.is_file() else None
+        source = cache[path]
+        if source is None:
+            continue  # the source run was moved or deleted: the record stands on its own (re-graded below)
+        other = source.get(src["key"])
+        if other is None or any(other.get(f) != r.get(f) for f in SHARED_FIELDS):
+            issues.append(f"record {r['key']}: reused from {src['records']} ({src['key']}) but does not match it")
     return issues
 
 

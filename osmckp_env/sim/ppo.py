@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from osmckp_env.exam.suites import SuiteConfig
+from osmckp_env.sim.profiles import get_profile
 from osmckp_env.sim.vector import SimVectorEnv
 
 TRAIN_SUITES = [
@@ -146,8 +147,6 @@ def sb3_vec_env(n_envs: int, **sim_kwargs):
 
 def default_ppo_path(profile: str = "synthetic-v0", seed: int = 0, root: str | Path = "runs/ppo") -> Path:
     """Where ``osmckp sim train-ppo`` saves a model: named after its profile and seed."""
-    from osmckp_env.sim.profiles import get_profile
-
     return Path(root) / f"ppo-{get_profile(profile).name}-seed{seed}.zip"
 
 
