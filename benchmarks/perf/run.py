@@ -132,6 +132,64 @@ def bench_runner(n_exams: int) -> None:
     )
 
 
+# -- evaluation cost and replicas ---------------------------------------------------------
+def bench_cost(n_exams: int) -> None:
+    """Requests the paper's four settings send: each suite run alone (0.3: every easy order
+    generated again) against one `osmckp run` of all four (each distinct generation once)."""
+    from osmckp_env.grading import Grader
+    from osmckp_env.runner.run import run_spec
+    from osmckp_env.runner.spec import AgentSpec
+    from osmckp_env.testing.fake_openai_server import FakeOpenAIServer
+
+    settings = ["medium-512", "medium-1024", "hard-512", "hard-1024"]
+    counts = {}
+    with Grader(n_workers=2) as g, tempfile.TemporaryDirectory() as d:
+        g.grade("1+1", "2")
+        for how in ("alone", "together"):
+            with FakeOpenAIServer(lambda p, cap: "\\boxed{NA}") as srv:
+                spec = AgentSpec(name="api", agent="direct", backend="openai", model="m", counter="qwen2.5",
+                                 batch_size=64, backend_args={"base_url": srv.base_url, "api_key": "x",
+                                                              "concurrency": 16})  # fmt: skip
+                groups = [[s] for s in settings] if how == "alone" else [settings]
+                for i, group in enumerate(groups):
+                    run_spec(spec, group, Path(d) / how / str(i), n_exams=n_exams, progress=False)
+                counts[how] = srv.requests
+    row("cost", f"requests, 4 settings x {n_exams} exams, each suite run alone (0.3)", f"{counts['alone']}")
+    row(
+        "cost",
+        "same, one `osmckp run` of the four (easy orders shared; goal 0.75)",
+        f"{counts['together']}",
+        f"{counts['together'] / counts['alone']:.2f} of alone",
+    )
+
+
+def bench_replicas(n_requests: int) -> None:
+    """Throughput of one backend over 1, 2 and 4 in-process replicas, each of fixed throughput
+    (4 requests at once, 50 ms each), the client sending 16 at once."""
+    from osmckp_env.backends import Sampling, make_backend
+    from osmckp_env.testing.fake_openai_server import FakeOpenAIServer
+
+    msgs = [[{"role": "user", "content": f"q{i}"}] for i in range(n_requests)]
+    rates = {}
+    for n in (1, 2, 4):
+        servers = [FakeOpenAIServer(lambda p, cap: "ok", delay_s=0.05, capacity=4) for _ in range(n)]
+        for s in servers:
+            s.__enter__()
+        try:
+            urls = [s.base_url for s in servers]
+            be = make_backend("openai", model="m", base_url=urls if n > 1 else urls[0], api_key="x", concurrency=16)
+            be.generate(msgs[:8], max_tokens=4, sampling=Sampling())
+            t, out = timed(be.generate, msgs, max_tokens=4, sampling=Sampling())
+            assert all(c.error is None for c in out)
+            rates[n] = n_requests / t
+        finally:
+            for s in servers:
+                s.__exit__(None, None, None)
+    for n in (1, 2, 4):
+        ratio = "" if n == 1 else f"x{rates[n] / rates[1]:.2f} of 1" + (" (goal >= 3.5)" if n == 4 else "")
+        row("replicas", f"{n} replica(s), 4 at once each, 50 ms a request", f"{rates[n]:.0f} req/s", ratio)
+
+
 # -- tokens --------------------------------------------------------------------------------
 def bench_tokens() -> None:
     import gzip
@@ -410,6 +468,8 @@ def main() -> None:
     # the runner first: once sympy is imported (by the serial math-verify baselines), this
     # process's in-process fake server and client threads slow down (a much larger heap to collect)
     bench_runner(16 if a.quick else 64)
+    bench_replicas(80 if a.quick else 320)
+    bench_cost(20 if a.quick else 500)
     bench_grading(200 if a.quick else 2000)
     bench_tokens()
     bench_sim(5000 if a.quick else 40000)

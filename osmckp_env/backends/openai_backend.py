@@ -32,6 +32,7 @@ from osmckp_env.backends.base import (
     join_reasoning,
     opens_thinking,
 )
+from osmckp_env.backends.replicas import ReplicaPool
 from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter, safe_offsets
 
 MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
@@ -61,7 +62,11 @@ def rejected_parameter(error) -> str | None:
 class OpenAIBackend:
     """Args:
     model: the served model name.
-    base_url: e.g. ``http://localhost:8000/v1``.
+    base_url: e.g. ``http://localhost:8000/v1``, or a list of replica URLs (data-parallel servers
+        of one model): each request goes to the replica with the fewest in flight; a replica that
+        refuses connections or times out is taken out for ``replica_cooldown_s`` and the request
+        is sent to another (nothing lost or duplicated: one result per prompt). Requests and
+        errors per replica are in ``notes["replicas"]`` (URLs without credentials).
     api_key: the key, or ``None`` to read ``api_key_env`` (never stored in results).
     endpoint: ``chat`` (``/v1/chat/completions``) or ``completions`` (``/v1/completions``, the
         prompt rendered here with ``tokenizer``'s chat template).
@@ -101,6 +106,7 @@ class OpenAIBackend:
         tokenizer: str | None = None,
         usage_tolerance: float = 0.1,
         counter: TokenCounter | None = None,
+        replica_cooldown_s: float = 30.0,
     ) -> None:
         try:
             import openai
@@ -121,7 +127,16 @@ class OpenAIBackend:
         self._openai = openai
         self.max_retries = max_retries
         self.backoff_s = backoff_s
-        self.client = openai.OpenAI(base_url=base_url, api_key=key, max_retries=max_retries, timeout=timeout_s)
+        urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
+        if not urls or not all(isinstance(u, str) and u for u in urls):
+            raise ValueError(f"base_url must be a URL or a non-empty list of URLs, got {base_url!r}")
+        self.pool = ReplicaPool(urls, cooldown_s=replica_cooldown_s)
+        # one server: its client retries HTTP faults itself; replicas: we retry, on another replica
+        client_retries = max_retries if len(urls) == 1 else 0
+        self.clients = [
+            openai.OpenAI(base_url=u, api_key=key, max_retries=client_retries, timeout=timeout_s) for u in urls
+        ]
+        self.client = self.clients[0]
         self.model = model
         self.endpoint = endpoint
         self.concurrency = concurrency
@@ -141,17 +156,28 @@ class OpenAIBackend:
 
     # -- requests ------------------------------------------------------------------------
     def _one(self, messages: Messages, cap: int, sampling: Sampling) -> Completion:
-        """One request; the client retries HTTP faults itself, we also retry malformed 200 replies."""
+        """One request, one result. With one server its client retries HTTP faults itself and we
+        retry malformed 200 replies; with replicas every failed attempt is retried here, on the
+        replica with the fewest requests in flight (an unreachable one is taken out first)."""
         last = None
         for attempt in range(self.max_retries + 1):
-            c = self._adapting(messages, cap, sampling)
+            i = self.pool.acquire()
+            c = self._adapting(self.clients[i], messages, cap, sampling)
+            down = bool(c.meta.get("unreachable")) and len(self.pool) > 1
+            self.pool.release(i, error=c.error, down=down)
             if c.error is None or not c.meta.get("retryable"):
-                return c
+                break
             last = c
-            time.sleep(min(8.0, self.backoff_s * 2**attempt))
-        return last
+            if not (down and self.pool.any_up(besides=i)):  # another replica is up: try it at once
+                time.sleep(min(8.0, self.backoff_s * 2**attempt))
+        else:
+            c = last
+        if len(self.pool) > 1:
+            with self._lock:
+                self.notes["replicas"] = self.pool.stats()
+        return c
 
-    def _adapting(self, messages: Messages, cap: int, sampling: Sampling) -> Completion:
+    def _adapting(self, client, messages: Messages, cap: int, sampling: Sampling) -> Completion:
         """A request, re-sent once per parameter the server rejects (HTTP 400): ``max_tokens`` is
         switched to ``max_completion_tokens``, a rejected sampling parameter dropped; both kept for
         the rest of the run and noted."""
@@ -159,16 +185,23 @@ class OpenAIBackend:
             with self._lock:
                 cap_param, dropped = self._cap_param, list(self._dropped)
             try:
-                return self._request(messages, cap, sampling, cap_param, dropped)
+                return self._request(client, messages, cap, sampling, cap_param, dropped)
             except self._openai.BadRequestError as e:
                 if not self._adapt(rejected_parameter(e), cap_param, dropped, e):
                     return _error(e, retryable=False)
             except Exception as e:  # noqa: BLE001 - recorded on the exam, the run continues
-                # the client already retried HTTP/timeouts; a malformed 200 body (truncated JSON) is ours to retry
-                retryable = (
-                    isinstance(e, (ValueError, self._openai.APIResponseValidationError)) or "JSON" in type(e).__name__
-                )
-                return _error(e, retryable=retryable)
+                oa = self._openai
+                unreachable = isinstance(e, (oa.APIConnectionError, oa.APITimeoutError))
+                # one server: its client already retried HTTP faults and timeouts; a malformed 200 body
+                # (truncated JSON) is ours to retry. Replicas: every fault is ours to retry, elsewhere
+                retryable = isinstance(e, (ValueError, oa.APIResponseValidationError)) or "JSON" in type(e).__name__
+                if len(self.pool) > 1:
+                    status = getattr(e, "status_code", None)
+                    retryable = retryable or unreachable or (status is not None and (status >= 500 or status == 429))
+                c = _error(e, retryable=retryable)
+                if unreachable:
+                    c.meta["unreachable"] = True
+                return c
         return _error(RuntimeError("the server rejected every request variant"), retryable=False)
 
     def _adapt(self, param: str | None, cap_param: str, dropped: list[str], e) -> bool:
@@ -187,7 +220,7 @@ class OpenAIBackend:
                 return True
         return False
 
-    def _request(self, messages: Messages, cap: int, sampling: Sampling, cap_param: str, dropped) -> Completion:
+    def _request(self, client, messages: Messages, cap: int, sampling: Sampling, cap_param: str, dropped) -> Completion:
         prefix, n_prefix = "", 0
         kw = {"model": self.model, "temperature": sampling.temperature, "top_p": sampling.top_p, "seed": sampling.seed}
         for p in dropped:
@@ -197,7 +230,7 @@ class OpenAIBackend:
             if self.chat_template_kwargs:
                 body["chat_template_kwargs"] = {**body.get("chat_template_kwargs", {}), **self.chat_template_kwargs}
             kw[cap_param] = cap
-            r = self.client.chat.completions.create(messages=messages, extra_body=body or None, **kw)
+            r = client.chat.completions.create(messages=messages, extra_body=body or None, **kw)
             msg = r.choices[0].message
             reasoning = getattr(msg, "reasoning_content", None) or getattr(msg, "reasoning", None)
             reasoning = reasoning if isinstance(reasoning, str) else None
@@ -209,7 +242,7 @@ class OpenAIBackend:
                 prefix = "<think>\n"
                 n_prefix = len(self.counter.offsets(prefix))
             kw["max_tokens"] = max(1, cap - n_prefix)
-            r = self.client.completions.create(prompt=prompt, extra_body=body or None, **kw)
+            r = client.completions.create(prompt=prompt, extra_body=body or None, **kw)
             reasoning = None
             text = prefix + (r.choices[0].text or "")
         finish = r.choices[0].finish_reason or "stop"

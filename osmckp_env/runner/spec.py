@@ -26,7 +26,16 @@ SECRET_KEY_RE = re.compile(
 REDACTED = "***REDACTED***"
 # How requests reach a server, not what is asked of it: recorded in results, never hashed, so a
 # run resumes against a server that moved (another port, replicas) or with other timeouts.
-TRANSPORT_KEYS = ("base_url", "api_key", "api_key_env", "concurrency", "max_retries", "timeout_s", "backoff_s")
+TRANSPORT_KEYS = (
+    "base_url",
+    "api_key",
+    "api_key_env",
+    "concurrency",
+    "max_retries",
+    "timeout_s",
+    "backoff_s",
+    "replica_cooldown_s",
+)
 NEEDS_MODEL = {"transformers", "openai", "vllm"}
 
 

@@ -43,6 +43,8 @@ class FakeOpenAIServer:
     faults: one entry per request, consumed in order: ``None`` (ok), ``500``, ``429``,
         ``"drop"``, ``"stall"`` (sleep ``stall_s``) or ``"badjson"``.
     delay_s: sleep before every answer.
+    capacity: how many requests it works on at once (``None``: no limit); with ``delay_s`` a
+        server of fixed throughput, as one replica of a served model (``capacity / delay_s``/s).
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class FakeOpenAIServer:
         delay_s: float = 0.0,
         stall_s: float = 5.0,
         reject=(),
+        capacity: int | None = None,
     ) -> None:
         self.reply = reply or (lambda prompt, cap: "\\boxed{NA}")
         self.faults = list(faults or [])
@@ -62,10 +65,14 @@ class FakeOpenAIServer:
         self.stall_s = stall_s
         self.requests = 0
         self.lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(capacity) if capacity else None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out as two writes: without this, Nagle's algorithm holds the body
+            # back until the client's delayed ACK (~40 ms a request), a cost no real server has
+            disable_nagle_algorithm = True
 
             def log_message(self, *a):
                 pass
@@ -86,7 +93,11 @@ class FakeOpenAIServer:
                     self._send(fault, {"error": {"message": "injected", "type": "server_error"}})
                     return
                 if server.delay_s:
-                    time.sleep(server.delay_s)
+                    if server.slots is not None:
+                        with server.slots:
+                            time.sleep(server.delay_s)
+                    else:
+                        time.sleep(server.delay_s)
                 for param in server.reject:
                     if param in body:
                         self._send(400, _rejection(param))
