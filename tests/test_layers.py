@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "osmckp_env"
-# exam -> grading -> scoring -> envs, backends, agents -> runner -> leaderboard, sim, training -> cli
+# exam -> grading -> scoring -> envs, backends, agents -> runner -> leaderboard, sim, training, integrations -> cli
 LAYERS = {
     "exam": 0,
     "grading": 1,
@@ -18,6 +18,7 @@ LAYERS = {
     "leaderboard": 5,
     "sim": 5,
     "training": 5,
+    "integrations": 5,
     "cli": 6,
     "testing": 6,
 }

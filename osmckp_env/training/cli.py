@@ -14,6 +14,8 @@ from dataclasses import MISSING, fields
 
 import yaml
 
+from osmckp_env.exam.suites import MAIN_SETTINGS
+from osmckp_env.integrations.lm_eval_export import write_lm_eval_tasks
 from osmckp_env.scoring.rewards import REWARD_KINDS
 from osmckp_env.training.config import MFTConfig, MFTDataConfig, RARLConfig
 from osmckp_env.training.mft_data import make_mft_data
@@ -111,6 +113,14 @@ def _rarl(args) -> int:
     return 0
 
 
+def _export_lm_eval(args) -> int:
+    files = write_lm_eval_tasks(args.out, args.suites)
+    tasks = ", ".join(p.stem for p in files if p.suffix == ".yaml" and not p.stem.startswith("_"))
+    print(f"wrote {args.out}: tasks {tasks} and the group osmckp")
+    print(f"run: lm_eval --model vllm --model_args pretrained=MODEL --include_path {args.out} --tasks osmckp")
+    return 0
+
+
 def _export_verl(args) -> int:
     path = write_verl_data(
         args.out,
@@ -181,3 +191,20 @@ def add_command(sub) -> None:
     v.add_argument("--seed", type=int, default=0, help="suite seed")
     v.add_argument("--out", required=True, help="output folder (writes SPLIT.parquet)")
     v.set_defaults(func=_export_verl)
+    lm = es.add_parser(
+        "lm-eval",
+        help="lm-evaluation-harness task configs: lm_eval --include_path DIR --tasks osmckp",
+        description="Writes one lm-eval task per suite (osmckp_medium_512, ...) and the group osmckp into DIR. "
+        "A doc is one exam, generated in its given order and in easy order; the task scores with osmckp's own "
+        "scorer and reports score, regret (with regret_ci_low/high), score_easy, skip_rate, tokens_per_problem. "
+        "Needs lm_eval where lm_eval runs (pip install -e '.[lmeval]').",
+    )
+    lm.add_argument("--out", required=True, help="folder for the task configs")
+    lm.add_argument(
+        "--suites",
+        nargs="+",
+        default=list(MAIN_SETTINGS),
+        metavar="SUITE",
+        help="evaluation suites to export, any medium-<B> or hard-<B>",
+    )
+    lm.set_defaults(func=_export_lm_eval)

@@ -1,0 +1,58 @@
+"""``osmckp export lm-eval``: task configs that lm-evaluation-harness loads with
+``--include_path DIR`` (or ``TaskManager(include_path=DIR)``): one task per suite
+(``osmckp_medium_512``...) and the group ``osmckp`` of them. Writing them needs no lm_eval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from osmckp_env.exam.suites import MAIN_SETTINGS, named_suite_config
+
+GROUP = "osmckp"
+# the configs' `class: !function osmckp_task.OSMCKPTask` resolves to this file beside them
+SHIM = '''"""Written by `osmckp export lm-eval`: the task class lives in the installed osmckp package."""
+
+from osmckp_env.integrations.lm_eval_task import OSMCKPTask  # noqa: F401
+'''
+
+
+def task_name(suite: str) -> str:
+    """``medium-512`` -> ``osmckp_medium_512``."""
+    return f"{GROUP}_{suite.replace('-', '_')}"
+
+
+def write_lm_eval_tasks(out_dir: str | Path, suites=MAIN_SETTINGS) -> list[Path]:
+    """Write one task config per suite (any ``medium-<B>`` / ``hard-<B>``), the group config and
+    the class shim into ``out_dir``; returns the files written."""
+    out = Path(out_dir)
+    suites = list(suites)
+    for s in suites:
+        cfg = named_suite_config(s)  # a clear error for an unknown name
+        if cfg.order == "easy" or cfg.split != "eval":
+            raise ValueError(f"{s}: export evaluation suites medium-<B> or hard-<B> (Regret needs a given order)")
+    out.mkdir(parents=True, exist_ok=True)
+    files = [out / "osmckp_task.py"]
+    files[0].write_text(SHIM, encoding="utf-8")
+    for s in suites:
+        path = out / f"{task_name(s)}.yaml"
+        doc = {
+            "task": task_name(s),
+            "class": "!function osmckp_task.OSMCKPTask",
+            "metadata": {"suite": s, "version": 1},
+        }
+        text = yaml.safe_dump(doc, sort_keys=False).replace(
+            "'!function osmckp_task.OSMCKPTask'", "!function osmckp_task.OSMCKPTask"
+        )
+        path.write_text(text, encoding="utf-8")
+        files.append(path)
+    group = {
+        "group": GROUP,
+        "task": [task_name(s) for s in suites],
+        "aggregate_metric_list": [{"metric": "score", "aggregation": "mean", "weight_by_size": True}],
+        "metadata": {"version": 1},
+    }
+    files.append(out / "_osmckp.yaml")
+    files[-1].write_text(yaml.safe_dump(group, sort_keys=False), encoding="utf-8")
+    return files
