@@ -166,6 +166,18 @@ def _legacy_kwargs(cls):
     return cls
 
 
+def checkpointing_options(options: dict, config_cls) -> dict:
+    """``options`` with transformers 5's name for gradient checkpointing (``activation_checkpointing``;
+    the old name, still TRL's default, warns on every run): the old name given is moved to the new
+    one, TRL's default is passed under the new one, and the old one is cleared."""
+    out = dict(options)
+    if "gradient_checkpointing" in out or "activation_checkpointing" not in out:
+        default = next(f.default for f in fields(config_cls) if f.name == "gradient_checkpointing")
+        out["activation_checkpointing"] = out.pop("gradient_checkpointing", default)
+    out["gradient_checkpointing"] = None
+    return out
+
+
 def check_trl_options(options: dict, config_cls, where: str) -> None:
     """Refuse options TRL's ``config_cls`` does not have, with a did-you-mean (before a model loads)."""
     known = {f.name for f in fields(config_cls)}

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from osmckp_env.backends.base import CHATML_TEMPLATE
-from osmckp_env.training.config import SFTRunConfig, check_trl_options, resume_checkpoint
+from osmckp_env.training.config import MFTConfig, check_trl_options, checkpointing_options, resume_checkpoint
 
 logger = logging.getLogger("osmckp.training")
 
@@ -60,7 +60,7 @@ def drop_too_long(ds, tok, max_length: int):
     return ds.select(keep), len(ds) - len(keep)
 
 
-def sft_args(cfg: SFTRunConfig):
+def sft_args(cfg: MFTConfig):
     """TRL's ``SFTConfig`` for ``cfg``: ``cfg.trl_options`` (osmckp's defaults under the config's
     ``sft:`` mapping), loss on the completion only, seeded data order."""
     _require()
@@ -70,10 +70,11 @@ def sft_args(cfg: SFTRunConfig):
     options = cfg.trl_options
     check_trl_options(options, SFTConfig, "MFTConfig.sft")
     options.setdefault("use_cpu", not torch.cuda.is_available())
+    options = checkpointing_options(options, SFTConfig)
     return SFTConfig(output_dir=cfg.output_dir, seed=cfg.seed, data_seed=cfg.seed, completion_only_loss=True, **options)
 
 
-def build_sft_trainer(cfg: SFTRunConfig, *, dataset=None, callbacks=None):
+def build_sft_trainer(cfg: MFTConfig, *, dataset=None, callbacks=None):
     """The ``SFTTrainer`` for ``cfg``: loss on the completion (the assistant's answer) only.
 
     Returns (trainer, tokenizer, info) with ``info`` = examples used and dropped as too long."""
@@ -102,7 +103,7 @@ def build_sft_trainer(cfg: SFTRunConfig, *, dataset=None, callbacks=None):
     return trainer, tok, {"n_examples": len(ds), "n_dropped_too_long": n_long}
 
 
-def train_mft(cfg: SFTRunConfig, *, dataset=None, callbacks=None) -> dict:
+def train_mft(cfg: MFTConfig, *, dataset=None, callbacks=None) -> dict:
     """Fine-tune ``cfg.model`` on the MFT dataset; writes the checkpoint and ``osmckp_train.json``.
 
     ``cfg.resume`` (``auto`` or a ``checkpoint-N`` folder) continues an interrupted run."""

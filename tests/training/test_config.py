@@ -112,3 +112,18 @@ def test_trl_validates_the_mapping_with_a_did_you_mean():
         sft_args(MFTConfig(model="m", sft={"num_generations": 2}))
     sft = sft_args(MFTConfig(model="m", seed=3, sft={"max_length": 77}))
     assert sft.max_length == 77 and sft.completion_only_loss and sft.seed == sft.data_seed == 3
+
+
+def test_checkpointing_is_passed_under_its_transformers_5_name_without_a_warning():
+    pytest.importorskip("trl")
+    from osmckp_env.training.rarl import grpo_args
+    from osmckp_env.training.sft import sft_args
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        on = sft_args(MFTConfig(model="m", sft={"gradient_checkpointing": True}))
+        off = grpo_args(RARLConfig(model="m", grpo={"activation_checkpointing": False}), [1.0])
+        default = sft_args(MFTConfig(model="m"))
+    assert on.activation_checkpointing is True and on.gradient_checkpointing is True
+    assert off.activation_checkpointing is False and off.gradient_checkpointing is False
+    assert default.activation_checkpointing is True  # TRL's default, as before
