@@ -149,3 +149,20 @@ def long_solver_wrong_on_aime(messages, cap):
         ans = "0" if p.tier == "hard" else p.answer
         out.append(f"### Problem {k + 1}\n" + "step " * 220 + f"\\boxed{{{ans}}}\n")
     return "".join(out)
+
+
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """Every figure ``leaderboard.plots`` saves during the test, by file name: tests read what a
+    figure shows (panels, labels, series), not its file size."""
+    from osmckp_env.leaderboard import plots
+
+    figures = {}
+    save = plots.save_figure
+
+    def capture(fig, out, name):
+        figures[name] = fig
+        return save(fig, out, name)
+
+    monkeypatch.setattr(plots, "save_figure", capture)
+    return figures

@@ -4,23 +4,8 @@ from osmckp_env.runner.run import run_suite
 from osmckp_env.runner.spec import AgentSpec
 
 
-def _capture_figures(monkeypatch):
-    """Every figure the leaderboard saves, by file name, to test what it shows (not its file size)."""
-    from osmckp_env.leaderboard import plots
-
-    figures = {}
-    save = plots.save_figure
-
-    def capture(fig, out, name):
-        figures[name] = fig
-        return save(fig, out, name)
-
-    monkeypatch.setattr(plots, "save_figure", capture)
-    return figures
-
-
-def test_leaderboard_from_recorded_results(tmp_path, grader, monkeypatch):
-    figures = _capture_figures(monkeypatch)
+def test_leaderboard_from_recorded_results(tmp_path, grader, saved_figures):
+    figures = saved_figures
     for name, reply, agent in (("gold", "gold", "mft"), ("skipper", "skip-all", "direct")):
         spec = AgentSpec(
             name=name,

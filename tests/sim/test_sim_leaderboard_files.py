@@ -8,20 +8,6 @@ import pytest
 from osmckp_env.sim.leaderboard import default_out_dir, sim_leaderboard
 
 
-def _capture(monkeypatch):
-    from osmckp_env.leaderboard import plots
-
-    figures = {}
-    save = plots.save_figure
-
-    def capture(fig, out, name):
-        figures[name] = fig
-        return save(fig, out, name)
-
-    monkeypatch.setattr(plots, "save_figure", capture)
-    return figures
-
-
 def test_a_quick_look_never_writes_over_the_full_run(tmp_path, monkeypatch, capsys):
     from osmckp_env.cli import main
 
@@ -75,8 +61,8 @@ def test_a_folder_of_foreign_tables_is_refused_and_left_alone(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["mine.csv"]
 
 
-def test_sim_figures_share_a_scale_and_a_colour_per_policy(tmp_path, monkeypatch):
-    figures = _capture(monkeypatch)
+def test_sim_figures_share_a_scale_and_a_colour_per_policy(tmp_path, saved_figures):
+    figures = saved_figures
     tables = sim_leaderboard(
         tmp_path, settings=("hard-512", "medium-512"), n_exams=4, budgets=(256, 512, 1024), progress=False
     )
