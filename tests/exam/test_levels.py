@@ -57,3 +57,32 @@ def test_level_edges_costs_and_the_budget_rule():
     assert parse_level_tag("<predicted_level>Level-4</predicted_level>") is None
     assert parse_level_tag("<predicted_level>Level-1</predicted_level><predicted_level>Level-2</predicted_level>") == 1
     assert parse_level_tag("none") is None
+
+
+def test_levels_of_is_level_of_over_an_array():
+    import numpy as np
+
+    for edges in ((256, 512), (256, 512, 1024), (100,)):
+        bins = LevelBins(edges=edges)
+        tokens = np.array([0, 1, 99, 100, 101, 255, 256, 257, 511, 512, 513, 1023, 1024, 1025, 10**6])
+        assert bins.levels_of(tokens).tolist() == [bins.level_of(int(t)) for t in tokens]
+    assert LevelBins().levels_of([255, 256, 511, 512]).tolist() == [0, 1, 1, 2]
+
+
+def test_claimed_level_of_each_sim_action():
+    import numpy as np
+
+    two, three = LevelBins(), LevelBins(edges=(256, 512, 1024))
+    # 0 = skip (Level-3), cap i = Level-(i-1), all that is left = the last level
+    assert [two.claimed_level(a) for a in range(two.n_actions)] == [3, 0, 1, 2]
+    assert [three.claimed_level(a) for a in range(three.n_actions)] == [3, 0, 1, 2, 3]
+    assert two.n_actions == 4 and three.n_actions == 5
+    assert two.claimed_level(np.array([0, 1, 2, 3])).tolist() == [3, 0, 1, 2]
+    assert two.claimed_level(np.int64(2)) == 1
+    for bad in (-1, 4):
+        with pytest.raises(ValueError, match="actions are 0..3"):
+            two.claimed_level(bad)
+    with pytest.raises(ValueError):
+        two.claimed_level(np.array([0, 4]))
+    with pytest.raises(ValueError):
+        two.claimed_level(np.array([-1, 0]))

@@ -180,3 +180,69 @@ def test_run_fields_tie_a_record_to_its_run():
     two = with_run_fields(rec, sample=3, **kw)
     assert two["key"] == "hard:7:3" and two["sample"] == 3
     assert with_run_fields(rec, sample=0, **kw)["key"] == "hard:7:0"
+
+
+def _tok(text):
+    return len(default_counter().offsets(text))
+
+
+def test_sequential_exam_builds_the_record_step_by_step(grader):
+    from osmckp_env.grading.record import SequentialExam
+
+    exam = make_exam(budget=200)
+    seq = SequentialExam(exam, counter=default_counter(), bins=LevelBins(), grader=grader)
+    assert (seq.position, seq.remaining, seq.done) == (0, 200, False)
+    first = "<think>\nsome thought\n</think>\n<predicted_level>Level-0</predicted_level> \\boxed{4}"
+    p1 = seq.answer(first)
+    thinking = seq.thinking  # charged, and kept out of the problem's own tokens
+    assert 5 < thinking < _tok(first)
+    assert p1["correct"] and p1["status"] == "answered" and p1["predicted_level"] == 0 and p1["rarl"]
+    assert p1["tokens"] == _tok(first) - thinking and seq.remaining == 200 - _tok(first)
+    p2 = seq.answer("")  # an empty reply to a posed problem: missing, not unreached
+    assert p2["status"] == "missing" and p2["tokens"] == 0 and seq.position == 2
+    long = "word " * 400 + "\\boxed{70}"  # runs past what is left: cut, the answer lost
+    p3 = seq.answer(long)
+    assert not p3["correct"] and seq.remaining == 0 and seq.done
+    rec = seq.record()
+    assert [p["status"] for p in rec["problems"]] == ["answered", "missing", "missing"]
+    assert rec["completion_tokens"] == 200 and rec["thinking_tokens"] == thinking
+    assert rec["truncated"] and rec["budget_exhausted"] and rec["preamble_tokens"] == 0
+    assert rec["raw_completion_tokens"] == _tok(first) + _tok(long) and rec["score"] == 1
+    assert rec["answer_tokens"] == 200 - thinking
+    with pytest.raises(RuntimeError, match="over"):
+        seq.answer("\\boxed{1}")
+
+
+def test_sequential_exam_marks_the_problems_never_posed_unreached(grader):
+    from osmckp_env.grading.record import SequentialExam
+
+    exam = make_exam(budget=20)
+    seq = SequentialExam(exam, counter=default_counter(), bins=LevelBins(), grader=grader)
+    seq.answer("word " * 50)
+    assert seq.done and seq.position == 1
+    rec = seq.record()
+    assert [p["status"] for p in rec["problems"]] == ["missing", "unreached", "unreached"]
+    assert rec["problems"][1]["grade_detail"] == "budget spent" and rec["problems"][2]["actual_level"] is None
+    assert not rec["cut_in_thinking"] and not rec["text_repaired"] and rec["raw_completion_tokens_exact"]
+    full = SequentialExam(make_exam(budget=500), counter=default_counter(), bins=LevelBins(), grader=grader)
+    for a in ("4", "1/2", "70"):
+        full.answer(f"\\boxed{{{a}}}")
+    r = full.record()
+    assert full.done and full.remaining > 0 and r["score"] == 3 and not r["truncated"] and not r["budget_exhausted"]
+
+
+def test_record_key_and_both_levels():
+    from osmckp_env.grading.record import record_key, with_both_levels
+
+    assert (
+        record_key("hard", 7) == "hard:7"
+        and record_key("easy", 0, 2) == "easy:0:2"
+        and record_key("easy", 3, 0) == "easy:3:0"
+    )
+    ps = [
+        {"predicted_level": 0, "actual_level": 0},
+        {"predicted_level": None, "actual_level": 1},
+        {"predicted_level": 2, "actual_level": None},
+        {"predicted_level": 1},
+    ]
+    assert with_both_levels(ps) == ps[:1]
