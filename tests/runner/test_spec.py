@@ -104,6 +104,7 @@ def test_backend_args_are_checked_against_the_signature():
                     "max_retries",
                     "max_tokens_param",
                     "model",
+                    "replica_cooldown_s",
                     "timeout_s",
                     "tokenizer",
                     "usage_tolerance",
