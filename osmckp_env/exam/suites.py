@@ -413,6 +413,11 @@ def named_suite_config(name: str) -> SuiteConfig:
     m = _ANY_BUDGET_RE.match(str(name))
     if m:
         return SuiteConfig(order=m.group(2), budget=int(m.group(3)), split=m.group(1) or "eval")
+    if str(name).startswith("custom-"):
+        raise KeyError(
+            f"{name!r} is a custom suite (named from its content): run it from its file, "
+            "`osmckp run SPEC --suite FILE.jsonl`, or re-run a results file of it, `osmckp run RESULTS.json`"
+        )
     try:
         return lookup(NAMED_SUITES, name, kind="suite")
     except KeyError as e:

@@ -73,3 +73,9 @@ def test_runs_of_one_name_with_different_exams_are_never_ranked_together(tmp_pat
     (other / "results.json").write_text(json.dumps(res))
     out = build_leaderboard(runs, tmp_path / "lb", plots=False)
     assert len(out["trials"]) == 2 and all(len(df) == 1 for df in out["trials"].values())
+
+
+def test_a_custom_suite_name_points_to_its_file(capsys):
+    assert main(["suites", "--export", "custom-5p-medium-2048-1af1f642"]) == 2
+    err = capsys.readouterr().err
+    assert "custom suite" in err and "--suite FILE.jsonl" in err
