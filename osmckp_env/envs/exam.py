@@ -114,7 +114,9 @@ class ExamEnv(gym.Env):
     ## Version History
 
     - v0: initial release. Records are ``record_version`` 2 and suites ``SUITE_VERSION`` 2 since osmckp 0.2;
-      ``record_version`` 3 (the thinking rule, ``think_markers``) since 0.3.
+      ``record_version`` 3 (the thinking rule, ``think_markers``) since 0.3. Since 0.4 a record's
+      problems carry ``tier`` as before and suites name MATH's level ``math_level``; sequential
+      records are built by ``grading.record.SequentialExam`` (the same fields and values).
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 1}

@@ -86,3 +86,10 @@ def test_claimed_level_of_each_sim_action():
         two.claimed_level(np.array([0, 4]))
     with pytest.raises(ValueError):
         two.claimed_level(np.array([-1, 0]))
+
+
+def test_claimed_level_of_a_zero_dimensional_array_is_an_int():
+    import numpy as np
+
+    got = LevelBins().claimed_level(np.array(2))
+    assert got == 1 and isinstance(got, int)

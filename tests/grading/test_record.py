@@ -246,3 +246,73 @@ def test_record_key_and_both_levels():
         {"predicted_level": 1},
     ]
     assert with_both_levels(ps) == ps[:1]
+
+
+class CharCounter:
+    """One token per character: counts that differ from the bundled tokenizer's."""
+
+    name = "chars"
+
+    def offsets(self, text):
+        return [(i, i + 1) for i in range(len(text))]
+
+
+class Future:
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class LenientGrader:
+    """Calls any submitted answer correct: shows which answers are sent to the grader at all."""
+
+    def __init__(self):
+        self.sent = []
+
+    def submit(self, pred, gold):
+        from osmckp_env.grading.grader import GradeResult
+
+        self.sent.append(pred)
+        return Future(GradeResult(pred is not None, "ok", "lenient"))
+
+
+def test_sequential_exam_uses_its_own_counter_grader_and_think_rule():
+    from osmckp_env.grading.record import SequentialExam
+
+    grader = LenientGrader()
+    seq = SequentialExam(
+        make_exam(budget=300), counter=CharCounter(), bins=LevelBins(), grader=grader, think_markers=None
+    )
+    text = "<think>x</think> \\boxed{wrong}"
+    p1 = seq.answer(text)
+    assert p1["answer"] == "wrong" and p1["correct"]  # graded by the given grader (it accepts anything)
+    assert p1["tokens"] == len(text) and seq.remaining == 300 - len(text)  # counted by the given counter
+    assert seq.thinking == 0  # think_markers=None: nothing is thinking
+    p2 = seq.answer("\\boxed{NA}")  # a skip is never sent to the grader
+    assert p2["status"] == "skipped" and not p2["correct"] and grader.sent == ["wrong", None]
+    rec = seq.record()
+    assert rec["tokenizer"] == "chars" and [p["position"] for p in rec["problems"]] == [0, 1, 2]
+    assert rec["problems"][2]["status"] == "unreached"
+
+
+def test_sequential_exam_carries_the_flags_of_its_steps(grader):
+    from osmckp_env.grading.record import SequentialExam
+
+    seq = SequentialExam(make_exam(budget=60), counter=default_counter(), bins=LevelBins(), grader=grader)
+    seq.answer("\\boxed{4}")
+    clean = SequentialExam(make_exam(budget=600), counter=default_counter(), bins=LevelBins(), grader=grader)
+    clean.answer("\\boxed{4}")
+    r = clean.record()
+    assert r["cut_in_thinking"] is False and r["text_repaired"] is False and r["raw_completion_tokens_exact"] is True
+    seq.answer("<think>\n" + "hmm " * 200)  # the budget runs out inside the thinking
+    rec = seq.record()
+    assert rec["cut_in_thinking"] is True and rec["problems"][1]["status"] == "missing"
+    huge = SequentialExam(make_exam(budget=600), counter=default_counter(), bins=LevelBins(), grader=grader)
+    huge.answer("\\boxed{4}")
+    huge.answer("x " * 150_000)  # past 100k characters the raw count is a flagged lower bound
+    assert huge.record()["raw_completion_tokens_exact"] is False
+    rep = SequentialExam(make_exam(budget=600), counter=default_counter(), bins=LevelBins(), grader=grader)
+    rep.answer("\\boxed{4} \ud800")  # a lone surrogate: the kept text is repaired
+    assert rep.record()["text_repaired"] is True

@@ -204,3 +204,15 @@ def test_only_the_counted_and_kept_text_is_repaired():
     assert late["completion_tokens"] == score_completion(EXAM, long)["completion_tokens"] == 512
     view = cut_and_parse(bad_early, 3, 512, default_counter())
     assert "\ud800" not in view.cut.text and view.repaired
+
+
+def test_segment_spans_after_a_think_block_are_offsets_into_the_whole_text():
+    think = "<think>\nA draft: \\boxed{9}\n</think>\n"
+    body = "### Problem 1\n\\boxed{1}\n### Problem 2\n\\boxed{2}\n"
+    text = think + body
+    parsed = parse_completion(text, 2)
+    assert [[text[s:e] for s, e in p.spans] for p in parsed] == [
+        ["### Problem 1\n\\boxed{1}\n"],
+        ["### Problem 2\n\\boxed{2}\n"],
+    ]
+    assert parsed[1].spans[-1][1] == len(text)
