@@ -316,3 +316,11 @@ def test_sequential_exam_carries_the_flags_of_its_steps(grader):
     rep = SequentialExam(make_exam(budget=600), counter=default_counter(), bins=LevelBins(), grader=grader)
     rep.answer("\\boxed{4} \ud800")  # a lone surrogate: the kept text is repaired
     assert rep.record()["text_repaired"] is True
+
+
+def test_a_sequential_record_before_any_step_has_plain_flags(grader):
+    from osmckp_env.grading.record import SequentialExam
+
+    rec = SequentialExam(make_exam(), counter=default_counter(), bins=LevelBins(), grader=grader).record()
+    assert rec["cut_in_thinking"] is False and rec["text_repaired"] is False and rec["completion_tokens"] == 0
+    assert [p["status"] for p in rec["problems"]] == ["unreached"] * 3
