@@ -126,3 +126,19 @@ def test_export_writes_the_chosen_suites_and_refuses_what_has_no_regret(tmp_path
     assert "suite: medium-2048" in (tmp_path / "osmckp_medium_2048.yaml").read_text()
     assert main(["export", "lm-eval", "--out", str(tmp_path / "x"), "--suites", "easy-512"]) == 2
     assert "Regret needs a given order" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_the_lm_eval_command_runs_a_transformers_model_through_its_chat_template(tmp_path, tasks_dir, tiny_checkpoint):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", f"pretrained={tiny_checkpoint}",
+           "--device", "cpu", "--include_path", str(tasks_dir), "--tasks", "osmckp_hard_512", "--limit", "2",
+           "--apply_chat_template", "--batch_size", "2", "--output_path", str(out)]  # fmt: skip
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (path,) = list(out.rglob("results_*.json"))
+    res = json.loads(path.read_text())["results"]["osmckp_hard_512"]
+    assert {"score,none", "regret,none", "regret_ci_low,none", "tokens_per_problem,none"} <= set(res)
+    assert 0 <= res["score,none"] <= 3 and res["tokens_per_problem,none"] > 0
