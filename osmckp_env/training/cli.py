@@ -31,7 +31,7 @@ def _key_value(text: str) -> dict:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. learning_rate=1e-6), got {text!r}")
-    return {key.strip().replace("-", "_"): yaml.safe_load(value)}
+    return {key.strip().replace("-", "_"): yaml.safe_load(value) if value.strip() else value}
 
 
 def _default_of(f):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -69,6 +70,17 @@ SFT_OWNED = {
     "seed": "set seed at the top level",
     "data_seed": "set seed at the top level",
 }
+
+
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def _number(value):
+    """A number YAML read as a string: YAML 1.1 (PyYAML) reads ``1e-6`` (no dot) as text, which
+    TRL would refuse only after a model loaded. Other values are returned as they are."""
+    if isinstance(value, str) and _NUMBER_RE.match(value.strip()):
+        return float(value) if any(c in value for c in ".eE") else int(value)
+    return value
 
 
 def _load(cls, path: str | Path | None, overrides: dict):
@@ -147,7 +159,8 @@ class _Base:
         value = getattr(self, name)
         if not isinstance(value, dict):
             raise ValueError(f"{type(self).__name__}.{name} must be a mapping of TRL options, got {value!r}")
-        object.__setattr__(self, name, dict(value))
+        value = {k: _number(v) for k, v in value.items()}
+        object.__setattr__(self, name, value)
         for k in value:
             if k in owned:
                 raise ValueError(f"{type(self).__name__}.{name}: {k!r} is set by osmckp: {owned[k]}")

@@ -127,3 +127,32 @@ def test_checkpointing_is_passed_under_its_transformers_5_name_without_a_warning
     assert on.activation_checkpointing is True and on.gradient_checkpointing is True
     assert off.activation_checkpointing is False and off.gradient_checkpointing is False
     assert default.activation_checkpointing is True  # TRL's default, as before
+
+
+def test_numbers_that_yaml_reads_as_text_reach_trl_as_numbers(tmp_path):
+    # PyYAML (YAML 1.1) reads 1e-6 without a dot as a string; TRL would fail only after a model loaded
+    (tmp_path / "r.yaml").write_text("model: m\ngrpo:\n  learning_rate: 1e-6\n  max_steps: 20\n  report_to: none\n")
+    cfg = RARLConfig.load(tmp_path / "r.yaml")
+    assert cfg.grpo == {"learning_rate": 1e-6, "max_steps": 20, "report_to": "none"}
+    args = _parser().parse_args(["train", "rarl", "--model", "m", "--grpo", "learning_rate=2e-5", "beta=.04"])
+    cfg = RARLConfig.load(None, **config_overrides(args, RARLConfig))
+    assert cfg.grpo == {"learning_rate": 2e-5, "beta": 0.04} and isinstance(cfg.grpo["learning_rate"], float)
+    assert MFTConfig(model="m", sft={"num_train_epochs": "3", "optim": "adamw_torch"}).sft == {
+        "num_train_epochs": 3,
+        "optim": "adamw_torch",
+    }
+
+
+def test_train_rarl_runs_from_the_generated_flags(tmp_path, tiny_checkpoint, capsys):
+    pytest.importorskip("trl")
+    import json
+
+    from osmckp_env.cli import main
+
+    argv = ["train", "rarl", "--model", str(tiny_checkpoint), "--budget", "48", "--n-exams", "4", "--out",
+            str(tmp_path / "rl"), "--grpo", "max_steps=1", "num_generations=2", "per_device_train_batch_size=2",
+            "learning_rate=1e-4", "save_steps=100"]  # fmt: skip
+    assert main(argv) == 0
+    meta = json.loads((tmp_path / "rl" / "osmckp_train.json").read_text())
+    assert meta["global_step"] == 1 and meta["config"]["grpo"]["learning_rate"] == 1e-4
+    assert meta["config"]["budget"] == 48 and "wrote" in capsys.readouterr().out
