@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from osmckp_env.exam.suites import SWEEP_BUDGETS
+from osmckp_env.sim.cli import add_sweep_flags
 from osmckp_env.sim.profiles import get_profile
 
 
@@ -22,8 +22,9 @@ def _bench(args) -> int:
 
     prof = get_profile(args.profile)
     print(f"[osmckp bench] OSMCKP-Sim-v0 with profile {prof.label}: SIMULATOR results, not model results.")
-    sim_out = default_out_dir(prof, Path(args.out) / "sim", n_exams=args.n_exams, budgets=args.budgets)
-    tables = sim_leaderboard(sim_out, profile=prof, n_exams=args.n_exams, progress=not args.quiet, budgets=args.budgets)
+    budgets = None if args.budgets == [0] else args.budgets
+    sim_out = default_out_dir(prof, Path(args.out) / "sim", n_exams=args.n_exams, budgets=budgets)
+    tables = sim_leaderboard(sim_out, profile=prof, n_exams=args.n_exams, progress=not args.quiet, budgets=budgets)
     for setting, df in tables.items():
         print(f"\n== {setting} (sim, {prof.name}) ==")
         print(
@@ -46,16 +47,6 @@ def add_command(sub) -> None:
     p.add_argument("--out", default="leaderboards", help="leaderboard folder (the sim's goes to OUT/sim)")
     p.add_argument("--runs", default="runs", help="where the text-env results.json files are")
     p.add_argument("--reported", default="leaderboards/reported.yaml", help="the paper's reported numbers")
-    p.add_argument(
-        "--n-exams", type=int, help="first N exams of each sim setting (a quick look, written to a folder of its own)"
-    )
-    p.add_argument(
-        "--budgets",
-        nargs="+",
-        type=int,
-        default=list(SWEEP_BUDGETS),
-        metavar="B",
-        help="sim budget sweep: the ROI curves (the same default as `osmckp sim leaderboard`)",
-    )
+    add_sweep_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_bench)

@@ -57,6 +57,22 @@ def _train_ppo(args) -> int:
     return 0
 
 
+def add_sweep_flags(parser) -> None:
+    """``--budgets`` and ``--n-exams`` of a sim leaderboard, one definition for `osmckp sim
+    leaderboard` and `osmckp bench` (so their defaults agree)."""
+    parser.add_argument(
+        "--budgets",
+        nargs="+",
+        type=int,
+        default=list(SWEEP_BUDGETS),
+        metavar="B",
+        help="sim budget sweep, every setting under each budget: the ROI curves (0: the settings' own budgets)",
+    )
+    parser.add_argument(
+        "--n-exams", type=int, help="first N exams of each setting (a quick look, written to a folder of its own)"
+    )
+
+
 def add_command(sub) -> None:
     p = sub.add_parser("sim", help="the numeric simulator: leaderboard, calibration, PPO")
     s = p.add_subparsers(dest="sim_cmd", required=True)
@@ -71,16 +87,7 @@ def add_command(sub) -> None:
         "profile, leaderboards/sim/<profile name>/ for any other; a partial or changed run goes to a "
         "quick-look-... or custom-... folder below it and never overwrites the full run)",
     )
-    lb.add_argument(
-        "--budgets",
-        nargs="+",
-        type=int,
-        default=list(SWEEP_BUDGETS),
-        metavar="B",
-        help="budget sweep: every setting under each budget (the same default as `osmckp bench`; 0: the "
-        "settings' own budgets, 512 and 1024)",
-    )
-    lb.add_argument("--n-exams", type=int, help="first N exams of each setting (a quick look, in its own folder)")
+    add_sweep_flags(lb)
     lb.add_argument("--seed", type=int, default=0, help="seed of the Monte-Carlo episodes")
     lb.add_argument(
         "--reward",
