@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from osmckp_env.backends.base import Backend, Completion, Sampling, prompt_hash
-from osmckp_env.exam._lookup import lookup
+from osmckp_env.exam._lookup import lookup, with_suggestion
 
 BACKENDS = {
     "scripted": "osmckp_env.backends.scripted:ScriptedBackend",
@@ -46,7 +46,6 @@ def check_backend_args(kind: str, args: dict, given: tuple[str, ...] = ()) -> li
     """What is wrong with ``backend_args`` for backend ``kind``, from the backend's signature (its
     module is imported, its heavy packages are not): unknown names (with a did-you-mean) and
     required arguments missing. ``given`` names arguments the spec fills in (``model``)."""
-    import difflib
     import inspect
 
     cls = backend_class(kind)
@@ -57,9 +56,8 @@ def check_backend_args(kind: str, args: dict, given: tuple[str, ...] = ()) -> li
     if not open_ended:
         for k in args:
             if k not in named:
-                close = difflib.get_close_matches(k, named, 1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.append(f"backend {kind!r} has no argument {k!r}{hint}; it takes {sorted(named)}")
+                unknown = with_suggestion(k, named, quote=True)
+                problems.append(f"backend {kind!r} has no argument {unknown}; it takes {sorted(named)}")
     for n, p in params.items():
         if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
             if n not in args and n not in given:

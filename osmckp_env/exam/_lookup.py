@@ -9,6 +9,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def with_suggestion(name: str, known, *, quote: bool = False) -> str:
+    """``name`` (``repr`` if ``quote``) followed by `` (did you mean X?)`` when one of ``known`` is close."""
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    show = repr if quote else str
+    return show(name) + (f" (did you mean {show(close[0])}?)" if close else "")
+
+
 def lookup(registry: Mapping[str, T], name: str, *, kind: str) -> T:
     """Return ``registry[name]`` or raise a KeyError that lists close matches and all options."""
     if name in registry:

@@ -12,6 +12,7 @@ import yaml
 
 from osmckp_env.agents import AGENTS, agent_class
 from osmckp_env.backends import BACKENDS, check_backend_args, check_backend_installed
+from osmckp_env.exam._lookup import with_suggestion
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 from osmckp_env.results.io import config_hash
@@ -205,14 +206,7 @@ def spec_from_dict(d: dict, source: str = "<dict>") -> AgentSpec:
     known = {f.name for f in fields(AgentSpec)}
     unknown = sorted(set(d) - known)
     if unknown:
-        import difflib
-
-        hints = [
-            f"{u!r} (did you mean {difflib.get_close_matches(u, known, 1)[0]!r}?)"
-            if difflib.get_close_matches(u, known, 1)
-            else repr(u)
-            for u in unknown
-        ]
+        hints = [with_suggestion(u, known, quote=True) for u in unknown]
         raise ValueError(f"{source}: unknown spec field(s) {', '.join(hints)}; allowed: {sorted(known)}")
     missing = [k for k in ("name", "agent", "backend") if k not in d]
     if missing:

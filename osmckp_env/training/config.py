@@ -8,7 +8,6 @@ the paper's recipe (``GRPO_DEFAULTS``, ``SFT_DEFAULTS``).
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from osmckp_env.exam._lookup import with_suggestion
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.scoring.rewards import REWARD_KINDS
 
@@ -100,7 +100,7 @@ def _load(cls, path: str | Path | None, overrides: dict):
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(d) - known)
     if unknown:
-        hints = [f"{u} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(u, known, 1)) else u for u in unknown]
+        hints = [with_suggestion(u, known) for u in unknown]
         raise ValueError(f"{cls.__name__}: unknown field(s) {hints}; allowed: {sorted(known)}")
     return cls(**d)
 
@@ -196,7 +196,7 @@ def check_trl_options(options: dict, config_cls, where: str) -> None:
     known = {f.name for f in fields(config_cls)}
     bad = [k for k in options if k not in known]
     if bad:
-        hints = [f"{b} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(b, known, 1)) else b for b in bad]
+        hints = [with_suggestion(b, known) for b in bad]
         raise ValueError(f"{where}: not an option of TRL's {config_cls.__name__}: {hints}")
 
 
