@@ -128,6 +128,20 @@ class _Base:
         """TRL's options for this run: osmckp's defaults, overridden by the config's mapping."""
         return {**self.TRL_DEFAULTS, **getattr(self, self.TRL_FIELD)} if self.TRL_FIELD else {}
 
+    @property
+    def bf16(self) -> bool:
+        """Whether the model loads in bf16 (TRL's ``bf16`` option)."""
+        return bool(self.trl_options.get("bf16", False))
+
+    def trl_kwargs(self, config_cls, *, use_cpu: bool) -> dict:
+        """The keyword arguments of TRL's ``config_cls`` (``GRPOConfig`` / ``SFTConfig``) from
+        ``trl_options``: unknown options refused with a did-you-mean (before a model loads),
+        ``use_cpu`` unless given, checkpointing under transformers 5's name."""
+        options = self.trl_options
+        check_trl_options(options, config_cls, f"{type(self).__name__}.{self.TRL_FIELD}")
+        options.setdefault("use_cpu", use_cpu)
+        return checkpointing_options(options, config_cls)
+
     @classmethod
     def _upgrade(cls, d: dict, where: str, stacklevel: int = 3) -> dict:
         """Move options an earlier version took at the top level into the TRL mapping (warned)."""
@@ -309,10 +323,6 @@ class MFTConfig(_Base):
         """Examples longer than this are dropped (never truncated)."""
         return int(self.trl_options["max_length"])
 
-    @property
-    def bf16(self) -> bool:
-        return bool(self.trl_options.get("bf16", False))
-
 
 SFTRunConfig = MFTConfig  # the name of earlier versions
 
@@ -385,7 +395,3 @@ class RARLConfig(_Base):
                 f"grpo: per_device_train_batch_size x gradient_accumulation_steps ({per}x{acc}) must be divisible "
                 f"by num_generations ({o['num_generations']}); change one of them"
             )
-
-    @property
-    def bf16(self) -> bool:
-        return bool(self.trl_options.get("bf16", False))

@@ -10,7 +10,7 @@ from osmckp_env.exam.suites import SuiteConfig, build_suite
 from osmckp_env.exam.tokenization import HFTokenCounter
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.scoring.rewards import LOG_TERMS, REWARD_KINDS, ExamReward, regret_reference
-from osmckp_env.training.config import RARLConfig, check_trl_options, checkpointing_options
+from osmckp_env.training.config import RARLConfig
 from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config, train_and_save
 
 logger = logging.getLogger("osmckp.training")
@@ -183,17 +183,13 @@ def grpo_args(cfg: RARLConfig, reward_weights: list[float]):
     import torch
     from trl import GRPOConfig
 
-    options = cfg.trl_options
-    check_trl_options(options, GRPOConfig, "RARLConfig.grpo")
-    options.setdefault("use_cpu", not torch.cuda.is_available())
-    options = checkpointing_options(options, GRPOConfig)
     return GRPOConfig(
         output_dir=cfg.output_dir,
         max_completion_length=cfg.budget,
         reward_weights=reward_weights,
         seed=cfg.seed,
         data_seed=cfg.seed,
-        **options,
+        **cfg.trl_kwargs(GRPOConfig, use_cpu=not torch.cuda.is_available()),
     )
 
 

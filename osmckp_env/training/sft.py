@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from osmckp_env.backends.base import CHATML_TEMPLATE
-from osmckp_env.training.config import MFTConfig, check_trl_options, checkpointing_options, resume_checkpoint
+from osmckp_env.training.config import MFTConfig, resume_checkpoint
 
 logger = logging.getLogger("osmckp.training")
 
@@ -67,10 +67,7 @@ def sft_args(cfg: MFTConfig):
     import torch
     from trl import SFTConfig
 
-    options = cfg.trl_options
-    check_trl_options(options, SFTConfig, "MFTConfig.sft")
-    options.setdefault("use_cpu", not torch.cuda.is_available())
-    options = checkpointing_options(options, SFTConfig)
+    options = cfg.trl_kwargs(SFTConfig, use_cpu=not torch.cuda.is_available())
     return SFTConfig(output_dir=cfg.output_dir, seed=cfg.seed, data_seed=cfg.seed, completion_only_loss=True, **options)
 
 
