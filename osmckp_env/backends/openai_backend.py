@@ -159,7 +159,6 @@ class OpenAIBackend:
         """One request, one result. With one server its client retries HTTP faults itself and we
         retry malformed 200 replies; with replicas every failed attempt is retried here, on the
         replica with the fewest requests in flight (an unreachable one is taken out first)."""
-        last = None
         for attempt in range(self.max_retries + 1):
             i = self.pool.acquire()
             c = self._adapting(self.clients[i], messages, cap, sampling)
@@ -167,15 +166,9 @@ class OpenAIBackend:
             self.pool.release(i, error=c.error, down=down)
             if c.error is None or not c.meta.get("retryable"):
                 break
-            last = c
             if not (down and self.pool.any_up(besides=i)):  # another replica is up: try it at once
                 time.sleep(min(8.0, self.backoff_s * 2**attempt))
-        else:
-            c = last
-        if len(self.pool) > 1:
-            with self._lock:
-                self.notes["replicas"] = self.pool.stats()
-        return c
+        return c  # the last attempt's result when every attempt failed
 
     def _adapting(self, client, messages: Messages, cap: int, sampling: Sampling) -> Completion:
         """A request, re-sent once per parameter the server rejects (HTTP 400): ``max_tokens`` is
@@ -282,7 +275,10 @@ class OpenAIBackend:
         sampling = sampling or Sampling()
         caps = check_max_tokens(max_tokens, len(prompts))
         with ThreadPoolExecutor(self.concurrency) as ex:
-            return list(ex.map(lambda a: self._one(a[0], a[1], sampling), zip(prompts, caps)))
+            out = list(ex.map(lambda a: self._one(a[0], a[1], sampling), zip(prompts, caps)))
+        if len(self.pool) > 1:  # counted per request by the pool, recorded once per batch
+            self.notes["replicas"] = self.pool.stats()
+        return out
 
 
 def _error(e: BaseException, *, retryable: bool) -> Completion:

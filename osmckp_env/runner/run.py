@@ -292,8 +292,9 @@ def reuse_records(spec, cfg: dict, easy, key_of, done: set, samples: int, source
     record (no backend error) of an exam with the same problems in the same order under the same
     budget. Each reused record is this run's (its key, index, suite and hashes) and says where it
     came from in ``shared_from``."""
-    if not sources or not reusable(spec):
-        return []
+    missing = [(j, e) for j in range(samples) for e in easy.exams if key_of((easy.name, e), j) not in done]
+    if not missing or not sources or not reusable(spec):
+        return []  # nothing to fill in (a finished run re-reads no other run's records)
     index: dict[tuple, tuple[dict, Path]] = {}
     for src in sources:
         src = Path(src)
@@ -307,28 +308,26 @@ def reuse_records(spec, cfg: dict, easy, key_of, done: set, samples: int, source
             if r["order"] == "easy" and not r.get("error"):
                 index.setdefault((tuple(r["problem_ids"]), int(r["budget"]), r.get("sample")), (r, src))
     out = []
-    for j in range(samples):
-        for e in easy.exams:
-            key = key_of((easy.name, e), j)
-            hit = index.get((tuple(p.id for p in e.problems), e.budget, j if samples > 1 else None))
-            if key in done or hit is None:
-                continue
-            r, src = hit
-            out.append(
-                {
-                    **r,
-                    "key": key,
-                    "config_hash": cfg["config_hash"],
-                    "suite": easy.name,
-                    "suite_hash": easy.hash,
-                    "exam_index": e.index,
-                    "shared_from": {
-                        "records": os.path.relpath(src.resolve(), out_dir.resolve()),
-                        "suite": r["suite"],
-                        "key": r["key"],
-                    },
-                }
-            )
+    for j, e in missing:
+        hit = index.get((tuple(p.id for p in e.problems), e.budget, j if samples > 1 else None))
+        if hit is None:
+            continue
+        r, src = hit
+        out.append(
+            {
+                **r,
+                "key": key_of((easy.name, e), j),
+                "config_hash": cfg["config_hash"],
+                "suite": easy.name,
+                "suite_hash": easy.hash,
+                "exam_index": e.index,
+                "shared_from": {
+                    "records": os.path.relpath(src.resolve(), out_dir.resolve()),
+                    "suite": r["suite"],
+                    "key": r["key"],
+                },
+            }
+        )
     return out
 
 
