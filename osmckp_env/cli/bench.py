@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from osmckp_env.sim.cli import add_sweep_flags
+from osmckp_env.sim.cli import add_sweep_flags, sweep_budgets
 from osmckp_env.sim.profiles import get_profile
 
 
@@ -22,7 +22,7 @@ def _bench(args) -> int:
 
     prof = get_profile(args.profile)
     print(f"[osmckp bench] OSMCKP-Sim-v0 with profile {prof.label}: SIMULATOR results, not model results.")
-    budgets = None if args.budgets == [0] else args.budgets
+    budgets = sweep_budgets(args)
     sim_out = default_out_dir(prof, Path(args.out) / "sim", n_exams=args.n_exams, budgets=budgets)
     tables = sim_leaderboard(sim_out, profile=prof, n_exams=args.n_exams, progress=not args.quiet, budgets=budgets)
     for setting, df in tables.items():

@@ -18,6 +18,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from osmckp_env.exam.problems import TIERS  # noqa: E402
@@ -76,15 +78,14 @@ def panel_grid(n: int, *, width: float = 3.6, height: float = 3.0, rows_per_bloc
     return fig, blocks
 
 
-def _legend(fig, styles: dict, *, title: str | None = None, kind: str = "line") -> None:
-    """One legend for the figure, right of the panels (never over the data)."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
+def _legend(fig, styles: dict, *, title: str | None = None, kind: str = "line", extra=()) -> None:
+    """One legend for the figure, right of the panels (never over the data); ``extra``: handles
+    added after the entries' (a reference line)."""
     if kind == "bar":
         handles = [Patch(color=s["color"], label=n) for n, s in styles.items()]
     else:
         handles = [Line2D([], [], color=s["color"], marker=s["marker"], ls=s["ls"], label=n) for n, s in styles.items()]
+    handles += list(extra)
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title=title, frameon=False)
 
 
@@ -303,12 +304,7 @@ def policy_bars_figure(tables: dict, styles: dict, *, title: str, value: str = "
         ax.set_title(setting_title(s), fontsize=9)
         ax.set_ylabel(EXPECTED_SCORE_AXIS, fontsize=8)
     _set_ylim(axes, [float(v) for df in tables.values() for v in df[value]], floor=0.0)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    handles = [Patch(color=styles[p]["color"], label=p) for p in styles]
-    handles.append(Line2D([], [], color="k", ls="--", label="oracle (exact optimum)"))
-    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
+    _legend(fig, styles, kind="bar", extra=[Line2D([], [], color="k", ls="--", label="oracle (exact optimum)")])
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -15,7 +15,7 @@ from osmckp_env.sim.profiles import get_profile
 def _leaderboard(args) -> int:
     from osmckp_env.sim import leaderboard as lb  # deferred: pandas and matplotlib, only for this command
 
-    budgets = None if args.budgets == [0] else args.budgets
+    budgets = sweep_budgets(args)
     ppo = [Path(p) for p in args.ppo or []]
     variant = dict(n_exams=args.n_exams, budgets=budgets, reward=args.reward, seed=args.seed, ppo=ppo)
     out = args.out or lb.default_out_dir(args.profile, **variant)
@@ -71,6 +71,11 @@ def add_sweep_flags(parser) -> None:
     parser.add_argument(
         "--n-exams", type=int, help="first N exams of each setting (a quick look, written to a folder of its own)"
     )
+
+
+def sweep_budgets(args) -> list[int] | None:
+    """The budgets ``add_sweep_flags`` parsed: ``None`` for ``--budgets 0`` (the settings' own)."""
+    return None if args.budgets == [0] else args.budgets
 
 
 def add_command(sub) -> None:

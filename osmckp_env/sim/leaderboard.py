@@ -270,7 +270,7 @@ def _previous_files(out_dir: Path) -> set[str]:
     return set()
 
 
-def _sweep_plots(out_dir: Path, tables: dict, configs: dict, prof, styles: dict, quick: str) -> list[str]:
+def _sweep_plots(out_dir: Path, tables: dict, configs: dict, styles: dict, title: str) -> list[str]:
     """Score vs budget per order (a line per policy, the oracle dashed as the ceiling), where the
     tables hold an order at two budgets or more."""
     names = []
@@ -278,15 +278,13 @@ def _sweep_plots(out_dir: Path, tables: dict, configs: dict, prof, styles: dict,
         sweep = sorted((c.budget, name) for name, c in configs.items() if c.order == order and name in tables)
         if len({b for b, _ in sweep}) < 2:
             continue
+        by_policy = [(b, tables[name].set_index("policy")) for b, name in sweep]
         lines = {
             policy: [
-                (b, float(row["expected_score"]), float(row["regret"]))
-                for b, name in sweep
-                for row in [tables[name].set_index("policy").loc[policy]]
+                (b, float(df.loc[policy, "expected_score"]), float(df.loc[policy, "regret"])) for b, df in by_policy
             ]
             for policy in tables[sweep[0][1]]["policy"]
         }
-        title = f"OSMCKP-Sim-v0, profile {prof.label}: {quick}simulator results, not model results"
         name = f"sim_budget_sweep_{order}.png"
         names.append(figures.save_figure(sweep_figure(lines, order, styles, title=title), out_dir, name))
     return names
@@ -319,7 +317,7 @@ def _write_index(
         title = f"OSMCKP-Sim-v0, profile {prof.label}: {quick}simulator results, not model results"
         written.append(figures.save_figure(policy_bars_figure(tables, styles, title=title), out_dir, "sim_scores.png"))
         lines.append("![sim scores](sim_scores.png)")
-        sweeps = _sweep_plots(out_dir, tables, configs, prof, {**styles, "oracle": {}}, quick)
+        sweeps = _sweep_plots(out_dir, tables, configs, {**styles, "oracle": {}}, title)
         written += sweeps
         lines += [f"![{n}]({n})" for n in sweeps]
 
