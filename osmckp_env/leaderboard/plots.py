@@ -284,7 +284,7 @@ def plot_all(results: list[dict], out_dir: str | Path, labels: dict | None = Non
     c = _confusion(records, out)
     if c:
         names.append(c)
-    return names + budget_sweeps(results, labels, out)
+    return names + budget_sweeps(results, labels, out, styles)
 
 
 # -- the sim leaderboard ---------------------------------------------------------------------------

@@ -202,3 +202,21 @@ def test_tables_show_intervals_and_mark_ties(tmp_path, grader):
     assert list(df["tie"]) == ["", "≈ above", ""]  # the twin ties gold; long is clearly below
     assert list(df["score_ci95"]) == ["[3.000, 3.000]", "[3.000, 3.000]", "[1.000, 1.000]"]
     assert "score_ci95" in (tmp_path / "lb" / "README.md").read_text()
+
+
+def test_the_budget_sweep_draws_each_entry_in_its_leaderboard_colour(tmp_path, grader, saved_figures):
+    from osmckp_env.exam.suites import resolve_suite
+
+    # "b" ran at one budget only: it has a colour on the leaderboard but no sweep line
+    for name, budgets in (("a", (256, 512)), ("b", (512,)), ("c", (256, 512))):
+        spec = AgentSpec(name=name, agent="direct", backend="scripted", backend_args={"reply": "gold"})
+        for b in budgets:
+            suite = resolve_suite(get_suite("medium-512", n_exams=2), budget=b)
+            run_suite(spec, suite, tmp_path / "runs" / name / str(b), grader=grader, progress=False)
+    build_leaderboard(tmp_path / "runs", tmp_path / "lb")
+    colour = {}
+    for ax in saved_figures["position_accuracy.png"].axes:
+        colour.update({line.get_label(): line.get_color() for line in ax.lines})
+    ax = saved_figures["budget_sweep_medium.png"].axes[0]
+    drawn = {line.get_label(): line.get_color() for line in ax.lines if not line.get_label().startswith("_")}
+    assert drawn == {"a": colour["a"], "c": colour["c"]} and colour["a"] != colour["c"]
