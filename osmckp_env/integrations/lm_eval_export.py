@@ -18,6 +18,14 @@ from osmckp_env.integrations.lm_eval_task import OSMCKPTask  # noqa: F401
 '''
 
 
+TASK_YAML = """task: {task}
+class: !function osmckp_task.OSMCKPTask
+metadata:
+  suite: {suite}
+  version: 1
+"""
+
+
 def task_name(suite: str) -> str:
     """``medium-512`` -> ``osmckp_medium_512``."""
     return f"{GROUP}_{suite.replace('-', '_')}"
@@ -37,15 +45,8 @@ def write_lm_eval_tasks(out_dir: str | Path, suites=MAIN_SETTINGS) -> list[Path]
     files[0].write_text(SHIM, encoding="utf-8")
     for s in suites:
         path = out / f"{task_name(s)}.yaml"
-        doc = {
-            "task": task_name(s),
-            "class": "!function osmckp_task.OSMCKPTask",
-            "metadata": {"suite": s, "version": 1},
-        }
-        text = yaml.safe_dump(doc, sort_keys=False).replace(
-            "'!function osmckp_task.OSMCKPTask'", "!function osmckp_task.OSMCKPTask"
-        )
-        path.write_text(text, encoding="utf-8")
+        # written as text: `!function` is lm-eval's YAML tag, which a YAML dumper would quote
+        path.write_text(TASK_YAML.format(task=task_name(s), suite=s), encoding="utf-8")
         files.append(path)
     group = {
         "group": GROUP,

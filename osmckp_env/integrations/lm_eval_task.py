@@ -28,26 +28,46 @@ from osmckp_env.exam.suites import resolve_suite
 from osmckp_env.exam.tokenization import default_counter
 from osmckp_env.grading import default_grader
 from osmckp_env.grading.record import score_completions
-from osmckp_env.scoring.metrics import summarize
+from osmckp_env.scoring.metrics import intervals, regret, score
 
-ORDERS = ("given", "easy")
+_REGRET: dict[tuple, tuple] = {}  # the last docs' Regret and interval, by their per-exam scores
 
 
-def _summary(items) -> dict:
-    """Our metrics over the docs' (given record, easy record) pairs."""
-    return summarize([g for g, _ in items], [e for _, e in items])
+def _regret(items) -> tuple[float, float | None, float | None]:
+    """Regret and our paired bootstrap interval over the docs' (given record, easy record) pairs,
+    as ``osmckp run`` computes them. lm-eval aggregates each metric on its own; the three Regret
+    metrics share one computation, found again by the pairs' content (exam, both scores)."""
+    key = tuple((g["exam_index"], g["score"], e["score"]) for g, e in items)
+    if key not in _REGRET:
+        given, easy = [g for g, _ in items], [e for _, e in items]
+        lo, hi = intervals(given, easy)["regret"]["ci"]
+        _REGRET.clear()
+        _REGRET[key] = (float(regret(score(given), score(easy))), lo, hi)
+    return _REGRET[key]
 
 
 def regret_aggregate(items) -> float:
-    return float(_summary(items)["regret"])
+    return _regret(items)[0]
 
 
 def regret_ci_low(items) -> float:
-    return _summary(items)["intervals"]["regret"]["ci"][0]
+    return _regret(items)[1]
 
 
 def regret_ci_high(items) -> float:
-    return _summary(items)["intervals"]["regret"]["ci"][1]
+    return _regret(items)[2]
+
+
+# every metric the task reports: its lm-eval aggregation and whether higher is better
+METRICS = {
+    "score": (mean, True),
+    "score_easy": (mean, True),
+    "skip_rate": (mean, False),
+    "tokens_per_problem": (mean, False),
+    "regret": (regret_aggregate, False),
+    "regret_ci_low": (regret_ci_low, False),
+    "regret_ci_high": (regret_ci_high, False),
+}
 
 
 class OSMCKPTask(ConfigurableTask):
@@ -145,23 +165,7 @@ class OSMCKPTask(ConfigurableTask):
         }
 
     def aggregation(self) -> dict:
-        return {
-            "score": mean,
-            "score_easy": mean,
-            "skip_rate": mean,
-            "tokens_per_problem": mean,
-            "regret": regret_aggregate,
-            "regret_ci_low": regret_ci_low,
-            "regret_ci_high": regret_ci_high,
-        }
+        return {name: agg for name, (agg, _) in METRICS.items()}
 
     def higher_is_better(self) -> dict:
-        return {
-            "score": True,
-            "score_easy": True,
-            "skip_rate": False,
-            "tokens_per_problem": False,
-            "regret": False,
-            "regret_ci_low": False,
-            "regret_ci_high": False,
-        }
+        return {name: higher for name, (_, higher) in METRICS.items()}
