@@ -485,7 +485,7 @@ def resolve_suite(suite, budget: int | None = None, n_exams: int | None = None, 
             raise ValueError(f"budget must be a positive int (tokens), got {budget!r}")
         if budget != s.config.budget:
             s = Suite(
-                f"{s.config.order}-{budget}" if is_named_suite(s.name) else f"{s.name}-b{budget}",
+                _standard_name(s.config.replace(budget=budget)) if is_named_suite(s.name) else f"{s.name}-b{budget}",
                 s.config.replace(budget=budget),
                 tuple(Exam(e.index, e.problems, budget, e.order) for e in s.exams),
             )

@@ -153,3 +153,12 @@ def test_any_budget_names_the_same_exams_under_that_budget():
     for bad in ("medium-0", "medium--5", "hardest-512"):
         with pytest.raises(KeyError, match="Any budget works"):
             get_suite(bad)
+
+
+def test_a_budget_override_keeps_the_split_in_the_name():
+    from osmckp_env.exam.suites import resolve_suite
+
+    train = resolve_suite("train-medium-512", budget=256, n_exams=3)
+    assert train.name == "train-medium-256" and train.config.split == "train"
+    assert train.hash == resolve_suite("train-medium-256", n_exams=3).hash
+    assert resolve_suite("medium-512", budget=256).name == "medium-256"
