@@ -21,6 +21,9 @@ class AgentOutput:
     calls: list[dict] = field(default_factory=list)
     plan: dict | None = None
     hidden_reasoning_tokens: int = 0  # reasoning the server charged but did not return: charged first
+    # the backend's own count of the tokens it generated for ``text`` (in its counter's tokenization),
+    # when ``text`` is one generation of a backend that counts exactly; None: the env re-counts the text
+    generated_tokens: int | None = None
 
     @property
     def error(self) -> str | None:
@@ -48,6 +51,15 @@ def call_record(messages: Messages, completion: Completion, max_tokens: int, pur
     if meta:
         rec["meta"] = meta
     return rec
+
+
+def generated_count(backend, completion: Completion) -> int | None:
+    """The tokens ``completion.text`` cost as the backend generated them, where the backend counts
+    exactly in its own counter's tokenization (``backend.exact_token_counts``: transformers, vLLM):
+    the env charges that count rather than a re-count of the decoded text."""
+    if not getattr(backend, "exact_token_counts", False) or completion.finish_reason == "error":
+        return None
+    return int(completion.n_tokens)
 
 
 @runtime_checkable
@@ -90,7 +102,12 @@ class PromptAgent:
         prompts = [self.messages(e) for e in exams]
         comps = self.backend.generate(prompts, max_tokens=[e.budget for e in exams], sampling=self.sampling)
         return [
-            AgentOutput(c.text, [call_record(m, c, e.budget)], hidden_reasoning_tokens=c.hidden_reasoning_tokens)
+            AgentOutput(
+                c.text,
+                [call_record(m, c, e.budget)],
+                hidden_reasoning_tokens=c.hidden_reasoning_tokens,
+                generated_tokens=generated_count(self.backend, c),
+            )
             for m, c, e in zip(prompts, comps, exams)
         ]
 

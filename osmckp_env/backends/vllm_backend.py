@@ -55,6 +55,7 @@ class VLLMBackend:
         self.tokenizer = tok
         self.name = f"vllm:{model}"
         self.counter = HFTokenCounter(tok, model)
+        self.exact_token_counts = True  # n_tokens counts the generated ids: the env charges it
         self._decode = keep_marker_decoder(tok)
 
     def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
@@ -80,8 +81,11 @@ class VLLMBackend:
         result = []
         for o, opens in zip(outs, opened):
             g = o.outputs[0]
-            text = self._decode(list(g.token_ids))
-            n = len(g.token_ids)
+            ids = list(g.token_ids)
+            if ids and g.finish_reason == "stop" and ids[-1] == self.tokenizer.eos_token_id:
+                ids = ids[:-1]  # the end-of-sequence token is not text: not charged (as transformers)
+            text = self._decode(ids)
+            n = len(ids)
             if opens:
                 text, n = prefix + text, n + n_prefix
             result.append(Completion(text, n, "length" if g.finish_reason == "length" else "stop"))

@@ -13,6 +13,8 @@ from osmckp_env.runner.compare import compare_results
 from osmckp_env.runner.run import rerun_results, run_spec
 from osmckp_env.runner.spec import load_spec
 from osmckp_env.runner.validate import validate_results
+from osmckp_env.scoring.format_report import format_line
+from osmckp_env.scoring.metrics import REGRET_UNDEFINED, regret_defined
 from osmckp_env.scoring.stats import IntervalConfig
 from osmckp_env.sim import cli as sim_cli
 from osmckp_env.training import cli as train_cli
@@ -40,12 +42,18 @@ def _print_results(results: list[dict]) -> int:
     for r in results:
         m = {k: (float("nan") if v is None else v) for k, v in r["metrics"].items()}
         folder = Path(r["_path"]).parent
+        reg = f"{m.get('regret', float('nan')):.3f}" if regret_defined(r["metrics"]) else REGRET_UNDEFINED
         print(
             f"{r['spec']['name']} {r['suite']['name']}{' (trial)' if r['suite'].get('trial') else ''}: "
-            f"Score {m['score']:.3f}  Regret {m.get('regret', float('nan')):.3f}  skip {m['skip_rate']:.2f}  "
+            f"Score {m['score']:.3f}  Regret {reg}  skip {m['skip_rate']:.2f}  "
             f"tokens/problem {m['tokens_per_problem']:.0f}  grader failures {m['grader_failures']}\n"
             f"  wrote {folder / 'records.jsonl'} and {folder / 'results.json'}"
         )
+        fmt = r.get("format")
+        if fmt:
+            print(f"  {format_line(fmt)}")
+            if fmt.get("warning"):
+                print(f"  WARNING: {fmt['warning']}", file=sys.stderr)
         n_err = int(r.get("backend_errors") or 0)
         if n_err:
             code = EXIT_INCOMPLETE

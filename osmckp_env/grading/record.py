@@ -15,11 +15,25 @@ from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
 from osmckp_env.exam.tokenization import TokenCounter, Truncation, default_counter, repair_text, truncate
 from osmckp_env.grading import Grader, default_grader, parse_completion
 from osmckp_env.grading.grader import GradeResult
-from osmckp_env.grading.parse import THINK_MARKERS, ParsedProblem, ThinkSplit, preamble_end, split_thinking
+from osmckp_env.grading.parse import (
+    THINK_MARKERS,
+    ParsedProblem,
+    ThinkSplit,
+    header_marks,
+    preamble_end,
+    split_thinking,
+)
 
 # 2: per-problem tokens partition the completion; `unreached` status, null levels
 # 3: thinking is charged and never parsed (think markers, hidden reasoning); repaired text flagged
-RECORD_VERSION = 3
+# 4: the backend's own count of generated tokens is charged (a cap hit is an exhausted budget); a problem
+#    after the last one written is `not_attempted` when the model stopped with budget left
+RECORD_VERSION = 4
+
+# A problem's status in a record: the parser's (``answered``, ``skipped``, ``missing``, ``unreached``),
+# and ``not_attempted``: no segment, none after it, and the model stopped with budget left (the
+# parser's ``unreached`` is kept for problems the budget ended before).
+RECORD_STATUSES = ("answered", "skipped", "missing", "unreached", "not_attempted")
 
 
 class ProblemRecord(TypedDict):
@@ -30,7 +44,7 @@ class ProblemRecord(TypedDict):
     tier: str
     gold: str
     answer: str | None
-    status: str  # answered | skipped | missing | unreached
+    status: str  # answered | skipped | missing | unreached | not_attempted
     predicted_level: int | None
     actual_level: int | None  # None: nothing was written for it (unreached)
     tokens: int
@@ -60,6 +74,7 @@ class ExamRecord(TypedDict):
     answer_tokens: int  # completion_tokens - thinking_tokens: the preamble and the problems' segments
     hidden_reasoning_tokens: int  # reasoning the server reported but did not return, charged first
     cut_in_thinking: bool  # the completion ended inside its thinking (the budget ran out there): no answer
+    n_headers: NotRequired[int]  # valid `Problem k` header lines in the answer section (format report)
     text_repaired: bool  # invalid code points (lone surrogates, NUL) were replaced before scoring
     score: int
     rarl_reward: int
@@ -79,12 +94,13 @@ class ExamRecord(TypedDict):
 def actual_level(status: str, tokens: int, bins: LevelBins) -> int | None:
     """The level a problem's real cost falls in; a skip is Level-3 by definition.
 
-    ``None`` for a problem the completion never wrote anything for (``unreached``, or ``missing``
-    with no segment): there is no cost to measure, and it is not a Level-0 problem.
+    ``None`` for a problem the completion never wrote anything for (``unreached``,
+    ``not_attempted``, or ``missing`` with no segment): there is no cost to measure, and it is not
+    a Level-0 problem.
     """
     if status == "skipped":
         return SKIP_LEVEL
-    if status == "unreached" or (status == "missing" and tokens == 0):
+    if status in ("unreached", "not_attempted") or (status == "missing" and tokens == 0):
         return None
     return bins.level_of(tokens)
 
@@ -98,12 +114,15 @@ def score_completions(
     grader: Grader | None = None,
     think_markers=THINK_MARKERS,
     hidden_tokens=None,
+    generated_tokens=None,
 ) -> list[ExamRecord]:
     """Grade many exam completions at once (answers graded in parallel), each under its exam's
     budget. ``think_markers`` sets the thinking rule (``None``:
     off). ``hidden_tokens`` gives each completion's hidden reasoning (tokens a server reported but
-    did not return), charged before its text. Returns one record per exam: per-problem answers,
-    levels, tokens, grades, plus totals.
+    did not return), charged before its text. ``generated_tokens`` gives, where known, how many
+    tokens the backend generated for each text in ``counter``'s tokenization (``None`` entries:
+    unknown); see ``cut_and_parse``. Returns one record per exam: per-problem answers, levels,
+    tokens, grades, plus totals.
     """
     counter = counter or default_counter()
     bins = bins or LevelBins()
@@ -113,8 +132,15 @@ def score_completions(
         if not isinstance(text, str):
             raise TypeError(f"completion for exam {exam.index} must be str, got {type(text).__name__}")
         hidden = 0 if hidden_tokens is None else hidden_tokens[i]
+        generated = None if generated_tokens is None else generated_tokens[i]
         view = cut_and_parse(
-            text, exam.n_problems, exam.budget, counter, think_markers=think_markers, hidden_tokens=hidden
+            text,
+            exam.n_problems,
+            exam.budget,
+            counter,
+            think_markers=think_markers,
+            hidden_tokens=hidden,
+            generated_tokens=generated,
         )
         futures = [
             grader.submit(pp.answer if pp.status == "answered" else None, prob.answer)
@@ -124,13 +150,34 @@ def score_completions(
     return [_record(exam, view, [f.result() for f in futs], counter, bins) for exam, view, futs in pending]
 
 
+def apportion(parts: list[int], total: int) -> list[int]:
+    """Non-negative integer ``parts`` rescaled to add up to ``total`` (largest remainder, ties to the
+    later part): how a backend's own token count is shared over the pieces of a text that the env's
+    re-count split. Parts that are all zero give everything to the last one."""
+    have = sum(parts)
+    if have == total:
+        return list(parts)
+    if have == 0:
+        return [0] * (len(parts) - 1) + [total]
+    exact = [p * total / have for p in parts]
+    out = [int(x) for x in exact]
+    order = sorted(range(len(parts)), key=lambda i: (exact[i] - out[i], i), reverse=True)
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
 @dataclass(frozen=True)
 class EnvView:
     """The env's view of a completion before grading: the repaired text cut at what the budget
     leaves after hidden reasoning, its thinking split off, its answer section parsed.
 
     Token accounting partitions the charged tokens: ``preamble_tokens + thinking_tokens +
-    sum(problem_tokens) == completion_tokens``.
+    sum(problem_tokens) == completion_tokens``. With ``generated`` (the backend's own count of the
+    text, in the counter's tokenization) that count is what the visible text costs: decoding and
+    re-encoding is not round-trip stable, and a completion the backend stopped at its cap has
+    used the budget even when its text re-counts shorter. The re-count then only says how the
+    cost is shared over the text's pieces (``apportion``).
     """
 
     cut: Truncation
@@ -139,37 +186,61 @@ class EnvView:
     budget: int
     hidden: int  # hidden reasoning tokens as reported (may exceed the budget)
     repaired: bool
+    generated: int | None = None  # the backend's count of the visible text, if known
 
     @property
     def hidden_charged(self) -> int:
         return min(self.hidden, self.budget)
 
     @property
+    def visible_raw(self) -> int:
+        """Tokens of the visible text before any cut: the backend's count when known."""
+        return self.cut.n_tokens if self.generated is None else self.generated
+
+    @property
+    def visible_tokens(self) -> int:
+        """Tokens of the visible text charged within the budget."""
+        return min(self.visible_raw, self.budget - self.hidden_charged)
+
+    @property
     def completion_tokens(self) -> int:
-        return min(self.cut.n_tokens, self.budget - self.hidden_charged) + self.hidden_charged
+        return self.visible_tokens + self.hidden_charged
 
     @property
     def raw_completion_tokens(self) -> int:
-        return self.cut.n_tokens + self.hidden
+        return self.visible_raw + self.hidden
 
     @property
     def truncated(self) -> bool:
-        return self.cut.truncated or self.hidden > self.budget
+        return self.cut.truncated or self.hidden > self.budget or self.visible_raw > self.visible_tokens
+
+    @property
+    def _pieces(self) -> list[int]:
+        """Charged tokens of (visible thinking, preamble, problem 1, ..., problem n)."""
+        n = len(self.cut.text)
+        thinking = self.cut.tokens_in(-1, self.split.answer_start) + self.cut.tokens_in(self.split.answer_end, n)
+        preamble = self.cut.tokens_in(self.split.answer_start, preamble_end(self.parsed, self.split.answer_end))
+        problems = [sum(self.cut.tokens_in(s, e) for s, e in pp.spans) for pp in self.parsed]
+        pieces = [thinking, preamble, *problems]
+        return pieces if self.generated is None else apportion(pieces, self.visible_tokens)
 
     @property
     def thinking_tokens(self) -> int:
-        n = len(self.cut.text)
-        visible = self.cut.tokens_in(-1, self.split.answer_start) + self.cut.tokens_in(self.split.answer_end, n)
-        return visible + self.hidden_charged
+        return self._pieces[0] + self.hidden_charged
 
     @property
     def preamble_tokens(self) -> int:
-        return self.cut.tokens_in(self.split.answer_start, preamble_end(self.parsed, self.split.answer_end))
+        return self._pieces[1]
 
     @property
     def problem_tokens(self) -> list[int]:
         """Tokens of each problem's segment pieces (header and level tag included)."""
-        return [sum(self.cut.tokens_in(s, e) for s, e in pp.spans) for pp in self.parsed]
+        return self._pieces[2:]
+
+    @property
+    def exhausted(self) -> bool:
+        """The budget ran out: the text was cut, or what was generated (with hidden reasoning) used it all."""
+        return self.truncated or self.raw_completion_tokens >= self.budget
 
     @property
     def cut_in_thinking(self) -> bool:
@@ -179,18 +250,40 @@ class EnvView:
 
 
 def cut_and_parse(
-    text: str, n_problems: int, budget: int, counter: TokenCounter, *, think_markers=THINK_MARKERS, hidden_tokens=0
+    text: str,
+    n_problems: int,
+    budget: int,
+    counter: TokenCounter,
+    *,
+    think_markers=THINK_MARKERS,
+    hidden_tokens=0,
+    generated_tokens: int | None = None,
 ) -> EnvView:
-    """The env's view of a completion before grading (``EnvView``)."""
+    """The env's view of a completion before grading (``EnvView``).
+
+    ``generated_tokens``: the backend's own count of ``text`` (token ids it generated, in
+    ``counter``'s tokenization), which wins over a re-count of the decoded text. Within the budget
+    the text is kept whole; over it, the text is cut where the same share of its re-counted tokens
+    ends (``budget * recount / generated``)."""
     if not isinstance(hidden_tokens, int) or isinstance(hidden_tokens, bool) or hidden_tokens < 0:
         raise ValueError(f"hidden_tokens must be a non-negative int, got {hidden_tokens!r}")
-    cut = truncate(text, max(0, budget - hidden_tokens), counter)  # counts a repaired copy of what it reads
+    if generated_tokens is not None and (
+        not isinstance(generated_tokens, int) or isinstance(generated_tokens, bool) or generated_tokens < 0
+    ):
+        raise ValueError(f"generated_tokens must be None or a non-negative int, got {generated_tokens!r}")
+    room = max(0, budget - hidden_tokens)
+    cut = truncate(text, room, counter)  # counts a repaired copy of what it reads
+    if generated_tokens is not None and generated_tokens != cut.n_tokens:
+        if generated_tokens <= room:  # the backend stayed within the budget: keep all it generated
+            cut = truncate(text, max(cut.n_tokens, room), counter)
+        else:  # over it: cut at the same share of the re-count
+            cut = truncate(text, (room * cut.n_tokens) // generated_tokens, counter)
     kept, repaired = repair_text(cut.text)  # only the kept text is scored: repair (and flag) just that
     if repaired:
         cut = replace(cut, text=kept)
     split = split_thinking(cut.text, think_markers)
     parsed = parse_completion(cut.text, n_problems, think_markers)
-    return EnvView(cut, parsed, split, budget, hidden_tokens, repaired)
+    return EnvView(cut, parsed, split, budget, hidden_tokens, repaired, generated_tokens)
 
 
 def segment_levels(
@@ -201,9 +294,14 @@ def segment_levels(
     return [actual_level(pp.status, n, bins) for pp, n in zip(view.parsed, view.problem_tokens)]
 
 
-def score_completion(exam, text: str, *, hidden_tokens: int = 0, **kwargs) -> ExamRecord:
-    """Grade one exam completion (``hidden_tokens``: its hidden reasoning); see ``score_completions``."""
-    return score_completions([exam], [text], hidden_tokens=[hidden_tokens], **kwargs)[0]
+def score_completion(
+    exam, text: str, *, hidden_tokens: int = 0, generated_tokens: int | None = None, **kwargs
+) -> ExamRecord:
+    """Grade one exam completion (``hidden_tokens``: its hidden reasoning; ``generated_tokens``: the
+    backend's own count of ``text``, if known); see ``score_completions``."""
+    return score_completions(
+        [exam], [text], hidden_tokens=[hidden_tokens], generated_tokens=[generated_tokens], **kwargs
+    )[0]
 
 
 def problem_record(
@@ -268,6 +366,7 @@ def exam_record(
     hidden_reasoning_tokens: int = 0,
     cut_in_thinking: bool = False,
     text_repaired: bool = False,
+    n_headers: int | None = None,
 ) -> ExamRecord:
     """An exam's record from its problems' records and the completion's token counts."""
     return {
@@ -289,6 +388,7 @@ def exam_record(
         "hidden_reasoning_tokens": hidden_reasoning_tokens,
         "cut_in_thinking": cut_in_thinking,
         "text_repaired": text_repaired,
+        **({} if n_headers is None else {"n_headers": n_headers}),
         "score": sum(p["correct"] for p in problems),
         "rarl_reward": sum(p["rarl"] for p in problems),
         "tokenizer": tokenizer,
@@ -420,13 +520,23 @@ def with_run_fields(
     }
 
 
+def record_status(parsed_status: str, exhausted: bool) -> str:
+    """A problem's record status: the parser's, except that a problem the completion never reached
+    is ``unreached`` only when the budget ran out first; when the model stopped with budget left it
+    is ``not_attempted``."""
+    if parsed_status == "unreached" and not exhausted:
+        return "not_attempted"
+    return parsed_status
+
+
 def _record(exam, view: EnvView, grades, counter, bins) -> ExamRecord:
+    exhausted = view.exhausted
     problems = [
         problem_record(
             pos,
             prob,
             answer=pp.answer,
-            status=pp.status,
+            status=record_status(pp.status, exhausted),
             predicted_level=pp.predicted_level,
             tokens=tokens,
             grade=g,
@@ -448,4 +558,5 @@ def _record(exam, view: EnvView, grades, counter, bins) -> ExamRecord:
         hidden_reasoning_tokens=view.hidden,
         cut_in_thinking=view.cut_in_thinking,
         text_repaired=view.repaired,
+        n_headers=len(header_marks(view.cut.text[view.split.answer_start : view.split.answer_end], exam.n_problems)),
     )

@@ -14,6 +14,7 @@ from osmckp_env.leaderboard.entries import entry_labels, is_incomplete, is_trial
 from osmckp_env.leaderboard.naming import setting_title, sort_settings
 from osmckp_env.results.io import load_results
 from osmckp_env.runner.compare import compare_results
+from osmckp_env.scoring.metrics import REGRET_UNDEFINED, regret_defined
 
 COLUMNS = [
     "agent",
@@ -80,7 +81,11 @@ def _row(r: dict, label: str, out_dir: Path) -> dict:
 
     def ci(key):
         lo, hi = (iv.get(key) or {}).get("ci", [None, None])
+        if key == "regret" and not defined:
+            return REGRET_UNDEFINED
         return "—" if lo is None or hi is None else f"[{lo:.3f}, {hi:.3f}]"
+
+    defined = regret_defined(r["metrics"])
 
     return {
         "agent": label,
@@ -88,7 +93,7 @@ def _row(r: dict, label: str, out_dir: Path) -> dict:
         "description": r["spec"].get("description") or "",
         "score": m["score"],
         "score_ci95": ci("score"),
-        "regret": m.get("regret", float("nan")),
+        "regret": m.get("regret", float("nan")) if defined else float("nan"),
         "regret_ci95": ci("regret"),
         "tie": "",
         "score_easy": m.get("score_easy", float("nan")),

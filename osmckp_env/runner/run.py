@@ -38,7 +38,8 @@ from osmckp_env.results.io import (
     write_results,
 )
 from osmckp_env.runner.spec import AgentSpec, load_spec
-from osmckp_env.scoring.metrics import summarize
+from osmckp_env.scoring.format_report import format_report
+from osmckp_env.scoring.metrics import REGRET_UNDEFINED, regret_defined, summarize
 
 
 def citation(results: dict) -> dict:
@@ -50,6 +51,8 @@ def citation(results: dict) -> dict:
         v, ci = m.get(key), (iv.get(key) or {}).get("ci", [None, None])
         if v is None:
             return "n/a"
+        if key == "regret" and not regret_defined(m):
+            return REGRET_UNDEFINED
         return f"{v:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if None not in ci else "")
 
     s = results["suite"]
@@ -208,6 +211,7 @@ def run_suite(
                     writer.close()
                     _remove_empty_run(Path(out_dir), folder_existed)
                 raise
+        own_counts = spec.counter != "qwen2.5"
         if spec.counter == "qwen2.5":
             counter = default_counter()
         elif agent is not None:
@@ -241,6 +245,8 @@ def run_suite(
                 grader=grader,
                 think_markers=spec.think_markers,
                 hidden_tokens=[int(getattr(o, "hidden_reasoning_tokens", 0) or 0) for o in outs],
+                # the backend's own counts are in its counter's tokens: they win only where it counts
+                generated_tokens=[getattr(o, "generated_tokens", None) if own_counts else None for o in outs],
             )
             t2 = time.perf_counter()
             timings = {"agent_s": (t1 - t0) / len(chunk), "grade_s": (t2 - t1) / len(chunk)}
@@ -393,6 +399,7 @@ def make_results(
             "level_edges": list(spec.bins(suite.config.budget).edges),
             "metrics": summarize(given, easy_recs),
             "metrics_easy": summarize(easy_recs),
+            "format": format_report([r for r in records if not r.get("error")]),
             **backend_error_summary(records),
             **reuse_summary(records),
             "grader": dict(grader.stats) if grader is not None else {},

@@ -41,6 +41,19 @@ def regret(score_given: float, score_easy: float) -> float:
     return (score_easy - score_given) / score_easy
 
 
+REGRET_UNDEFINED = "not defined (S_easy = 0)"
+
+
+def regret_defined(metrics: dict) -> bool:
+    """Whether a summary's Regret means anything: the easy order scored above 0. With S_easy = 0 the
+    file keeps the documented number (0/0 = 0, or NaN) under ``regret_defined: false``, and every
+    display says ``REGRET_UNDEFINED`` instead: 0.000 [0, 0] would read as a perfect result."""
+    if "regret_defined" in metrics:
+        return bool(metrics["regret_defined"])
+    se = metrics.get("score_easy")
+    return se is not None and not (isinstance(se, float) and math.isnan(se)) and se > 0
+
+
 def position_accuracy(records: Sequence[dict]) -> list[float]:
     """Accuracy at each position P1..Pn."""
     n = max((len(r["problems"]) for r in records), default=0)
@@ -77,9 +90,16 @@ def missing_rate(records: Sequence[dict]) -> float:
 
 
 def unreached_rate(records: Sequence[dict]) -> float:
-    """Share of problems the completion never reached (it ended, usually with the budget, before them)."""
+    """Share of problems the completion never reached because the budget ended before them."""
     ps = _problems(records)
     return sum(p["status"] == "unreached" for p in ps) / len(ps) if ps else float("nan")
+
+
+def not_attempted_rate(records: Sequence[dict]) -> float:
+    """Share of problems the model never wrote anything for although budget was left (it stopped
+    early): apart from ``unreached_rate``, where the budget ended first."""
+    ps = _problems(records)
+    return sum(p["status"] == "not_attempted" for p in ps) / len(ps) if ps else float("nan")
 
 
 def mean_tokens_per_problem(records: Sequence[dict]) -> float:
@@ -259,6 +279,7 @@ def summarize(
         "skip_rate": skip_rate(records),
         "missing_rate": missing_rate(records),
         "unreached_rate": unreached_rate(records),
+        "not_attempted_rate": not_attempted_rate(records),
         "tokens_per_problem": mean_tokens_per_problem(records),
         "budget_exhausted_rate": budget_exhausted_rate(records),
         "level_accuracy": level_accuracy(records),
@@ -273,6 +294,7 @@ def summarize(
         se = score(easy_records)
         out["score_easy"] = se
         out["regret"] = regret(s, se) if not math.isnan(se) else float("nan")
+        out["regret_defined"] = bool(se > 0)
     ci = ci or IntervalConfig()
     out["n_samples"] = round(len(records) / len(_by_exam(records))) if records else 0
     out["intervals"] = intervals(records, easy_records, ci)
