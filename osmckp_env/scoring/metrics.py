@@ -261,8 +261,8 @@ def summarize(
 ) -> dict:
     """Every headline metric of a suite, each with a bootstrap standard error and interval
     (``intervals``; how they were computed in ``interval_config``). ``score_easy`` and Regret are
-    over the exams present in both orders (``paired_exams``); ``regret_dropped_exams`` counts the
-    exams left out because one of their orders is missing (an incomplete run)."""
+    over the exams present in both orders (``paired_exams``); ``regret_dropped_exams`` (only when
+    not 0) counts the exams left out because one of their orders is missing (an incomplete run)."""
     s = score(records)
     out = {
         "n_exams": len(records),
@@ -287,7 +287,8 @@ def summarize(
         se = score(easy_p)
         out["score_easy"] = se
         out["regret"] = regret(score(given_p), se) if not math.isnan(se) else float("nan")
-        out["regret_dropped_exams"] = dropped
+        if dropped:  # a complete run's metrics are as before 0.5 (and its older results validate)
+            out["regret_dropped_exams"] = dropped
     ci = ci or IntervalConfig()
     out["n_samples"] = round(len(records) / len(_by_exam(records))) if records else 0
     out["intervals"] = intervals(records, easy_records, ci)

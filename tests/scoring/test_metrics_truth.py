@@ -273,4 +273,4 @@ def test_regret_and_its_interval_are_over_the_exams_present_in_both_orders():
     # an easy twin missing instead: the same rule
     s = M.summarize([*given, exam(0, one)], easy[1:], IntervalConfig(resamples=200))
     assert s["regret"] == 0.0 and s["score"] == 1.0 and s["regret_dropped_exams"] == 1
-    assert M.summarize(GIVEN, EASY)["regret_dropped_exams"] == 0
+    assert "regret_dropped_exams" not in M.summarize(GIVEN, EASY)  # a complete run: nothing dropped
