@@ -85,7 +85,7 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     return issues
 
 
-SHARED_FIELDS = ("completion", "problem_ids", "budget", "order", "score", "completion_tokens", "sample")
+SHARED_FIELDS = ("completion", "problem_ids", "budget", "order", "score", "completion_tokens", "sample", "request_hash")
 
 
 def _check_shared(records: list[dict], folder: Path) -> list[str]:
