@@ -107,8 +107,9 @@ def _cmd_compare(args) -> int:
             continue
         d = out[key]
         ci = "n/a" if None in d["ci"] else f"[{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}]"
-        p = "n/a" if d.get("p_value") is None else f"{d['p_value']:.4f}"
-        print(f"  {name} (A − B) = {d['delta']:+.3f}  {pct}% CI {ci}  permutation p = {p}")
+        p = d.get("p_value")
+        p = "n/a" if p is None else f"< {1 / args.resamples:.4f}" if p == 0 else f"{p:.4f}"
+        print(f"  {name} (A − B) = {d['delta']:+.3f}  {pct}% CI {ci}  bootstrap p = {p}")
     d = out["score"]
     verdict = "distinguishable from zero" if d["distinguishable"] else "NOT distinguishable from zero"
     print(f"The Score difference is {verdict} at the {pct}% level.")
@@ -243,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("b", help="results.json (or run folder) of agent B, on the same suite")
     c.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     c.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
-    c.add_argument("--seed", type=int, default=0, help="bootstrap and permutation seed")
+    c.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     c.set_defaults(func=_cmd_compare)
 
     v = sub.add_parser(

@@ -82,6 +82,7 @@ class ExamRecord(TypedDict):
     key: NotRequired[str]  # "<order>:<exam_index>" (":<sample>" with samples: k)
     sample: NotRequired[int]
     config_hash: NotRequired[str]
+    request_hash: NotRequired[str]  # what the generation was asked for (reuse matches it), since 0.5
     suite: NotRequired[str]
     suite_hash: NotRequired[str]
     completion: NotRequired[str]
@@ -501,14 +502,17 @@ def with_run_fields(
     error: str | None,
     timings: dict,
     sample: int | None = None,
+    request_hash: str | None = None,
 ) -> ExamRecord:
     """The runner's record: the scored exam plus what ties it to its run (key, hashes) and how
     it was produced (completion, model calls, plan, error, timings). ``sample`` numbers the
-    samples of a spec with ``samples: k`` (key ``order:index:sample``)."""
+    samples of a spec with ``samples: k`` (key ``order:index:sample``); ``request_hash`` is the
+    hash of what the generation was asked for (the runner's ``request_hash``: what reuse matches)."""
     return {
         "key": record_key(record["order"], record["exam_index"], sample),
         **({} if sample is None else {"sample": sample}),
         "config_hash": config_hash,
+        **({} if request_hash is None else {"request_hash": request_hash}),
         "suite": suite,
         "suite_hash": suite_hash,
         "completion": completion,

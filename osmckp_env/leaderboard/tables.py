@@ -147,7 +147,7 @@ def _table(results: list[dict], labels: dict, out_dir: Path, ties: bool = True) 
     if ties:
         for i in range(1, len(order)):
             try:
-                d = compare_results(order[i - 1]["_path"], order[i]["_path"], permutations=200)["score"]
+                d = compare_results(order[i - 1]["_path"], order[i]["_path"])["score"]
             except ValueError:
                 continue  # another suite or unfinished: not paired
             rows[i]["tie"] = "≈ above" if not d["distinguishable"] else ""

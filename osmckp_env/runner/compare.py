@@ -1,5 +1,6 @@
-"""Paired comparison of two runs on the same exams: ΔScore and ΔRegret with paired-bootstrap
-intervals and paired permutation tests (``osmckp compare A B``)."""
+"""Paired comparison of two runs on the same exams: ΔScore and ΔRegret, each with a paired-bootstrap
+interval and the p-value of the bootstrap test of "Δ = 0" drawn from the same resamples
+(``osmckp compare A B``)."""
 
 from __future__ import annotations
 
@@ -53,10 +54,11 @@ def _load(path) -> tuple[Path, dict, dict[int, float], dict[int, float]]:
     return path, res, per_exam_scores(given), per_exam_scores(easy)
 
 
-def compare_results(a, b, cfg: IntervalConfig | None = None, permutations: int = 10_000) -> dict:
+def compare_results(a, b, cfg: IntervalConfig | None = None) -> dict:
     """ΔScore = Score(A) − Score(B) and ΔRegret on the same exams, each with a paired interval
-    and p-value. Refuses runs on different suites (their numbers are not paired) and incomplete
-    runs (naming what is missing); ``warnings`` says when a run is compared with itself."""
+    and the p-value of "Δ = 0" from the same bootstrap draws (``stats.bootstrap_test``: p < 1 - level
+    exactly when the interval excludes 0). Refuses runs on different suites (their numbers are
+    not paired) and incomplete runs (naming what is missing); ``warnings`` says when a run is compared with itself."""
     cfg = cfg or IntervalConfig()
     pa, ra, ga, ea = _load(a)
     pb, rb, gb, eb = _load(b)
@@ -85,7 +87,8 @@ def compare_results(a, b, cfg: IntervalConfig | None = None, permutations: int =
         "n_exams": len(exams),
         "interval_config": cfg.to_dict(),
         "warnings": warnings,
-        "score": paired_difference([ga[e] for e in exams], [gb[e] for e in exams], cfg, permutations),
+        "test": "two-sided paired bootstrap test of Δ = 0 (the interval's own resamples)",
+        "score": paired_difference([ga[e] for e in exams], [gb[e] for e in exams], cfg),
     }
     if ra["suite"]["order"] != "easy":  # complete runs: both hold every exam in easy order
         out["regret"] = paired_regret_difference(
@@ -94,7 +97,6 @@ def compare_results(a, b, cfg: IntervalConfig | None = None, permutations: int =
             [gb[e] for e in exams],
             [eb[e] for e in exams],
             cfg,
-            permutations,
         )
     for key in ("score", "regret"):
         if key in out:

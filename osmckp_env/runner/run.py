@@ -11,9 +11,11 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+import osmckp_env
 from osmckp_env.agents import make_agent
 from osmckp_env.backends import Sampling, make_backend
 from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.prompts import exam_messages
 from osmckp_env.exam.suites import (
     Suite,
     SuiteConfig,
@@ -198,7 +200,9 @@ def run_suite(
         def key_of(item, j):
             return record_key(item[1].order, item[1].index, j if k > 1 else None)
 
-        shared = reuse_records(spec, cfg, orders[-1], key_of, writer.done_keys, k, reuse_from or [], Path(out_dir))
+        shared = reuse_records(
+            spec, cfg, orders[-1], key_of, writer.done_keys, k, reuse_from or [], Path(out_dir), bins
+        )
         if shared:
             writer.append(shared)
         chunks = pending_batches(items, k, spec.batch_size, key_of, writer.done_keys)
@@ -262,8 +266,9 @@ def run_suite(
                     error=o.error,
                     timings=timings,
                     sample=j if k > 1 else None,
+                    request_hash=request_hash(spec, exam, bins),
                 )
-                for (sname, _), o, r, text in zip(chunk, outs, scored, texts)
+                for (sname, exam), o, r, text in zip(chunk, outs, scored, texts)
             ]
             writer.append(recs)
             batches += 1
@@ -284,6 +289,27 @@ def run_suite(
     return results
 
 
+def request_hash(spec: AgentSpec, exam, bins: LevelBins) -> str:
+    """What one exam's generation was asked for, hashed: the spec's identity (model, backend
+    settings that change generation, agent and its arguments, sampling, bins), the exam's problems
+    in order with their full content (statement, gold, tier, source), its budget and order, the
+    prompts the built-in templates make of it, the record version and the osmckp version (the
+    agents' prompt code). A finished generation is reused only for a request with the same hash:
+    a suite whose gold or text was corrected under the same problem ids asks something else."""
+    return config_hash(
+        {
+            "spec": spec.identity(),
+            "record_version": RECORD_VERSION,
+            "osmckp_version": osmckp_env.__version__,
+            "budget": int(exam.budget),
+            "order": exam.order,
+            "level_edges": list(bins.edges),
+            "problems": [p.to_dict() for p in exam.problems],
+            "prompts": [exam_messages(exam, with_levels=w, bins=bins) for w in (False, True)],
+        }
+    )
+
+
 def reusable(spec: AgentSpec) -> bool:
     """Whether a finished generation may serve an identical request: only when decoding is a
     function of the request, greedy (temperature 0). Sampled runs are never reused: the runner
@@ -291,13 +317,16 @@ def reusable(spec: AgentSpec) -> bool:
     return float(spec.temperature) == 0.0
 
 
-def reuse_records(spec, cfg: dict, easy, key_of, done: set, samples: int, sources, out_dir: Path) -> list[dict]:
+def reuse_records(
+    spec, cfg: dict, easy, key_of, done: set, samples: int, sources, out_dir: Path, bins: LevelBins
+) -> list[dict]:
     """Records of ``easy`` (this run's easy-order suite) taken from other runs instead of generated
-    again: a source serves when its records file was written for the same request (the same spec
-    identity: model, agent, sampling, prompts, bins; the same record version) and holds a finished
-    record (no backend error) of an exam with the same problems in the same order under the same
-    budget. Each reused record is this run's (its key, index, suite and hashes) and says where it
-    came from in ``shared_from``."""
+    again: a source serves when its records file was written for the same spec identity and record
+    version and holds a finished record (no backend error) of the same request (``request_hash``:
+    the same problems, content and gold included, in the same order under the same budget, asked
+    the same way). Records written before requests were hashed (0.5) are never reused. Each
+    reused record is this run's (its key, index, suite and hashes) and says where it came from in
+    ``shared_from``."""
     missing = [(j, e) for j in range(samples) for e in easy.exams if key_of((easy.name, e), j) not in done]
     if not missing or not sources or not reusable(spec):
         return []  # nothing to fill in (a finished run re-reads no other run's records)
@@ -311,11 +340,13 @@ def reuse_records(spec, cfg: dict, easy, key_of, done: set, samples: int, source
         if header.get("spec") != cfg["spec"] or header.get("record_version") != cfg["record_version"]:
             continue
         for r in records:
-            if r["order"] == "easy" and not r.get("error"):
-                index.setdefault((tuple(r["problem_ids"]), int(r["budget"]), r.get("sample")), (r, src))
+            if r["order"] == "easy" and not r.get("error") and r.get("request_hash"):
+                index.setdefault((r["request_hash"], r.get("sample")), (r, src))
+    if not index:
+        return []
     out = []
     for j, e in missing:
-        hit = index.get((tuple(p.id for p in e.problems), e.budget, j if samples > 1 else None))
+        hit = index.get((request_hash(spec, e, bins), j if samples > 1 else None))
         if hit is None:
             continue
         r, src = hit

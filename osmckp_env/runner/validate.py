@@ -27,6 +27,10 @@ def _close(a, b) -> bool:
     return a == b
 
 
+# metrics an older results file does not hold (not a disagreement when absent)
+METRICS_ADDED_IN_0_5 = ("not_attempted_rate", "regret_defined")
+
+
 def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader | None = None) -> list[str]:
     """Disagreements between a results file and what its records re-derive ([] = consistent)."""
     path = Path(path)
@@ -78,6 +82,8 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     issues += _check_shared(records, path.parent)
     recomputed = summarize(given, easy)
     for k, v in recomputed.items():
+        if k in METRICS_ADDED_IN_0_5 and k not in res["metrics"]:
+            continue  # an older results file: it could not hold this metric
         if not _close(v, res["metrics"].get(k)):
             issues.append(f"metric {k}: stored {res['metrics'].get(k)!r} != recomputed {v!r}")
     if regrade and records:
@@ -85,7 +91,7 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     return issues
 
 
-SHARED_FIELDS = ("completion", "problem_ids", "budget", "order", "score", "completion_tokens", "sample")
+SHARED_FIELDS = ("completion", "problem_ids", "budget", "order", "score", "completion_tokens", "sample", "request_hash")
 
 
 def _check_shared(records: list[dict], folder: Path) -> list[str]:

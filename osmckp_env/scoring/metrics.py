@@ -214,6 +214,17 @@ def _per_exam(groups: list[list[dict]], n_pos: int) -> dict:
     return a
 
 
+def paired_exams(records: Sequence[dict], easy_records: Sequence[dict]) -> tuple[list[dict], list[dict], int]:
+    """The given- and easy-order records of the exams present in both orders, and how many exams
+    are present in only one (a failed backend call leaves an exam in one order only). Regret and
+    its interval are computed on the paired exams alone: a ratio of two scores over different
+    exams is not a loss of this agent's."""
+    given, easy = _by_exam(records), _by_exam(easy_records)
+    both = given.keys() & easy.keys()
+    dropped = len(given.keys() ^ easy.keys())
+    return [r for k in sorted(both) for r in given[k]], [r for k in sorted(both) for r in easy[k]], dropped
+
+
 def intervals(
     records: Sequence[dict], easy_records: Sequence[dict] | None = None, cfg: IntervalConfig | None = None
 ) -> dict:
@@ -258,9 +269,10 @@ def intervals(
             g = a if same else _per_exam([groups[k] for k in paired], n_pos)
             e = _per_exam([easy_groups[k] for k in paired], n_pos)
             pidx = idx if same else bootstrap_indices(len(paired), cfg.resamples, cfg.seed)
+            given_p, easy_p, _ = paired_exams(records, easy_records)
             reps = stats.regret_of(rep(g["score"], g["records"], pidx), rep(e["score"], e["records"], pidx))
-            out["regret"] = interval(reps, regret(score(records), score(easy_records)), cfg.level)
-            out["score_easy"] = interval(rep(e["score"], e["records"], pidx), score(easy_records), cfg.level)
+            out["regret"] = interval(reps, regret(score(given_p), score(easy_p)), cfg.level)
+            out["score_easy"] = interval(rep(e["score"], e["records"], pidx), score(easy_p), cfg.level)
     return out
 
 
@@ -268,8 +280,9 @@ def summarize(
     records: Sequence[dict], easy_records: Sequence[dict] | None = None, ci: IntervalConfig | None = None
 ) -> dict:
     """Every headline metric of a suite, each with a bootstrap standard error and interval
-    (``intervals``; how they were computed in ``interval_config``). Regret needs the same exams
-    in easy order."""
+    (``intervals``; how they were computed in ``interval_config``). ``score_easy`` and Regret are
+    over the exams present in both orders (``paired_exams``); ``regret_dropped_exams`` (only when
+    not 0) counts the exams left out because one of their orders is missing (an incomplete run)."""
     s = score(records)
     out = {
         "n_exams": len(records),
@@ -291,10 +304,13 @@ def summarize(
         "cut_in_thinking_rate": cut_in_thinking_rate(records),
     }
     if easy_records is not None:
-        se = score(easy_records)
+        given_p, easy_p, dropped = paired_exams(records, easy_records)
+        se = score(easy_p)
         out["score_easy"] = se
-        out["regret"] = regret(s, se) if not math.isnan(se) else float("nan")
+        out["regret"] = regret(score(given_p), se) if not math.isnan(se) else float("nan")
         out["regret_defined"] = bool(se > 0)
+        if dropped:  # a complete run's metrics are as before 0.5 (and its older results validate)
+            out["regret_dropped_exams"] = dropped
     ci = ci or IntervalConfig()
     out["n_samples"] = round(len(records) / len(_by_exam(records))) if records else 0
     out["intervals"] = intervals(records, easy_records, ci)

@@ -11,6 +11,9 @@ with its logging views, verl's ``compute_score``), all read it. TRL-shaped funct
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.suites import Exam, exam_identity
 from osmckp_env.exam.tokenization import TokenCounter
@@ -56,12 +59,23 @@ class RegretReference:
 
     Read from a results file (``osmckp run SPEC --suite ...``); an exam is found by its content
     (its problem ids, in any order) and budget, not by its index, so any results file whose suite
-    holds the same exams serves (a Hard run's easy records serve Medium too).
+    holds the same exams serves (a Hard run's easy records serve Medium too). With ``samples: k``
+    the reference is the mean over the exam's samples (as the run's own ``score_easy``). An exam
+    whose easy-order call failed in the reference run (``failed``) has no reference: an error is
+    never a score of 0; it is refused with the command that completes the run.
     """
 
-    def __init__(self, scores: dict[tuple[str, int], float], source: str) -> None:
+    def __init__(
+        self,
+        scores: dict[tuple[str, int], float],
+        source: str,
+        failed: Iterable[tuple[str, int]] = (),
+        results_path: str | Path | None = None,
+    ) -> None:
         self.scores = scores
         self.source = source
+        self.failed = frozenset(failed)
+        self.results_path = results_path
 
     @staticmethod
     def key(problem_ids, budget: int) -> tuple[str, int]:
@@ -69,8 +83,6 @@ class RegretReference:
 
     @classmethod
     def from_results(cls, path) -> RegretReference:
-        from pathlib import Path
-
         path = Path(path)
         res = load_results(path)
         records, _ = results_records(path, res)
@@ -79,17 +91,48 @@ class RegretReference:
             raise ValueError(
                 f"regret_reference {path}: holds no easy-order records; a results file of `osmckp run` has them"
             )
-        scores = {cls.key(r["problem_ids"], r["budget"]): float(r["score"]) for r in easy}
-        return cls(scores, f"results {path} (config {res['config_hash']}, easy suite {res.get('easy_suite_hash')})")
+        samples: dict[tuple[str, int], list[float]] = {}
+        failed = set()
+        for r in easy:
+            k = cls.key(r["problem_ids"], r["budget"])
+            if r.get("error"):
+                failed.add(k)
+            else:
+                samples.setdefault(k, []).append(float(r["score"]))
+        scores = {k: sum(v) / len(v) for k, v in samples.items() if k not in failed}
+        source = f"results {path} (config {res['config_hash']}, easy suite {res.get('easy_suite_hash')})"
+        return cls(scores, source, failed, path)
+
+    def _failed_message(self, what: str) -> str:
+        run = self.results_path or "<its results.json>"
+        return (
+            f"regret_reference {self.source}: no reference for {what}: the easy-order call failed in the backend "
+            f"in that run (an error, not a score of 0). Complete the reference run with "
+            f"`osmckp run {run} --retry-errors`"
+        )
 
     def of(self, problem_ids, budget: int) -> float:
-        """The reference score of the exam with these problems and budget (``KeyError`` if absent)."""
-        return self.scores[self.key(problem_ids, budget)]
+        """The reference score of the exam with these problems and budget (``KeyError`` if absent,
+        ``ValueError`` if its call failed in the reference run)."""
+        k = self.key(problem_ids, budget)
+        if k in self.failed:
+            raise ValueError(self._failed_message(f"the exam of problems {k[0]} under budget {k[1]}"))
+        return self.scores[k]
 
     def check_covers(self, exams, suite_name: str, n_exams: int | None = None) -> None:
-        """Refuse (ValueError) a reference that lacks any of ``exams``; the message names the
-        ``osmckp run`` command that makes one (``n_exams``: the suite's first exams)."""
-        missing = [e for e in exams if self.key([p.id for p in e.problems], e.budget) not in self.scores]
+        """Refuse (ValueError) a reference that lacks any of ``exams`` or whose easy-order call of
+        any failed; the message names the ``osmckp run`` command that makes or completes one
+        (``n_exams``: the suite's first exams)."""
+        keys = [(e, self.key([p.id for p in e.problems], e.budget)) for e in exams]
+        failed = [e for e, k in keys if k in self.failed]
+        if failed:
+            raise ValueError(
+                self._failed_message(
+                    f"{len(failed)} of {len(exams)} exams of suite {suite_name!r} "
+                    f"(e.g. exam {failed[0].index}, budget {failed[0].budget})"
+                )
+            )
+        missing = [e for e, k in keys if k not in self.scores]
         if missing:
             n = f" --n-exams {n_exams}" if n_exams else ""
             raise ValueError(

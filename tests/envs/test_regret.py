@@ -1,6 +1,8 @@
 """reward="regret" in OSMCKP-v0 and OSMCKP-Seq-v0: score minus the exam's easy-order score in a
 reference run, and the same numbers through the TRL reward function."""
 
+import json
+
 import gymnasium as gym
 import pytest
 from conftest import long_solver_wrong_on_aime
@@ -108,3 +110,71 @@ def test_verls_compute_score_accepts_the_regret_kind(reference, grader):
     assert got == [-1.0] * N
     with pytest.raises(ValueError, match="no easy-order record"):
         exam_rows(get_suite("medium-1024", n_exams=N), reward="regret", regret_reference=path)
+
+
+class _ByExam:
+    """Replies per exam: ``pick(exam, seed)`` gives a reply function, or ``None`` for a failed call."""
+
+    name = "by-exam"
+
+    def __init__(self, pick):
+        self.pick, self.seed = pick, None
+
+    def reset(self, seed=None):
+        self.seed = seed
+
+    def solve(self, exams):
+        from osmckp_env.agents.base import AgentOutput
+
+        out = []
+        for e in exams:
+            reply = self.pick(e, self.seed)
+            out.append(
+                AgentOutput("", [{"error": "HTTP 500"}])
+                if reply is None
+                else make_agent("direct", ScriptedBackend(reply)).solve([e])[0]
+            )
+        return out
+
+
+def _reference_run(tmp_path, grader, pick, **spec_kw):
+    spec = AgentSpec(name="ref", agent="direct", backend="scripted", counter="qwen2.5", **spec_kw)
+    run_suite(spec, get_suite("hard-512", n_exams=N), tmp_path, agent=_ByExam(pick), grader=grader, progress=False)
+    return tmp_path / "results.json"
+
+
+def test_an_exam_whose_reference_call_failed_has_no_reference(tmp_path, grader):
+    from osmckp_env.training.verl import exam_rows
+
+    # the reference run's easy-order call of exam 0 failed: that is an error, not a reference of 0
+    # (before, a gold answer on exam 0 was paid 3 - 0 = +3)
+    path = _reference_run(tmp_path, grader, lambda e, _: None if (e.index, e.order) == (0, "easy") else gold_reply)
+    for make in (
+        lambda: gym.make("OSMCKP-v0", suite="hard-512", n_exams=N, reward="regret", regret_reference=path),
+        lambda: gym.make("OSMCKP-Seq-v0", suite="hard-512", n_exams=N, reward="regret", regret_reference=path),
+        lambda: exam_rows(get_suite("hard-512", n_exams=N), reward="regret", regret_reference=path),
+    ):
+        with pytest.raises(ValueError, match=rf"1 of {N} exams .*failed in the backend.*--retry-errors"):
+            make()
+    suite = get_suite("hard-512", n_exams=N)
+    cols = suite.to_dataset()
+    batch = {k: cols[k][:1] for k in ("problem_ids", "answers", "tiers", "budget", "order")}
+    fn = make_exam_reward("regret", regret_reference=path, grader=grader)
+    with pytest.raises(ValueError, match=f"osmckp run {path} --retry-errors"):
+        fn([""], _completions(suite)[:1], **batch)
+    # the other exams keep their references
+    batch = {k: cols[k][1:] for k in ("problem_ids", "answers", "tiers", "budget", "order")}
+    assert fn([""] * (N - 1), _completions(suite)[1:], **batch) == [1.0 - 3.0] * (N - 1)
+
+
+def test_a_sampled_reference_is_the_mean_over_the_exams_samples(tmp_path, grader):
+    # sample 0 answers every problem right, sample 1 skips everything: each exam's reference is
+    # 1.5, the run's own easy-order score (before, the last sample written won: 0)
+    path = _reference_run(
+        tmp_path, grader, lambda e, seed: gold_reply if seed == 0 else "skip-all", samples=2, temperature=0.7
+    )
+    assert json.loads(path.read_text())["metrics_easy"]["score"] == 1.5
+    env = gym.make("OSMCKP-v0", suite="hard-512", n_exams=N, reward="regret", regret_reference=path, grader=grader)
+    env.reset(options={"exam_index": 2})
+    _, r, _, _, info = env.step("")
+    assert info["reference"] == 1.5 and r == -1.5

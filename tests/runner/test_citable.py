@@ -87,3 +87,39 @@ def test_compare_two_runs_of_one_suite_and_refuse_two_suites(tmp_path, grader, c
     assert "same exams" in capsys.readouterr().err
     assert main(["compare", str(a), str(_run(tmp_path, "gold3", gold_reply, grader, n=20))]) == 0
     assert "NOT distinguishable" in capsys.readouterr().out
+
+
+def test_an_incomplete_runs_regret_is_over_the_exams_it_has_in_both_orders(tmp_path, grader):
+    from osmckp_env.agents.base import AgentOutput
+    from osmckp_env.backends.scripted import gold_reply
+
+    class GivenExamZeroFails:
+        """Gold on exam 0 (whose given-order call fails), skips everything else."""
+
+        name = "fails"
+
+        def __init__(self):
+            self.gold = make_agent("direct", ScriptedBackend(gold_reply))
+            self.skip = make_agent("direct", ScriptedBackend("skip-all"))
+
+        def reset(self, seed=None):
+            pass
+
+        def solve(self, exams):
+            return [
+                AgentOutput("", [{"error": "HTTP 500"}])
+                if e.index == 0 and e.order != "easy"
+                else (self.gold if e.index == 0 else self.skip).solve([e])[0]
+                for e in exams
+            ]
+
+    spec = AgentSpec(name="fails", agent="direct", backend="scripted", counter="qwen2.5")
+    res = run_suite(spec, get_suite("hard-512", n_exams=3), tmp_path, agent=GivenExamZeroFails(), grader=grader,
+                    progress=False)  # fmt: skip
+    m = res["metrics"]
+    assert res["backend_errors"] == 1 and m["n_exams"] == 2 and m["score"] == 0.0
+    # exam 0 has no given-order score: it is left out of Regret too (before: S_easy 1.0 over three
+    # exams against S 0.0 over two, Regret 1.0 with a 95% interval of [0, 0])
+    assert m["score_easy"] == 0.0 and m["regret"] == 0.0 and m["regret_dropped_exams"] == 1
+    assert m["intervals"]["regret"]["ci"] == [0.0, 0.0] and res["metrics_easy"]["score"] == 1.0
+    assert [i for i in validate_results(tmp_path / "results.json", grader=grader) if "metric" in i] == []

@@ -11,6 +11,7 @@ from osmckp_env.exam.suites import get_suite
 from osmckp_env.runner.compare import compare_results, missing_records
 from osmckp_env.runner.run import run_suite
 from osmckp_env.runner.spec import AgentSpec
+from osmckp_env.scoring.stats import IntervalConfig
 
 
 def _run(tmp_path, name, reply, grader, n=6):
@@ -32,7 +33,7 @@ def _drop_line(results_path, key):
 def test_an_incomplete_run_is_refused_naming_what_is_missing(tmp_path, grader, capsys):
     a = _run(tmp_path, "gold", gold_reply, grader)
     b = _run(tmp_path, "long", long_solver_wrong_on_aime, grader)
-    assert compare_results(a, b, permutations=100)["regret"]  # complete: both metrics
+    assert compare_results(a, b, IntervalConfig(resamples=200))["regret"]  # complete: both metrics
     _drop_line(b, "easy:3")  # the ΔRegret line used to vanish silently
     assert main(["compare", str(a), str(b), "--resamples", "200"]) == 2
     err = capsys.readouterr().err
@@ -59,4 +60,4 @@ def test_comparing_a_run_with_itself_warns(tmp_path, grader, capsys):
     copy.mkdir()
     for f in a.parent.iterdir():
         (copy / f.name).write_bytes(f.read_bytes())
-    assert compare_results(a, copy / "results.json", permutations=100)["warnings"]
+    assert compare_results(a, copy / "results.json", IntervalConfig(resamples=200))["warnings"]

@@ -3,9 +3,11 @@ problem triples), within one `osmckp run` and across runs into the same --out ro
 and metrics are those of generating everything; sampled runs are never reused."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
+from osmckp_env.exam.suites import Suite, get_suite
 from osmckp_env.runner.run import run_spec
 from osmckp_env.runner.spec import AgentSpec
 from osmckp_env.runner.validate import validate_results
@@ -89,4 +91,43 @@ def test_another_spec_is_never_reused(tmp_path):
         other = _spec(srv, agent_args={})  # the same name, another request: top_p changes it
         other = AgentSpec(**{**other.to_dict(redact=False), "top_p": 0.9})
         (hard,) = run_spec(other, ["hard-512"], tmp_path, n_exams=5, progress=False)
+        assert hard["reused_records"] == 0 and srv.requests == 20
+
+
+def _corrected(suite, pid, **change):
+    """``suite`` after a data fix of problem ``pid`` that keeps its id (a corrected gold or text)."""
+    fix = lambda p: replace(p, **change) if p.id == pid else p  # noqa: E731
+    exams = tuple(replace(e, problems=tuple(fix(p) for p in e.problems)) for e in suite.exams)
+    return Suite(suite.name, suite.config, exams)
+
+
+@pytest.mark.parametrize("change", [{"answer": "3"}, {"problem": "A corrected statement: what is 1 + 2?"}])
+def test_a_problem_corrected_under_the_same_id_is_generated_again(tmp_path, change):
+    # a Medium run before a data fix, a Hard run after it: the same problem ids in the same easy order
+    old = get_suite("medium-512", n_exams=5)
+    pid = old.with_order("easy").exams[0].problems[2].id  # the reply answers 3 to the third problem
+    new = _corrected(get_suite("hard-512", n_exams=5), pid, **change)
+    assert [e.key for e in new.exams] == [e.key for e in old.exams]
+    old.to_jsonl(tmp_path / "old.jsonl")
+    new.to_jsonl(tmp_path / "new.jsonl")
+    fixed = sum(any(p.id == pid for p in e.problems) for e in old.exams)
+    with FakeOpenAIServer(reply) as srv:
+        run_spec(_spec(srv), [str(tmp_path / "old.jsonl")], tmp_path / "root", progress=False)
+        (after,) = run_spec(_spec(srv), [str(tmp_path / "new.jsonl")], tmp_path / "root", progress=False)
+        # the easy-order exams that hold the corrected problem are asked again (before: every one reused,
+        # graded against the old gold or answered from the old statement)
+        assert srv.requests == 10 + 5 + fixed and after["reused_records"] == 5 - fixed
+    with FakeOpenAIServer(reply) as srv:
+        (fresh,) = run_spec(_spec(srv), [str(tmp_path / "new.jsonl")], tmp_path / "fresh", progress=False)
+    assert after["metrics"] == fresh["metrics"] and after["metrics_easy"] == fresh["metrics_easy"]
+    assert _records(after) == _records(fresh)
+
+
+def test_records_of_another_osmckp_version_are_never_reused(tmp_path, monkeypatch):
+    import osmckp_env
+
+    with FakeOpenAIServer(reply) as srv:
+        run_spec(_spec(srv), ["medium-512"], tmp_path, n_exams=5, progress=False)
+        monkeypatch.setattr(osmckp_env, "__version__", "9.9.9")  # its agents may build other prompts
+        (hard,) = run_spec(_spec(srv), ["hard-512"], tmp_path, n_exams=5, progress=False)
         assert hard["reused_records"] == 0 and srv.requests == 20

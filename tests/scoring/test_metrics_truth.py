@@ -257,3 +257,20 @@ def test_samples_that_differ_are_pooled_per_exam():
     assert _same(iv["position_accuracy"][0], _ratio_ci(*per_exam["p0"], idx, 0))
     assert _same(iv["tier_accuracy"]["easy"], _ratio_ci(*per_exam["easy"], idx, 0))
     assert M.summarize(recs, None, cfg)["n_samples"] == 2
+
+
+def test_regret_and_its_interval_are_over_the_exams_present_in_both_orders():
+    # exam 0's given-order call failed (no record), its easy twin scored 3: an unpaired ratio
+    # read Regret (5/3 - 1) / (5/3) = 0.4 while its interval, over the paired exams, was [0, 0]
+    full = [problem(k, True, "answered", 10, 0, 0) for k in range(3)]
+    one = [problem(0, True, "answered", 10, 0, 0)] + [problem(k, False, "answered", 10, 0, 0) for k in (1, 2)]
+    given = [exam(1, one), exam(2, one)]
+    easy = [exam(0, full, order="easy"), exam(1, one, order="easy"), exam(2, one, order="easy")]
+    s = M.summarize(given, easy, IntervalConfig(resamples=200))
+    assert s["regret"] == 0.0 and s["score_easy"] == 1.0 and s["regret_dropped_exams"] == 1
+    lo, hi = s["intervals"]["regret"]["ci"]
+    assert lo <= s["regret"] <= hi and s["intervals"]["score_easy"]["ci"] == [1.0, 1.0]
+    # an easy twin missing instead: the same rule
+    s = M.summarize([*given, exam(0, one)], easy[1:], IntervalConfig(resamples=200))
+    assert s["regret"] == 0.0 and s["score"] == 1.0 and s["regret_dropped_exams"] == 1
+    assert "regret_dropped_exams" not in M.summarize(GIVEN, EASY)  # a complete run: nothing dropped

@@ -34,7 +34,7 @@ def _p(i, grade="ok", pred=0, actual=0, pid=None):
 def test_paired_regret_difference_subtracts_b():
     a_given, a_easy = np.array([1.0, 2.0, 1.0]), np.array([2.0, 2.0, 2.0])
     b_given, b_easy = np.array([2.0, 1.0, 2.0]), np.array([2.0, 2.0, 2.0])
-    out = paired_regret_difference(a_given, a_easy, b_given, b_easy, IntervalConfig(resamples=50), permutations=20)
+    out = paired_regret_difference(a_given, a_easy, b_given, b_easy, IntervalConfig(resamples=50))
     assert out["delta"] == pytest.approx((2 - 4 / 3) / 2 - (2 - 5 / 3) / 2)
 
 

@@ -8,6 +8,7 @@ from osmckp_env.scoring.stats import (
     bootstrap_indices,
     interval,
     paired_difference,
+    paired_regret_difference,
     ratio_replicates,
     regret_of,
 )
@@ -32,15 +33,46 @@ def test_compare_finds_a_planted_difference_and_not_one_where_there_is_none():
     n = 150
     base = rng.binomial(3, 0.4, n).astype(float)
     better = np.minimum(3, base + (rng.random(n) < 0.35))  # the same exams, one more right on ~35%
-    d = paired_difference(better, base, cfg, permutations=2000)
+    d = paired_difference(better, base, cfg)
     assert d["p_value"] < 0.01 and d["ci"][0] > 0
     false = 0
     for t in range(200):  # two agents with the same skill on the same exams
         a = rng.binomial(3, 0.4, n).astype(float)
         b = rng.binomial(3, 0.4, n).astype(float)
-        r = paired_difference(a, b, IntervalConfig(resamples=200, seed=t), permutations=500)
+        r = paired_difference(a, b, IntervalConfig(resamples=200, seed=t))
         false += r["p_value"] < 0.05
     assert 0.01 <= false / 200 <= 0.10
+
+
+def _random_pair(rng):
+    """Two agents' given- and easy-order scores on the same exams, often with low easy-order
+    scores (where Regret is least stable and A-B swaps matter most)."""
+    n = int(rng.integers(4, 80))
+    out = []
+    for _ in range(2):
+        easy = rng.binomial(3, rng.uniform(0.02, 0.7), n).astype(float)
+        out += [np.maximum(0, easy - (rng.random(n) < rng.uniform(0, 0.6))), easy]
+    return out
+
+
+@pytest.mark.parametrize("level", [0.95, 0.9])
+def test_the_p_value_is_below_alpha_exactly_when_the_interval_excludes_zero(level):
+    # the test and the interval come from the same resamples: they never disagree (before 0.5 a
+    # permutation test of A-B exchangeability disagreed with ΔRegret's interval about 1 time in 6)
+    rng = np.random.default_rng(11)
+    alpha = round(1 - level, 12)
+    seen = {True: 0, False: 0}
+    for t in range(400):
+        ag, ae, bg, be = _random_pair(rng)
+        cfg = IntervalConfig(resamples=int(rng.integers(50, 600)), seed=t, level=level)
+        for out in (paired_regret_difference(ag, ae, bg, be, cfg), paired_difference(ag, bg, cfg)):
+            if out["p_value"] is None:
+                continue
+            lo, hi = out["ci"]
+            excluded = not (lo <= 0 <= hi)
+            assert (out["p_value"] < alpha) == excluded, (t, out)
+            seen[excluded] += 1
+    assert min(seen.values()) > 50  # both outcomes were exercised
 
 
 def test_regrets_paired_interval_is_narrower_than_an_unpaired_one_on_correlated_data():

@@ -1,4 +1,4 @@
-"""The bootstrap, paired differences and permutation tests against loops written from their definitions."""
+"""The bootstrap, paired differences and their tests against loops written from their definitions."""
 
 import numpy as np
 import pytest
@@ -6,6 +6,7 @@ import pytest
 from osmckp_env.scoring.stats import (
     IntervalConfig,
     bootstrap_indices,
+    bootstrap_test,
     interval,
     paired_difference,
     paired_regret_difference,
@@ -55,22 +56,29 @@ def test_interval_ratio_and_regret_elementwise():
     }
 
 
+def _test(reps, level):
+    """The percentile interval (k-th from each end, k = ceil(alpha * B / 2)) and the two-sided
+    bootstrap p-value, written from their definitions."""
+    reps = sorted(r for r in reps if not np.isnan(r))
+    b = len(reps)
+    k = max(1, int(np.ceil(round((1 - level) * b / 2, 9))))
+    below, above = sum(r <= 0 for r in reps), sum(r >= 0 for r in reps)
+    return np.std(reps, ddof=1), reps[k - 1], reps[b - k], min(1.0, 2 * min(below, above) / b)
+
+
 def test_paired_difference_by_hand():
     rng = np.random.default_rng(1)
     a = rng.integers(0, 4, 40).astype(float)
     b = np.clip(a - (rng.random(40) < 0.3), 0, 3)
     cfg = IntervalConfig(resamples=400, seed=5, level=0.9)
-    out = paired_difference(a, b, cfg, permutations=300)
+    out = paired_difference(a, b, cfg)
     d = a - b
     idx = bootstrap_indices(40, 400, 5)
-    se, lo, hi = _interval([d[i].mean() for i in idx], 0.9)
+    se, lo, hi, p = _test([d[i].mean() for i in idx], 0.9)
     assert out["delta"] == pytest.approx(d.mean())
-    assert out["se"] == pytest.approx(se) and out["ci"] == pytest.approx([lo, hi])
-    signs = np.random.default_rng(6).choice([-1.0, 1.0], size=(300, 40))
-    extreme = sum(abs((s * d).mean()) >= abs(d.mean()) - 1e-12 for s in signs)
-    assert out["p_value"] == pytest.approx((1 + extreme) / 301)
+    assert out["se"] == pytest.approx(se) and out["ci"] == pytest.approx([lo, hi]) and out["p_value"] == p
     assert out["p_value"] < 0.05  # a real, consistent difference
-    same = paired_difference(a, a, cfg, permutations=300)
+    same = paired_difference(a, a, cfg)
     assert same["delta"] == 0.0 and same["p_value"] == 1.0
 
 
@@ -82,32 +90,24 @@ def test_paired_regret_difference_by_hand():
     be = np.clip(ae - (rng.random(n) < 0.3) + (rng.random(n) < 0.3), 0, 3)  # B's easy order differs too
     bg = np.clip(be - (rng.random(n) < 0.2), 0, 3)  # B loses a little less: a p-value far from 0 and 1
     cfg = IntervalConfig(resamples=300, seed=7)
-    out = paired_regret_difference(ag, ae, bg, be, cfg, permutations=200)
+    out = paired_regret_difference(ag, ae, bg, be, cfg)
     point = _regret(ag.mean(), ae.mean()) - _regret(bg.mean(), be.mean())
     assert out["delta"] == pytest.approx(point)
     idx = bootstrap_indices(n, 300, 7)
     reps = [_regret(ag[i].mean(), ae[i].mean()) - _regret(bg[i].mean(), be[i].mean()) for i in idx]
-    se, lo, hi = _interval(reps, 0.95)
-    assert out["se"] == pytest.approx(se) and out["ci"] == pytest.approx([lo, hi])
-    swap = np.random.default_rng(9).random((200, n)) < 0.5
-    null = []
-    for s in swap:
-        pg, pe = np.where(s, bg, ag), np.where(s, be, ae)
-        qg, qe = np.where(s, ag, bg), np.where(s, ae, be)
-        null.append(abs(_regret(pg.mean(), pe.mean()) - _regret(qg.mean(), qe.mean())))
-    null = [x for x in null if not np.isnan(x)]
-    assert out["p_value"] == pytest.approx((1 + sum(x >= abs(point) - 1e-12 for x in null)) / (len(null) + 1))
-    assert 0.05 < out["p_value"] < 0.95  # neither floor nor ceiling, so the permutation draws matter
-    undefined = paired_regret_difference(np.ones(3), np.zeros(3), np.ones(3), np.ones(3), cfg, permutations=10)
+    se, lo, hi, p = _test(reps, 0.95)
+    assert out["se"] == pytest.approx(se) and out["ci"] == pytest.approx([lo, hi]) and out["p_value"] == p
+    assert 0.05 < out["p_value"] < 0.95  # neither floor nor ceiling, so the resamples matter
+    undefined = paired_regret_difference(np.ones(3), np.zeros(3), np.ones(3), np.ones(3), cfg)
     assert np.isnan(undefined["delta"]) and undefined["p_value"] is None
 
 
-def test_paired_difference_p_value_away_from_its_floor():
-    a = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0])
-    b = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0])  # three exams differ, all one way: p near 1/4
-    cfg = IntervalConfig(resamples=100, seed=3)
-    out = paired_difference(a, b, cfg, permutations=400)
-    d = a - b
-    signs = np.random.default_rng(4).choice([-1.0, 1.0], size=(400, 8))
-    extreme = sum(abs((s * d).mean()) >= abs(d.mean()) - 1e-12 for s in signs)
-    assert out["p_value"] == pytest.approx((1 + extreme) / 401) and 0.2 < out["p_value"] < 0.9
+def test_bootstrap_test_counts_ties_at_zero_on_both_sides():
+    # 100 replicates: 3 below 0, 2 at 0, 95 above; k = ceil(0.05 * 100 / 2) = 3
+    reps = np.array([-2.0, -1.0, -0.5, 0.0, 0.0] + [1.0] * 95)
+    out = bootstrap_test(reps, 1.0, 0.95)
+    assert out["ci"] == [-0.5, 1.0] and out["p_value"] == 2 * 5 / 100  # 0 inside, p = 0.1
+    out = bootstrap_test(reps[2:], 1.0, 0.95)  # 98 replicates, 3 at or below 0: k = 3, the 3rd is 0.0
+    assert out["ci"] == [0.0, 1.0] and out["p_value"] == pytest.approx(6 / 98)
+    out = bootstrap_test(np.array([np.nan, 1.0, 2.0, 3.0]), 2.0, 0.5)  # NaN replicates are dropped
+    assert out["ci"] == [1.0, 3.0] and out["p_value"] == 0.0
