@@ -15,6 +15,7 @@ from osmckp_env.backends.base import (
     peft_adapter,
 )
 from osmckp_env.exam.tokenization import HFTokenCounter
+from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 
 
 def _has_tokenizer(folder: str) -> bool:
@@ -47,6 +48,9 @@ class TransformersBackend:
             Qwen3-style templates). When the rendered prompt opens a think block, the completion
             starts inside it: ``<think>\n`` is put back in front of the text (and its tokens taken
             from the cap), so the thinking is charged and never read as an answer.
+        think_markers: the spec's thinking markers (the runner passes them): the opening one is
+            what a prompt's open block is detected by and put back with, and both are kept when
+            decoding (``None``: the default ``<think>`` pair).
     """
 
     def __init__(
@@ -60,8 +64,11 @@ class TransformersBackend:
         trust_remote_code: bool = False,
         base_model: str | None = None,
         chat_template_kwargs: dict | None = None,
+        think_markers=THINK_MARKERS,
     ) -> None:
         torch, transformers = _require()
+        self.think_markers = check_think_markers(think_markers)
+        self._markers = self.think_markers or THINK_MARKERS
         if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):
             raise ValueError(f"chat_template_kwargs must be a mapping, got {type(chat_template_kwargs).__name__}")
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
@@ -100,7 +107,7 @@ class TransformersBackend:
         self.name = f"transformers:{name}"
         self.counter = HFTokenCounter(self.tokenizer, getattr(self.tokenizer, "name_or_path", "") or name)
         self.batch_size = batch_size
-        self._decode = keep_marker_decoder(self.tokenizer)
+        self._decode = keep_marker_decoder(self.tokenizer, self._markers)
 
     def render(self, messages: Messages) -> str:
         return self.tokenizer.apply_chat_template(
@@ -125,8 +132,8 @@ class TransformersBackend:
 
     def _generate(self, batch: list[Messages], cap: int, sampling: Sampling, torch) -> list[Completion]:
         texts = [self.render(m) for m in batch]
-        opened = [opens_thinking(t) for t in texts]
-        prefix = "<think>\n"
+        opened = [opens_thinking(t, self._markers) for t in texts]
+        prefix = f"{self._markers[0]}\n"
         n_prefix = len(self.counter.offsets(prefix)) if any(opened) else 0
         gen_cap = max(1, cap - n_prefix)
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)

@@ -146,6 +146,20 @@ def test_greedy_knapsack_charges_a_solve_calls_thinking_even_with_broken_text():
     assert outs[0].hidden_reasoning_tokens > 0  # each call's thinking is charged to the exam
 
 
+def test_greedy_knapsack_splits_a_solve_calls_thinking_with_the_specs_markers():
+    class Marked(ScriptedBackend):
+        think_markers = ("<reasoning>", "</reasoning>")  # what the runner gives a backend from the spec
+
+    def reply(messages, cap):
+        if "Estimate" in messages[-1]["content"]:
+            return "<predicted_level>Level-0</predicted_level>"
+        return "<reasoning>\ndraft \\boxed{7}\n</reasoning>\n\\boxed{1}"
+
+    outs = make_agent("greedy-knapsack", Marked(reply)).solve(EXAMS[:1])
+    assert "<reasoning>" not in outs[0].text and "boxed{7}" not in outs[0].text  # before: kept whole
+    assert outs[0].text.count("\\boxed{1}") == 3 and outs[0].hidden_reasoning_tokens > 0
+
+
 def test_act_passes_hidden_reasoning_to_the_env(grader):
     # an o-series model behind the OpenAI API: the reasoning is hidden, only its count is reported
     import gymnasium as gym
