@@ -111,8 +111,14 @@ class PromptAgent:
             for m, c, e in zip(prompts, comps, exams)
         ]
 
-    def act(self, obs: dict) -> str:
-        """Gymnasium use: answer an ``OSMCKP-v0``/``OSMCKP-Seq-v0`` observation with one generation."""
+    def act(self, obs: dict) -> str | dict:
+        """Gymnasium use: answer an ``OSMCKP-v0``/``OSMCKP-Seq-v0`` observation with one generation.
+
+        Returns the env's action: the completion text, or ``{"text": ..., "hidden_reasoning_tokens":
+        n}`` when the backend reports reasoning it did not return, so the env charges it."""
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": obs["prompt"]}]
         cap = int(obs["remaining_budget"])
-        return self.backend.generate([messages], max_tokens=cap, sampling=self.sampling)[0].text
+        c = self.backend.generate([messages], max_tokens=cap, sampling=self.sampling)[0]
+        if c.hidden_reasoning_tokens:
+            return {"text": c.text, "hidden_reasoning_tokens": int(c.hidden_reasoning_tokens)}
+        return c.text

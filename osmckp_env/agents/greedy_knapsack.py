@@ -10,7 +10,7 @@ from osmckp_env.exam.levels import SKIP_LEVEL, parse_level_tag
 from osmckp_env.exam.prompts import LEVEL_TAG, SYSTEM_PROMPT, level_legend
 from osmckp_env.exam.suites import Exam
 from osmckp_env.exam.tokenization import safe_offsets
-from osmckp_env.grading.parse import split_thinking
+from osmckp_env.grading.parse import THINK_MARKERS, split_thinking
 
 LEVEL_MAX_TOKENS = 24
 
@@ -45,8 +45,9 @@ class GreedyKnapsackAgent(PromptAgent):
     def _answer_and_thinking(self, text: str) -> tuple[str, int]:
         """A solve call's answer section and its thinking's tokens: several calls' think blocks
         cannot share one exam text (only the last block's end would count), so each call's thinking
-        is charged to the exam as hidden reasoning (its text stays in the call log)."""
-        sp = split_thinking(text)
+        is charged to the exam as hidden reasoning (its text stays in the call log). The thinking
+        rule is the backend's (the spec's ``think_markers``, which the runner gives the backend)."""
+        sp = split_thinking(text, getattr(self.backend, "think_markers", THINK_MARKERS))
         answer = text[sp.answer_start : sp.answer_end]
         if len(answer) == len(text):
             return text, 0

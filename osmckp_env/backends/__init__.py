@@ -42,14 +42,21 @@ def backend_class(kind: str):
     return getattr(importlib.import_module(module), attr)
 
 
+# Backend arguments the runner fills from the spec's own fields (never from ``backend_args``).
+SPEC_FIELDS = ("think_markers",)
+
+
 def check_backend_args(kind: str, args: dict, given: tuple[str, ...] = ()) -> list[str]:
     """What is wrong with ``backend_args`` for backend ``kind``, from the backend's signature (its
     module is imported, its heavy packages are not): unknown names (with a did-you-mean) and
-    required arguments missing. ``given`` names arguments the spec fills in (``model``)."""
+    required arguments missing. ``given`` names arguments the spec fills in (``model``); the
+    ``SPEC_FIELDS`` are not backend arguments."""
     import inspect
 
     cls = backend_class(kind)
-    params = {n: p for n, p in inspect.signature(cls.__init__).parameters.items() if n != "self"}
+    params = {
+        n: p for n, p in inspect.signature(cls.__init__).parameters.items() if n != "self" and n not in SPEC_FIELDS
+    }
     named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     open_ended = any(p.kind == p.VAR_KEYWORD for p in params.values())
     problems = []

@@ -17,7 +17,8 @@ class Completion:
     """One generation: ``n_tokens`` is the completion-token count the backend reports.
 
     ``text`` is everything the model generated that the backend received, thinking included (a
-    server that splits the reasoning off has it joined back as ``<think>\n...\n</think>\n\n``).
+    server that splits the reasoning off has it joined back as ``<think>\n...\n</think>\n\n``,
+    with the spec's think markers).
     ``hidden_reasoning_tokens``: tokens the server charged but did not return (hidden reasoning),
     which the env charges before the text. ``finish_reason`` is ``stop``, ``length`` (hit
     ``max_tokens``) or ``error`` (with ``error`` set).

@@ -7,7 +7,9 @@ error recorded: the runner counts it as an error, never as a score.
 
 Reasoning: thinking a server splits off (``message.reasoning_content``: DeepSeek, ``transformers
 serve``; ``message.reasoning``: newer vLLM) is joined back as ``<think>\\n...\\n</think>\\n\\n``
-before anything is counted; reasoning a server hides (``usage.completion_tokens_details.
+(the spec's ``think_markers``) before anything is counted; a reply that starts inside a think
+block the chat template opened in the prompt (R1 distills served without a reasoning parser) gets
+the opening marker put back in front; reasoning a server hides (``usage.completion_tokens_details.
 reasoning_tokens``, or ``usage.completion_tokens`` beyond the env's count of the returned text by
 more than the tokenizer tolerance) is returned as ``hidden_reasoning_tokens``, which the env
 charges before the text.
@@ -34,6 +36,7 @@ from osmckp_env.backends.base import (
 )
 from osmckp_env.backends.replicas import ReplicaPool
 from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter, safe_offsets
+from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 
 MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
 DROPPABLE = ("temperature", "top_p", "seed")  # sampling parameters a model may reject (dropped, noted)
@@ -81,7 +84,18 @@ class OpenAIBackend:
         body on the ``chat`` endpoint (vLLM, SGLang), used to render the prompt on ``completions``.
     tokenizer: a local tokenizer folder (or ``tokenizer.json``) of the served model, so the env counts
         as the server does; default the bundled Qwen2.5. Its chat template renders ``completions``
-        prompts (needs ``transformers``).
+        prompts and, on ``chat``, tells whether the server's prompt opens a think block (both need
+        ``transformers`` when the folder has a chat template).
+    opens_thinking: ``True``: every reply starts inside a think block the chat template opened in
+        the prompt (DeepSeek-R1 distills, Qwen3 thinking, served without a reasoning parser), so
+        the opening marker is put back in front of the text and a reply cut before the closing
+        marker is thinking, never an answer; ``False``: never; ``None`` (default): whether the
+        prompt rendered with ``tokenizer``'s chat template (and ``chat_template_kwargs``) ends
+        inside an open think block (no tokenizer, or one without a template: ``False``). Thinking
+        the server splits off (``reasoning_content``) is joined back instead.
+    think_markers: the spec's thinking markers (the runner passes them): split-off thinking is
+        joined back, and an opened block put back, with these (``None``: the default ``<think>``
+        pair; the env then reads the whole text).
     usage_tolerance: how far (a fraction of the env's count, plus 8 tokens) the server's
         ``usage.completion_tokens`` may exceed the env's count of the returned text before the excess
         is charged as hidden reasoning.
@@ -107,6 +121,8 @@ class OpenAIBackend:
         usage_tolerance: float = 0.1,
         counter: TokenCounter | None = None,
         replica_cooldown_s: float = 30.0,
+        opens_thinking: bool | None = None,
+        think_markers=THINK_MARKERS,
     ) -> None:
         try:
             import openai
@@ -121,6 +137,10 @@ class OpenAIBackend:
         for name, value in (("extra_body", extra_body), ("chat_template_kwargs", chat_template_kwargs)):
             if value is not None and not isinstance(value, dict):
                 raise ValueError(f"backend_args.{name} must be a mapping, got {type(value).__name__}")
+        if opens_thinking is not None and not isinstance(opens_thinking, bool):
+            raise ValueError(f"backend_args.opens_thinking must be true, false or null, got {opens_thinking!r}")
+        self.think_markers = check_think_markers(think_markers)
+        self._markers = self.think_markers or THINK_MARKERS  # what joins split-off thinking back
         if not 0 <= float(usage_tolerance) <= 10:
             raise ValueError(f"usage_tolerance must be a fraction in [0, 10], got {usage_tolerance!r}")
         key = api_key if api_key is not None else os.environ.get(api_key_env, "EMPTY")
@@ -145,8 +165,14 @@ class OpenAIBackend:
         self.usage_tolerance = float(usage_tolerance)
         self.name = f"openai:{model}"
         self._hf_tokenizer = None
+        self.opens_thinking = opens_thinking
+        self._template_decides = False  # chat: the served model's own template says if a block opens
         if tokenizer is not None:
-            self._hf_tokenizer, tok_counter = _load_tokenizer(tokenizer, need_template=endpoint == "completions")
+            read_template = endpoint == "chat" and opens_thinking is None and _has_chat_template(tokenizer)
+            self._hf_tokenizer, tok_counter = _load_tokenizer(
+                tokenizer, need_template=endpoint == "completions" or read_template
+            )
+            self._template_decides = read_template
             counter = counter or tok_counter
         self.counter = counter or default_counter()
         self._lock = threading.Lock()
@@ -213,27 +239,40 @@ class OpenAIBackend:
                 return True
         return False
 
+    def opens(self, messages: Messages, prompt: str | None = None) -> bool:
+        """True if the reply to ``messages`` starts inside a think block the prompt opened
+        (``opens_thinking``; else the chat template's rendering, ``prompt`` if already rendered)."""
+        if self.opens_thinking is not None:
+            return self.opens_thinking
+        if prompt is None and not self._template_decides:
+            return False
+        return opens_thinking(self.render(messages) if prompt is None else prompt, self._markers)
+
     def _request(self, client, messages: Messages, cap: int, sampling: Sampling, cap_param: str, dropped) -> Completion:
-        prefix, n_prefix = "", 0
         kw = {"model": self.model, "temperature": sampling.temperature, "top_p": sampling.top_p, "seed": sampling.seed}
         for p in dropped:
             kw.pop(p, None)
         body = dict(self.extra_body)
+        prompt = self.render(messages) if self.endpoint == "completions" else None
+        opening = self._markers[0]
+        # a prompt that opened the think block: the reply starts in it, the marker is put back (and
+        # its tokens taken from the cap, so the text the env counts stays within it)
+        prefix = f"{opening}\n" if self.opens(messages, prompt) else ""
+        n_prefix = len(self.counter.offsets(prefix)) if prefix else 0
         if self.endpoint == "chat":
             if self.chat_template_kwargs:
                 body["chat_template_kwargs"] = {**body.get("chat_template_kwargs", {}), **self.chat_template_kwargs}
-            kw[cap_param] = cap
+            kw[cap_param] = max(1, cap - n_prefix)
             r = client.chat.completions.create(messages=messages, extra_body=body or None, **kw)
             msg = r.choices[0].message
             reasoning = getattr(msg, "reasoning_content", None) or getattr(msg, "reasoning", None)
             reasoning = reasoning if isinstance(reasoning, str) else None
+            content = msg.content or ""
+            if reasoning or content.lstrip().startswith(opening):  # the server split it off, or sent it
+                prefix, n_prefix = "", 0
             cut = r.choices[0].finish_reason == "length"
-            text = join_reasoning(reasoning, msg.content or "", cut=cut)
+            text = prefix + join_reasoning(reasoning, content, self._markers, cut=cut)
         else:
-            prompt = self.render(messages)
-            if opens_thinking(prompt):  # the template opened the think block: the text starts in it
-                prefix = "<think>\n"
-                n_prefix = len(self.counter.offsets(prefix))
             kw["max_tokens"] = max(1, cap - n_prefix)
             r = client.completions.create(prompt=prompt, extra_body=body or None, **kw)
             reasoning = None
@@ -246,7 +285,7 @@ class OpenAIBackend:
         reasoning_tokens = getattr(details, "reasoning_tokens", None) if details is not None else None
         meta: dict = {}
         hidden = 0
-        if reasoning_tokens and not reasoning and "</think>" not in text and "<think>" not in text:
+        if reasoning_tokens and not reasoning and not any(m in text for m in self._markers):
             hidden = int(reasoning_tokens)  # reasoning reported, not returned (OpenAI's reasoning models)
             meta["hidden_reasoning"] = "usage.completion_tokens_details.reasoning_tokens"
         elif reported is not None:
@@ -291,6 +330,21 @@ def _chatml():
     return ImmutableSandboxedEnvironment(trim_blocks=False, lstrip_blocks=False).from_string(CHATML_TEMPLATE)
 
 
+def _has_chat_template(path: str) -> bool:
+    """True if a tokenizer folder (or the folder of a ``tokenizer.json``) ships a chat template."""
+    import json
+
+    p = Path(path).expanduser()
+    folder = p if p.is_dir() else p.parent
+    if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
+        return True
+    cfg = folder / "tokenizer_config.json"
+    try:
+        return bool(cfg.is_file() and json.loads(cfg.read_text(encoding="utf-8")).get("chat_template"))
+    except (OSError, ValueError):
+        return False
+
+
 def _load_tokenizer(path: str, *, need_template: bool):
     """(transformers tokenizer or None, counter) for a local tokenizer folder or ``tokenizer.json``."""
     p = Path(path).expanduser()
@@ -305,7 +359,8 @@ def _load_tokenizer(path: str, *, need_template: bool):
             from transformers import AutoTokenizer
         except ImportError as e:
             raise ImportError(
-                "rendering prompts with a tokenizer's chat template needs transformers: pip install 'osmckp[hf]'"
+                "rendering prompts with a tokenizer's chat template needs transformers: pip install 'osmckp[hf]' "
+                "(on the chat endpoint, setting backend_args.opens_thinking: true or false skips the template)"
             ) from e
         tok = AutoTokenizer.from_pretrained(str(folder))
         if not getattr(tok, "chat_template", None):

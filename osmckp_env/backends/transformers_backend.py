@@ -16,6 +16,7 @@ from osmckp_env.backends.base import (
 )
 from osmckp_env.backends.model_files import locate_model, require_gguf
 from osmckp_env.exam.tokenization import HFTokenCounter
+from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 
 
 def _has_tokenizer(folder: str) -> bool:
@@ -55,6 +56,9 @@ class TransformersBackend:
             Qwen3-style templates). When the rendered prompt opens a think block, the completion
             starts inside it: ``<think>\n`` is put back in front of the text (and its tokens taken
             from the cap), so the thinking is charged and never read as an answer.
+        think_markers: the spec's thinking markers (the runner passes them): the opening one is
+            what a prompt's open block is detected by and put back with, and both are kept when
+            decoding (``None``: the default ``<think>`` pair).
     """
 
     def __init__(
@@ -69,8 +73,11 @@ class TransformersBackend:
         base_model: str | None = None,
         chat_template_kwargs: dict | None = None,
         gguf_file: str | None = None,
+        think_markers=THINK_MARKERS,
     ) -> None:
         torch, transformers = _require()
+        self.think_markers = check_think_markers(think_markers)
+        self._markers = self.think_markers or THINK_MARKERS
         if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):
             raise ValueError(f"chat_template_kwargs must be a mapping, got {type(chat_template_kwargs).__name__}")
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
@@ -119,7 +126,7 @@ class TransformersBackend:
         self.counter = HFTokenCounter(self.tokenizer, getattr(self.tokenizer, "name_or_path", "") or name)
         self.batch_size = batch_size
         self.exact_token_counts = True
-        self._decode = keep_marker_decoder(self.tokenizer)
+        self._decode = keep_marker_decoder(self.tokenizer, self._markers)
 
     def render(self, messages: Messages) -> str:
         return self.tokenizer.apply_chat_template(
@@ -144,8 +151,8 @@ class TransformersBackend:
 
     def _generate(self, batch: list[Messages], cap: int, sampling: Sampling, torch) -> list[Completion]:
         texts = [self.render(m) for m in batch]
-        opened = [opens_thinking(t) for t in texts]
-        prefix = "<think>\n"
+        opened = [opens_thinking(t, self._markers) for t in texts]
+        prefix = f"{self._markers[0]}\n"
         n_prefix = len(self.counter.offsets(prefix)) if any(opened) else 0
         gen_cap = max(1, cap - n_prefix)
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)

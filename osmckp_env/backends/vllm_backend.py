@@ -13,6 +13,7 @@ from osmckp_env.backends.base import (
     peft_adapter,
 )
 from osmckp_env.exam.tokenization import HFTokenCounter
+from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 
 
 class VLLMBackend:
@@ -23,12 +24,19 @@ class VLLMBackend:
     ``chat_template_kwargs`` reach ``apply_chat_template`` (``{enable_thinking: true}``); a prompt
     that opens a think block gets ``<think>\n`` put back in front of its completion, and completions
     are decoded from their token ids keeping the think markers even where the tokenizer marks
-    them special.
+    them special. ``think_markers``: the spec's (the runner passes them; ``None``: ``<think>``).
     """
 
     def __init__(
-        self, model: str, base_model: str | None = None, chat_template_kwargs: dict | None = None, **llm_kwargs
+        self,
+        model: str,
+        base_model: str | None = None,
+        chat_template_kwargs: dict | None = None,
+        think_markers=THINK_MARKERS,
+        **llm_kwargs,
     ) -> None:
+        self.think_markers = check_think_markers(think_markers)
+        self._markers = self.think_markers or THINK_MARKERS
         if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):
             raise ValueError(f"chat_template_kwargs must be a mapping, got {type(chat_template_kwargs).__name__}")
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
@@ -56,7 +64,7 @@ class VLLMBackend:
         self.name = f"vllm:{model}"
         self.counter = HFTokenCounter(tok, model)
         self.exact_token_counts = True  # n_tokens counts the generated ids: the env charges it
-        self._decode = keep_marker_decoder(tok)
+        self._decode = keep_marker_decoder(tok, self._markers)
 
     def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
         sampling = sampling or Sampling()
@@ -67,9 +75,9 @@ class VLLMBackend:
             )
             for m in prompts
         ]
-        prefix = "<think>\n"
+        prefix = f"{self._markers[0]}\n"
         n_prefix = len(self.counter.offsets(prefix))
-        opened = [opens_thinking(t) for t in texts]
+        opened = [opens_thinking(t, self._markers) for t in texts]
         caps = [max(1, c - n_prefix) if o else c for c, o in zip(caps, opened)]
         params = [
             self._vllm.SamplingParams(

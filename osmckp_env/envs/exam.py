@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from osmckp_env.envs.spaces import UnicodeText
+from osmckp_env.envs.spaces import CompletionText, UnicodeText, read_action
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt, problem_user_prompt
 from osmckp_env.exam.suites import Exam, Suite, SuiteConfig, resolve_suite
@@ -39,9 +39,14 @@ class ExamEnv(gym.Env):
 
     ## Action Space
 
-    ``UnicodeText``: the model's completion, a ``str`` of any characters (at most 1,000,000). The env
-    counts its tokens with its own tokenizer and cuts it at the budget (or, in sequential mode, at
-    what is left): the budget cannot be bypassed. See the README's "Output protocol".
+    ``CompletionText``: the model's completion, a ``str`` of any characters (at most 1,000,000), or
+    a mapping ``{"text": str, "hidden_reasoning_tokens": int}`` for a model whose server charged
+    reasoning it did not return (OpenAI's o-series); ``PromptAgent.act`` returns the mapping when
+    its backend reports hidden reasoning. The env counts the text's tokens with its own tokenizer,
+    charges the hidden reasoning first (as the runner does: ``grading.record.cut_and_parse``) and
+    cuts the text at what the budget leaves (in sequential mode, at what is left of it): the budget
+    cannot be bypassed. Vector envs take a tuple of such actions, each a str or a mapping. See the
+    README's "Output protocol" and "Reasoning models".
 
     ## Observation Space
 
@@ -116,7 +121,8 @@ class ExamEnv(gym.Env):
     - v0: initial release. Records are ``record_version`` 2 and suites ``SUITE_VERSION`` 2 since osmckp 0.2;
       ``record_version`` 3 (the thinking rule, ``think_markers``) since 0.3. Since 0.4 a record's
       problems carry ``tier`` as before and suites name MATH's level ``math_level``; sequential
-      records are built by ``grading.record.SequentialExam`` (the same fields and values).
+      records are built by ``grading.record.SequentialExam`` (the same fields and values). Since 0.5
+      an action may be a mapping carrying ``hidden_reasoning_tokens`` (``CompletionText``).
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 1}
@@ -171,7 +177,7 @@ class ExamEnv(gym.Env):
                 "position": spaces.Discrete(n + 1),
             }
         )
-        self.action_space = UnicodeText(MAX_TEXT)
+        self.action_space = CompletionText(MAX_TEXT)
         self._exam: Exam | None = None
         self._transcript: list[str] = []
 
@@ -238,14 +244,8 @@ class ExamEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("episode is over; call reset() to start a new exam")
-        if not isinstance(action, str):
-            hint = (
-                " (decode bytes with .decode('utf-8', errors='replace'): invalid bytes become U+FFFD)"
-                if isinstance(action, (bytes, bytearray))
-                else ""
-            )
-            raise TypeError(f"action must be the completion text as a str, got {type(action).__name__}{hint}")
-        return self._step_exam(action) if self.mode == "exam" else self._step_sequential(action)
+        text, hidden = read_action(action)
+        return self._step_exam(text, hidden) if self.mode == "exam" else self._step_sequential(text, hidden)
 
     def _reference_info(self, record) -> dict:
         """What the reward is measured against (``regret`` only) and the exam's score."""
@@ -257,7 +257,7 @@ class ExamEnv(gym.Env):
             "reference_source": self.reference.source,
         }
 
-    def _step_exam(self, text: str):
+    def _step_exam(self, text: str, hidden: int):
         rec = score_completions(
             [self._exam],
             [text],
@@ -265,10 +265,11 @@ class ExamEnv(gym.Env):
             bins=self.bins,
             grader=self.grader,
             think_markers=self.think_markers,
+            hidden_tokens=[hidden],
         )[0]
         self._done = True
         self._record = rec
-        self._transcript.append(text)
+        self._transcript.extend([*_hidden_line(hidden), text])
         self._transcript.extend(_problem_lines(rec["problems"]))
         info = {**self._info(), "record": rec, **self._reference_info(rec)}
         obs = {
@@ -278,11 +279,11 @@ class ExamEnv(gym.Env):
         }
         return obs, reward_table(rec, reference_score(self.reference, rec))[self.reward_kind], True, False, info
 
-    def _step_sequential(self, text: str):
+    def _step_sequential(self, text: str, hidden: int):
         seq, pos = self._seq, self._seq.position
-        prob = seq.answer(text)
+        prob = seq.answer(text, hidden)
         self._history.append(f"Problem {pos + 1}: {prob['status']}, answer {prob['answer']!r}, {prob['tokens']} tokens")
-        self._transcript.append(f"--- problem {pos + 1} ---\n{text}")
+        self._transcript.extend([f"--- problem {pos + 1} ---", *_hidden_line(hidden), text])
         self._transcript.extend(_problem_lines([prob]))
         terminated = seq.done
         info = {**self._info(), "problem": prob}
@@ -311,6 +312,10 @@ class ExamEnv(gym.Env):
             print(text)
             return None
         return text
+
+
+def _hidden_line(hidden: int) -> list[str]:
+    return [f"[hidden reasoning: {hidden} tokens, charged first]"] if hidden else []
 
 
 def _problem_lines(problems: list[dict]) -> list[str]:

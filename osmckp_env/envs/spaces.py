@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,10 +40,72 @@ class UnicodeText(Text):
         return f"UnicodeText({self.min_length}, {self.max_length})"
 
     def __eq__(self, other: Any) -> bool:
-        return isinstance(other, UnicodeText) and (self.min_length, self.max_length) == (
+        return type(other) is type(self) and (self.min_length, self.max_length) == (
             other.min_length,
             other.max_length,
         )
+
+
+ACTION_KEYS = ("text", "hidden_reasoning_tokens")
+
+
+def read_action(action: Any) -> tuple[str, int]:
+    """(completion text, hidden reasoning tokens) of an exam env's action.
+
+    An action is the completion as a ``str``, or a mapping ``{"text": str,
+    "hidden_reasoning_tokens": int}`` for a model whose server charged reasoning it did not
+    return (OpenAI's o-series: ``usage.completion_tokens_details.reasoning_tokens``); the env
+    charges those tokens before the text, as the runner does. Raises ``TypeError``/``ValueError``
+    saying what was wrong.
+    """
+    if isinstance(action, str):
+        text, hidden = action, 0
+    elif isinstance(action, Mapping):
+        unknown = sorted(map(repr, set(action) - set(ACTION_KEYS)))
+        if unknown or "text" not in action:
+            what = f"unknown key(s) {', '.join(unknown)}" if unknown else "no 'text'"
+            raise ValueError(
+                f"an action mapping takes the keys {list(ACTION_KEYS)} ('text' required), got {what}: "
+                'e.g. {"text": completion, "hidden_reasoning_tokens": 120}'
+            )
+        text, hidden = action["text"], action.get("hidden_reasoning_tokens", 0)
+        if not isinstance(text, str):
+            raise TypeError(f"action['text'] must be the completion as a str, got {type(text).__name__}")
+        if isinstance(hidden, np.integer):
+            hidden = int(hidden)
+        if not isinstance(hidden, int) or isinstance(hidden, bool) or hidden < 0:
+            raise ValueError(
+                f"action['hidden_reasoning_tokens'] must be a non-negative int (tokens the server charged "
+                f"but did not return; 0 if none), got {hidden!r}"
+            )
+    else:
+        hint = (
+            " (decode bytes with .decode('utf-8', errors='replace'): invalid bytes become U+FFFD)"
+            if isinstance(action, (bytes, bytearray))
+            else ""
+        )
+        raise TypeError(
+            "action must be the completion text as a str, or a mapping "
+            f'{{"text": str, "hidden_reasoning_tokens": int}}, got {type(action).__name__}{hint}'
+        )
+    return text, hidden
+
+
+class CompletionText(UnicodeText):
+    """The exam envs' action space: a completion ``str`` (as ``UnicodeText``) or a mapping
+    ``{"text": str, "hidden_reasoning_tokens": int >= 0}`` (see ``read_action``). ``sample()``
+    draws plain strings. Vector envs batch it as a ``Tuple`` of these, so a batch of actions is a
+    tuple whose entries may each be a str or a mapping."""
+
+    def contains(self, x: Any) -> bool:
+        try:
+            text, _ = read_action(x)
+        except (TypeError, ValueError):
+            return False
+        return super().contains(text)
+
+    def __repr__(self) -> str:
+        return f"CompletionText({self.min_length}, {self.max_length})"
 
 
 # Flattening and shared memory (AsyncVectorEnv) index characters into Text's finite charset;

@@ -415,7 +415,9 @@ class SequentialExam:
 
     A problem's cost is everything its step generated minus its thinking (counted apart); an
     empty reply leaves the posed problem ``missing`` (it was posed), and the problems never posed
-    because the budget ran out are ``unreached``. No preamble exists in this mode.
+    because the budget ran out are ``unreached``. No preamble exists in this mode. A step's hidden
+    reasoning (tokens a server charged but did not return) is charged before its text, by the
+    same ``cut_and_parse`` as a whole-exam completion's.
     """
 
     def __init__(self, exam, *, counter: TokenCounter, bins: LevelBins, grader=None, think_markers=THINK_MARKERS):
@@ -426,6 +428,7 @@ class SequentialExam:
         self.raw_tokens = 0  # before the cuts: more than the budget means the agent overran it
         self.raw_exact = True
         self.thinking = 0
+        self.hidden = 0
         self.cut_in_thinking = False
         self.repaired = False
 
@@ -441,13 +444,16 @@ class SequentialExam:
     def done(self) -> bool:
         return self.position >= self.exam.n_problems or self.remaining <= 0
 
-    def answer(self, text: str) -> ProblemRecord:
-        """Score the reply to the problem now posed, under the budget left; returns its record."""
+    def answer(self, text: str, hidden_tokens: int = 0) -> ProblemRecord:
+        """Score the reply to the problem now posed, under the budget left (``hidden_tokens``: its
+        hidden reasoning, charged first); returns its record."""
         if self.done:
             raise RuntimeError("the exam is over: every problem was posed or the budget is spent")
         pos = self.position
         problem = self.exam.problems[pos]
-        view = cut_and_parse(text, 1, self.remaining, self.counter, think_markers=self.think_markers)
+        view = cut_and_parse(
+            text, 1, self.remaining, self.counter, think_markers=self.think_markers, hidden_tokens=hidden_tokens
+        )
         (pp,) = view.parsed
         grade = (self.grader or default_grader()).submit(pp.answer if pp.status == "answered" else None, problem.answer)
         used = view.completion_tokens
@@ -466,6 +472,7 @@ class SequentialExam:
         self.raw_tokens += view.raw_completion_tokens
         self.raw_exact = self.raw_exact and view.cut.n_tokens_exact
         self.thinking += view.thinking_tokens
+        self.hidden += view.hidden
         self.cut_in_thinking = self.cut_in_thinking or view.cut_in_thinking
         self.repaired = self.repaired or view.repaired
         return prob
@@ -485,6 +492,7 @@ class SequentialExam:
             tokenizer=self.counter.name,
             raw_exact=self.raw_exact,
             thinking_tokens=self.thinking,
+            hidden_reasoning_tokens=self.hidden,
             cut_in_thinking=self.cut_in_thinking,
             text_repaired=self.repaired,
         )

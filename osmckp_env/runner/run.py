@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 import osmckp_env
 from osmckp_env.agents import make_agent
-from osmckp_env.backends import Sampling, make_backend
+from osmckp_env.backends import Sampling, backend_class, make_backend
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import exam_messages
 from osmckp_env.exam.suites import (
@@ -105,10 +105,16 @@ def pending_batches(items: list, samples: int, size: int, key: Callable[[Any, in
 
 
 def build_backend(spec: AgentSpec):
-    """Instantiate the spec's backend."""
+    """Instantiate the spec's backend; one that takes ``think_markers`` gets the spec's (the markers
+    it joins split-off thinking with, and puts back in front of a reply that starts inside thinking,
+    must be the ones the env reads)."""
+    import inspect
+
     kwargs = dict(spec.backend_args)
     if spec.model:
         kwargs.setdefault("model" if spec.backend != "replay" else "path", spec.model)
+    if "think_markers" in inspect.signature(backend_class(spec.backend).__init__).parameters:
+        kwargs["think_markers"] = spec.think_markers
     return make_backend(spec.backend, **kwargs)
 
 

@@ -114,6 +114,11 @@ class AgentSpec:
             )
         if not isinstance(self.backend_args, dict) or not isinstance(self.agent_args, dict):
             raise ValueError("spec fields 'backend_args' and 'agent_args' must be mappings")
+        if "think_markers" in self.backend_args:
+            raise ValueError(
+                "backend_args.think_markers: set the spec's own 'think_markers' field instead; the runner "
+                "passes it to the backend, so the backend and the env read thinking with the same markers"
+            )
         if not 0 <= float(self.temperature) <= 10:
             raise ValueError(f"spec field 'temperature' must be in [0, 10], got {self.temperature}")
         if not 0 < float(self.top_p) <= 1:

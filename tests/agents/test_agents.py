@@ -144,3 +144,41 @@ def test_greedy_knapsack_charges_a_solve_calls_thinking_even_with_broken_text():
     outs = make_agent("greedy-knapsack", ScriptedBackend(reply)).solve(EXAMS[:1])
     assert "<think>" not in outs[0].text and outs[0].text.count("\\boxed{1}") == 3
     assert outs[0].hidden_reasoning_tokens > 0  # each call's thinking is charged to the exam
+
+
+def test_greedy_knapsack_splits_a_solve_calls_thinking_with_the_specs_markers():
+    class Marked(ScriptedBackend):
+        think_markers = ("<reasoning>", "</reasoning>")  # what the runner gives a backend from the spec
+
+    def reply(messages, cap):
+        if "Estimate" in messages[-1]["content"]:
+            return "<predicted_level>Level-0</predicted_level>"
+        return "<reasoning>\ndraft \\boxed{7}\n</reasoning>\n\\boxed{1}"
+
+    outs = make_agent("greedy-knapsack", Marked(reply)).solve(EXAMS[:1])
+    assert "<reasoning>" not in outs[0].text and "boxed{7}" not in outs[0].text  # before: kept whole
+    assert outs[0].text.count("\\boxed{1}") == 3 and outs[0].hidden_reasoning_tokens > 0
+
+
+def test_act_passes_hidden_reasoning_to_the_env(grader):
+    # an o-series model behind the OpenAI API: the reasoning is hidden, only its count is reported
+    import gymnasium as gym
+
+    pytest.importorskip("openai")
+    from osmckp_env.backends.scripted import gold_reply
+    from osmckp_env.testing.fake_openai_server import FakeOpenAIServer
+
+    def reply(prompt, cap):
+        return {"reasoning_tokens": 60, "content": gold_reply([{"role": "user", "content": prompt}], cap)}
+
+    env = gym.make("OSMCKP-v0", suite="medium-512", grader=grader)
+    with FakeOpenAIServer(reply) as srv:
+        backend = make_backend("openai", model="o", base_url=srv.base_url, api_key="k", max_retries=0)
+        agent = make_agent("direct", backend)
+        obs, _ = env.reset(seed=0)
+        action = agent.act(obs)
+    assert action["hidden_reasoning_tokens"] == 60 and "\\boxed" in action["text"]
+    _, r, _, _, info = env.step(action)
+    assert r == 3.0 and info["record"]["hidden_reasoning_tokens"] == info["record"]["thinking_tokens"] == 60
+    plain = make_agent("direct", ScriptedBackend("gold")).act(obs)
+    assert isinstance(plain, str)  # nothing hidden: the completion text, as before

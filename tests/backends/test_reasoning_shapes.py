@@ -20,8 +20,9 @@ def gold(prompt):
     return gold_reply([{"role": "user", "content": prompt}], 10_000)
 
 
-def _run(srv, tmp_path, name="m", **backend_args):
+def _run(srv, tmp_path, name="m", spec_fields=None, **backend_args):
     spec = AgentSpec(
+        **(spec_fields or {}),
         name=name,
         agent="direct",
         backend="openai",
@@ -207,3 +208,77 @@ def test_completions_endpoint_renders_with_a_chat_template_that_opens_thinking(t
     assert c.text == "<think>\ndraft \\boxed{9}"  # the reply starts inside the thinking: never an answer
     assert d.text == "draft \\boxed{9}"
     assert on.counter.name == str(tmp_path / "tok")
+
+
+# -- a chat template that opens <think> in the prompt, served without a reasoning parser --------
+
+R1_TEMPLATE = (  # the DeepSeek-R1 distills' generation prompt: the model's reply starts inside the thinking
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}"
+)
+
+
+def _r1_tokenizer(tmp_path):
+    pytest.importorskip("transformers")
+    from osmckp_env.testing.tiny_model import train_tiny_tokenizer
+
+    tok = train_tiny_tokenizer()
+    tok.chat_template = R1_TEMPLATE
+    tok.save_pretrained(tmp_path / "r1-tok")
+    return str(tmp_path / "r1-tok")
+
+
+def _drafts_then_answer(p, cap):  # thinking (drafts with answers) that outlasts a 512 budget, then the answer
+    return {"content": gold(p) + LONG + "</think>\n\n" + gold(p)}
+
+
+@pytest.mark.parametrize("told_by", ["tokenizer", "opens_thinking"])
+def test_chat_reply_cut_inside_thinking_the_template_opened_leaves_no_answer(tmp_path, told_by):
+    args = {"tokenizer": _r1_tokenizer(tmp_path)} if told_by == "tokenizer" else {"opens_thinking": True}
+    with FakeOpenAIServer(_drafts_then_answer) as srv:
+        res, recs = _run(srv, tmp_path, **args)
+        caps = [b["max_tokens"] for b in srv.bodies]
+    assert res["metrics"]["score"] == 0.0  # before: the drafts were read as the answer, Score 3.000
+    assert all(c < 512 for c in caps)  # the marker put back is taken from the cap
+    assert all(r["cut_in_thinking"] and r["completion"].startswith("<think>\n### Problem 1") for r in recs)
+    assert all(p["status"] == "unreached" for r in recs for p in r["problems"])
+    assert all(r["completion_tokens"] <= 512 for r in recs)
+
+
+def test_thinking_the_template_opened_is_charged_and_the_answer_after_it_graded(tmp_path):
+    tok = _r1_tokenizer(tmp_path)
+    with FakeOpenAIServer(lambda p, cap: {"content": "short draft \\boxed{0}\n</think>\n\n" + gold(p)}) as srv:
+        res, recs = _run(srv, tmp_path, tokenizer=tok)
+    assert res["metrics"]["score"] == 3.0
+    assert all(r["thinking_tokens"] > 0 and not r["cut_in_thinking"] for r in recs)
+    assert all(r["completion"].startswith("<think>\nshort draft") for r in recs)
+
+
+def test_a_template_that_opens_thinking_with_a_reasoning_parser_is_joined_once(tmp_path):
+    with FakeOpenAIServer(lambda p, cap: {"reasoning_content": "short " * 30, "content": gold(p)}) as srv:
+        res, recs = _run(srv, tmp_path, tokenizer=_r1_tokenizer(tmp_path))
+    assert res["metrics"]["score"] == 3.0
+    assert all(r["completion"].startswith("<think>\nshort") and r["completion"].count("<think>") == 1 for r in recs)
+
+
+def test_a_template_that_does_not_open_thinking_changes_nothing(tmp_path):
+    with FakeOpenAIServer(lambda p, cap: "draft \\boxed{9}") as srv:
+        b = make_backend("openai", model="m", base_url=srv.base_url, api_key="k", opens_thinking=False)
+        (c,) = b.generate([[{"role": "user", "content": "q"}]], max_tokens=50, sampling=Sampling())
+        assert srv.bodies[-1]["max_tokens"] == 50
+    assert c.text == "draft \\boxed{9}"
+    with pytest.raises(ValueError, match="opens_thinking must be true, false or null"):
+        make_backend("openai", model="m", api_key="k", opens_thinking="yes")
+
+
+def test_split_off_thinking_is_joined_with_the_specs_markers(tmp_path):
+    markers = ["<reasoning>", "</reasoning>"]
+    with FakeOpenAIServer(lambda p, cap: {"reasoning_content": gold(p) + LONG, "content": gold(p)}) as srv:
+        res, recs = _run(srv, tmp_path, spec_fields={"think_markers": markers})
+    assert res["metrics"]["score"] == 0.0  # before: joined with <think>, the drafts were graded: Score 3.000
+    assert all(r["cut_in_thinking"] and r["completion"].startswith("<reasoning>\n### Problem 1") for r in recs)
+    assert "<think>" not in recs[0]["completion"]
+    with FakeOpenAIServer(lambda p, cap: {"reasoning_content": "draft \\boxed{0} " * 5, "content": gold(p)}) as srv:
+        res, recs = _run(srv, tmp_path, name="short", spec_fields={"think_markers": markers})
+    assert res["metrics"]["score"] == 3.0 and all(r["thinking_tokens"] > 5 for r in recs)
+    assert all(r["completion"].startswith("<reasoning>\ndraft") and "</reasoning>\n\n" in r["completion"] for r in recs)

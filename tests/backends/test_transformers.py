@@ -99,6 +99,28 @@ def test_a_template_that_opens_thinking_starts_the_completion_inside_it(tiny_che
     assert tok.decode(ids, skip_special_tokens=True) == "ab"  # what plain decoding would have scored
 
 
+def test_a_template_that_opens_the_specs_own_think_markers(tiny_checkpoint):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    tok.add_special_tokens({"additional_special_tokens": ["<reasoning>", "</reasoning>"]})  # marked special
+    tok.chat_template = QWEN3_STYLE.replace("think>", "reasoning>")
+    model = AutoModelForCausalLM.from_pretrained(tiny_checkpoint)
+    model.resize_token_embeddings(len(tok))
+    b = make_backend(
+        "transformers",
+        model=model,
+        tokenizer=tok,
+        device="cpu",
+        chat_template_kwargs={"enable_thinking": True},
+        think_markers=("<reasoning>", "</reasoning>"),
+    )
+    (c,) = b.generate(PROMPTS[:1], max_tokens=12, sampling=Sampling())
+    assert c.text.startswith("<reasoning>\n") and c.n_tokens <= 12  # before: no marker, read as the answer
+    ids = tok.encode("<reasoning>a</reasoning><|im_end|>b", add_special_tokens=False)
+    assert b._decode(ids) == "<reasoning>a</reasoning>b"
+
+
 def test_chat_template_kwargs_must_be_a_mapping(tiny_checkpoint):
     with pytest.raises(ValueError, match="chat_template_kwargs"):
         make_backend("transformers", model=str(tiny_checkpoint), device="cpu", chat_template_kwargs="yes")

@@ -200,3 +200,89 @@ def test_sequential_step_charges_thinking_but_not_to_the_level():
         + sum(p["tokens"] for p in info["record"]["problems"])
         == info["record"]["completion_tokens"]
     )
+
+
+# -- hidden reasoning in actions: {"text": ..., "hidden_reasoning_tokens": n} ----------------------
+
+
+def _tokens(env, text):
+    from osmckp_env.exam.tokenization import safe_offsets
+
+    return len(safe_offsets(env.unwrapped.counter, text))
+
+
+def test_exam_action_with_hidden_reasoning_is_charged_before_the_text(grader):
+    env = gym.make("OSMCKP-v0", suite="medium-512", grader=grader)
+    env.reset(options={"exam_index": 0})
+    text = completion([p.answer for p in env.unwrapped._exam.problems])
+    n = _tokens(env, text)
+    assert n < 200
+    _, r, *_, info = env.step({"text": text, "hidden_reasoning_tokens": 60})
+    rec = info["record"]
+    assert r == 3.0 and rec["hidden_reasoning_tokens"] == rec["thinking_tokens"] == 60
+    assert rec["completion_tokens"] == n + 60 and rec["answer_tokens"] == n
+    env.reset(options={"exam_index": 0})
+    # an o-series model that thought 3,000 hidden tokens under a 512 budget has no room to answer
+    _, r, *_, info = env.step({"text": text, "hidden_reasoning_tokens": 3000})
+    rec = info["record"]
+    assert r == 0.0 and rec["cut_in_thinking"] and rec["completion_tokens"] == rec["thinking_tokens"] == 512
+    assert all(p["status"] == "unreached" for p in rec["problems"])
+    env.reset(options={"exam_index": 0})  # what is left after the hidden tokens cuts the text
+    _, r, *_, info = env.step({"text": text, "hidden_reasoning_tokens": 512 - n // 2})
+    assert r < 3.0 and info["record"]["truncated"] and info["record"]["completion_tokens"] == 512
+
+
+def test_sequential_action_with_hidden_reasoning_is_charged(grader):
+    env = gym.make("OSMCKP-Seq-v0", suite="easy-512", grader=grader)
+    env.reset(options={"exam_index": 3})
+    probs = env.unwrapped._exam.problems
+    text = f"short \\boxed{{{probs[0].answer}}}"
+    n = _tokens(env, text)
+    obs, r, term, _, info = env.step({"text": text, "hidden_reasoning_tokens": 100})
+    assert r == 1.0 and not term
+    assert int(obs["remaining_budget"]) == 512 - 100 - n and info["problem"]["tokens"] == n
+    _, r, term, _, info = env.step({"text": f"\\boxed{{{probs[1].answer}}}", "hidden_reasoning_tokens": 1000})
+    rec = info["record"]
+    assert r == 0.0 and term and rec["cut_in_thinking"]
+    assert rec["hidden_reasoning_tokens"] == 1100 and rec["completion_tokens"] == 512
+    assert rec["thinking_tokens"] == 512 - n
+    assert [p["status"] for p in rec["problems"]] == ["answered", "missing", "unreached"]
+
+
+@pytest.mark.parametrize(
+    "action,err,match",
+    [
+        ({"text": "x", "hidden_tokens": 3}, ValueError, "unknown key.*'hidden_tokens'"),
+        ({"hidden_reasoning_tokens": 3}, ValueError, "no 'text'"),
+        ({"text": "x", "hidden_reasoning_tokens": -1}, ValueError, "non-negative int"),
+        ({"text": "x", "hidden_reasoning_tokens": 2.5}, ValueError, "non-negative int"),
+        ({"text": "x", "hidden_reasoning_tokens": True}, ValueError, "non-negative int"),
+        ({"text": b"x"}, TypeError, r"action\['text'\] must be"),
+    ],
+)
+@pytest.mark.parametrize("env_id", ["OSMCKP-v0", "OSMCKP-Seq-v0"])
+def test_bad_action_mapping_is_refused(env_id, action, err, match):
+    env = gym.make(env_id, suite="easy-512")
+    env.reset(seed=0)
+    with pytest.raises(err, match=match):
+        env.step(action)
+    assert not env.action_space.contains(action)
+
+
+def test_action_space_holds_both_action_forms():
+    space = gym.make("OSMCKP-v0").action_space
+    assert space.contains("\\boxed{1}") and space.contains({"text": "π", "hidden_reasoning_tokens": np.int64(3)})
+    assert space.contains({"text": "π"}) and not space.contains({"text": "\ud800"})
+    assert space.contains(space.sample())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_vector_env_takes_mixed_actions_with_hidden_reasoning(mode, grader):
+    venv = gym.make_vec("OSMCKP-v0", num_envs=2, vectorization_mode=mode, suite="easy-512")
+    venv.reset(seed=[1, 2])
+    skip = "### Problem 1\n\\boxed{NA}"
+    _, r, term, _, info = venv.step((skip, {"text": skip, "hidden_reasoning_tokens": 3000}))
+    assert list(r) == [0.0, 0.0] and all(term)
+    rec = info["record"]  # vector infos: one array per field
+    assert list(rec["hidden_reasoning_tokens"]) == [0, 3000] and list(rec["cut_in_thinking"]) == [False, True]
+    venv.close()

@@ -104,6 +104,7 @@ def test_backend_args_are_checked_against_the_signature():
                     "max_retries",
                     "max_tokens_param",
                     "model",
+                    "opens_thinking",
                     "replica_cooldown_s",
                     "timeout_s",
                     "tokenizer",
@@ -118,3 +119,19 @@ def test_backend_args_are_checked_against_the_signature():
     assert check_backend_args("vllm", {"tensor_parallel_size": 2}, ("model",)) == []  # vllm.LLM's own keywords
     spec = AgentSpec(**{**BASE, "backend": "scripted"}, backend_args={"replly": "gold"})
     assert any("did you mean 'reply'" in p for p in spec.check_runnable())
+
+
+def test_backend_args_think_markers_is_refused_for_the_spec_field():
+    with pytest.raises(ValueError, match="spec's own 'think_markers' field"):
+        AgentSpec(
+            name="x", agent="direct", backend="openai", model="m", backend_args={"think_markers": ["<a>", "</a>"]}
+        )
+
+
+def test_the_runner_gives_the_backend_the_specs_think_markers():
+    pytest.importorskip("openai")
+    from osmckp_env.runner.run import build_backend
+
+    spec = AgentSpec(name="x", agent="direct", backend="openai", model="m", think_markers=["<r>", "</r>"])
+    assert build_backend(spec).think_markers == ("<r>", "</r>")
+    assert build_backend(AgentSpec(name="x", agent="direct", backend="scripted")).name == "scripted"
