@@ -157,3 +157,51 @@ def test_a_repeated_header_keeps_the_last_answer_of_any_piece():
     assert parse_completion(text2, 2)[0].answer == "4"
     none = parse_completion("### Problem 1\nhmm\n### Problem 1\nstill\n", 2)
     assert none[0].status == "missing" and none[0].answer is None and none[1].status == "unreached"
+
+
+# A marked line (markdown header or bold markers, then ``Problem k``) is a header whatever its title holds.
+_MARKED_TITLES = [
+    "### Problem 2: Divisibility by $n+2$",
+    "## Problem 2: " + "How many positive integers below one thousand are divisible by seven?",  # > 60 characters
+    "**Problem 2 (the $n+2$ one):**",
+    "**Problem 2:** Show that $\\frac{a}{b} < 1$",
+    "**Problem 2** (geometry)",
+    "## Problem 2 is like problem 1",
+    "__Problem 2: the $x^2$ case__",
+    "###### Problem 2 - \\(\\sqrt{2}\\) and friends",
+    "### **Problem 2 of 3:** Counting $k$-subsets",
+]
+
+
+def test_a_marked_header_with_math_or_a_long_title_starts_its_problem():
+    for form in _MARKED_TITLES:
+        text = f"### Problem 1\nso \\boxed{{1}}\n{form}\nwork \\boxed{{2}}\n### Problem 3\n\\boxed{{3}}\n"
+        p = parse_completion(text, 3)
+        assert [x.answer for x in p] == ["1", "2", "3"], form
+        assert [x.status for x in p] == ["answered"] * 3, form
+        assert text[p[1].spans[0][0] :].startswith(form), form
+
+
+def test_a_box_on_a_header_line_belongs_to_that_header():
+    text = "### Problem 1\n\\boxed{4}\n### Problem 2: \\boxed{NA}\n### Problem 3\n\\boxed{7}\n"
+    p = parse_completion(text, 3)
+    assert [(x.answer, x.status) for x in p] == [("4", "answered"), ("NA", "skipped"), ("7", "answered")]
+    # the one-line skip is the last line of the completion, with or without a newline after it
+    for tail in ("", "\n"):
+        p = parse_completion("### Problem 1\n\\boxed{4}\n**Problem 2:** \\boxed{NA}" + tail, 2)
+        assert [(x.answer, x.status) for x in p] == [("4", "answered"), ("NA", "skipped")]
+    # a level tag and the answer both on the header line
+    line = "### Problem 2: Primes $p$ <predicted_level>Level-3</predicted_level> \\boxed{NA}"
+    p = parse_completion("### Problem 1\n<predicted_level>Level-0</predicted_level>\n\\boxed{4}\n" + line, 2)
+    assert [(x.answer, x.status, x.predicted_level) for x in p] == [("4", "answered", 0), ("NA", "skipped", 3)]
+
+
+def test_a_marked_line_with_a_number_outside_the_exam_is_not_a_header():
+    for line in ["### Problem 3: $x$", "**Problem 0** (warm-up)", "## Problem 21", "### Problem 1234: \\boxed{9}"]:
+        text = f"### Problem 1\n\\boxed{{1}}\n### Problem 2\n{line}\nso \\boxed{{2}}\n"
+        p = parse_completion(text, 2)
+        assert [x.answer for x in p] == ["1", "2"], line
+        assert p[1].spans == ((len("### Problem 1\n\\boxed{1}\n"), len(text)),), line
+    # a marked line names the problem right after its markers; a later mention does not count
+    p = parse_completion("### Problem 1\n\\boxed{1}\n### Step 2: use Problem 2\n\\boxed{5}\n", 2)
+    assert [x.answer for x in p] == ["5", None]
