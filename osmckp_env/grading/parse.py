@@ -4,6 +4,22 @@ Protocol (see the README): for each problem k a header ``### Problem k``, option
 ``<predicted_level>Level-j</predicted_level>``, reasoning, and a final ``\\boxed{...}``;
 ``\\boxed{NA}`` means skip.
 
+**Headers.** A line is the header of problem k (k in 1..n; any other number is never a header)
+when it is either
+
+- *marked*: it starts with markdown header or bold markers (``#``..``######``, ``**``, ``__``,
+  or ``#`` markers then a bold marker) directly followed by ``Problem k``, whatever the rest of the
+  line holds (a title of any length, math, a box, a level tag): ``### Problem 2: Divisibility by
+  $n+2$``, ``**Problem 2 (the $n+2$ one):**``, ``## Problem 2 is like problem 1``; or
+- *unmarked* and holding nothing but ``Problem k``, optionally ``of n``, then optionally
+  punctuation (``:`` ``.`` ``-`` ``)`` ``\u2013`` ``\u2014``) with a plain title (at most 60 characters,
+  no ``$``, no box) or a parenthetical (at most 40 characters), then optionally a level tag:
+  ``Problem 2:``, ``Problem 2: Geometry``, ``Problem 2 of 3``. A reasoning line that mentions a
+  problem (``Problem 2 is similar, but first: \\boxed{1}``) is not a header.
+
+A header line belongs to its problem: a box or level tag on it (``### Problem 2: \\boxed{NA}``)
+counts for that problem.
+
 Segments **partition** the completion: the text before the first header is the preamble, and
 every later character belongs to the problem whose header (the last valid one) precedes it. A
 repeated header continues its problem (a problem may own several pieces); a header with an
@@ -26,17 +42,17 @@ from dataclasses import asdict, dataclass
 from osmckp_env.exam.levels import parse_level_tag
 from osmckp_env.grading.extract import final_answer, find_boxed, is_skip
 
-# A header is a line holding only: optional markdown markers (``#``..``######``, ``**``, ``__``),
-# ``Problem k`` (optionally ``of n``), and optionally punctuation plus a short title, a short
-# parenthetical, or a level tag. ``Problem 2 is similar: ...`` inside a solution is not one.
-_MARK = r"(?:\*\*|__)?"
+# Two kinds of header line (see the module docstring). A *marked* line (markdown header or bold
+# markers first) that names ``Problem k`` is a header whatever follows; an *unmarked* line is one
+# only when it holds nothing but ``Problem k`` and a short plain title, so a reasoning line such as
+# ``Problem 2 is similar: ...`` or ``Problem 2: so $x=3$`` is not one.
 HEADER_RE = re.compile(
-    r"^[ \t]*(?:#{1,6}[ \t]*)?"
-    + _MARK
-    + r"[ \t]*Problem[ \t]*(\d{1,3})(?:[ \t]+of[ \t]+\d{1,3})?[ \t]*"
-    + _MARK
-    + r"[ \t]*(?:(?:[:.)\-\u2013\u2014][ \t]*(?P<title>[^\n]{0,60}?))|\([^()\n]{0,40}\))?"
-    r"[ \t]*" + _MARK + r"[ \t]*(?:<predicted_level>[^<\n]{0,20}</predicted_level>)?[ \t]*$",
+    r"^[ \t]*(?:"
+    r"(?:#{1,6}[ \t]*(?:\*\*|__)?|\*\*|__)[ \t]*Problem[ \t]*(?P<marked>\d{1,3})(?!\d)[^\n]*"
+    r"|Problem[ \t]*(?P<plain>\d{1,3})(?:[ \t]+of[ \t]+\d{1,3})?[ \t]*"
+    r"(?:(?:[:.)\-\u2013\u2014][ \t]*(?P<title>[^\n]{0,60}?))|\([^()\n]{0,40}\))?"
+    r"[ \t]*(?:<predicted_level>[^<\n]{0,20}</predicted_level>)?[ \t]*"
+    r")$",
     re.IGNORECASE | re.MULTILINE,
 )
 _NOT_A_TITLE = re.compile(r"\\(?:boxed|fbox)|\$")
@@ -141,9 +157,13 @@ def header_marks(text: str, n_problems: int) -> list[tuple[int, int]]:
     """(character offset, problem index) of every valid header line, in text order."""
     out = []
     for m in HEADER_RE.finditer(text):
-        k = int(m.group(1)) - 1
-        title = m.group("title")
-        if 0 <= k < n_problems and not (title and _NOT_A_TITLE.search(title)):
+        marked = m.group("marked")
+        if marked is None:
+            title = m.group("title")
+            if title and _NOT_A_TITLE.search(title):
+                continue
+        k = int(marked or m.group("plain")) - 1
+        if 0 <= k < n_problems:
             out.append((m.start(), k))
     return out
 
@@ -153,9 +173,9 @@ def parse_completion(text: str, n_problems: int, think_markers=THINK_MARKERS) ->
 
     Only the answer section is read (``split_thinking``): thinking holds no headers, tags or answers.
 
-    Headers ``### Problem k`` (also ``Problem k:``, ``**Problem k**``) mark segments; text up to
-    the next header belongs to the problem whose header precedes it (a repeated header continues
-    its problem: the last complete box over all its pieces wins, the first level tag counts).
+    Header lines (see the module docstring) mark segments; text up to the next header belongs to
+    the problem whose header precedes it (a repeated header continues its problem: the last
+    complete box over all its pieces wins, the first level tag counts).
     Without any header the boxes are assigned to problems in order, one box each (a best-effort
     fallback for models that ignore the format); text after the last box belongs to the next
     problem.

@@ -27,6 +27,17 @@ def test_level_mismatch_loses_rarl_only(exam, grader):
     assert r["score"] == 3 and r["rarl_reward"] == 2
 
 
+def test_a_right_exam_with_math_in_its_headers_scores_full(exam, grader):
+    text = (
+        "### Problem 1: Apples\nThe answer is \\boxed{4}.\n"
+        "### Problem 2: Halving $x$\nThe answer is \\boxed{0.5}.\n"
+        "**Problem 3 (the $n+2$ one):** \\boxed{70}"
+    )
+    r = score_completion(exam, text, grader=grader)
+    assert [p["status"] for p in r["problems"]] == ["answered"] * 3
+    assert r["score"] == 3
+
+
 def test_budget_cut_loses_later_answers(grader):
     exam = make_exam(budget=60)
     text = completion(["4", "0.5", "70"], filler="word " * 20)
