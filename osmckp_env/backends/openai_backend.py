@@ -74,7 +74,12 @@ class OpenAIBackend:
     endpoint: ``chat`` (``/v1/chat/completions``) or ``completions`` (``/v1/completions``, the
         prompt rendered here with ``tokenizer``'s chat template).
     concurrency: requests in flight at once.
-    max_retries, timeout_s, backoff_s: passed to the ``openai`` client / our retries of malformed replies.
+    max_retries, backoff_s: how often and after what pause a request the server refused or never got
+        (connection refused, HTTP 5xx/429, a malformed reply) is sent again.
+    timeout_s: how long to wait for a reply, queueing on the server included (default 600 s: a CPU
+        server answering one request at a time holds the others). A request that times out is not
+        re-sent to the same server, which may still hold it; its exam is recorded as an error
+        (``--retry-errors``). With replicas it is sent to another replica.
     max_tokens_param: ``max_tokens`` (default) or ``max_completion_tokens`` (OpenAI's reasoning
         models). On an HTTP 400 that names ``max_tokens`` as unsupported the request is retried once
         with ``max_completion_tokens`` and the switch is kept for the run (``notes``); a rejected
@@ -112,7 +117,7 @@ class OpenAIBackend:
         endpoint: str = "chat",
         concurrency: int = 8,
         max_retries: int = 4,
-        timeout_s: float = 120.0,
+        timeout_s: float = 600.0,
         backoff_s: float = 0.5,
         max_tokens_param: str = "max_tokens",
         extra_body: dict | None = None,
@@ -151,11 +156,10 @@ class OpenAIBackend:
         if not urls or not all(isinstance(u, str) and u for u in urls):
             raise ValueError(f"base_url must be a URL or a non-empty list of URLs, got {base_url!r}")
         self.pool = ReplicaPool(urls, cooldown_s=replica_cooldown_s)
-        # one server: its client retries HTTP faults itself; replicas: we retry, on another replica
-        client_retries = max_retries if len(urls) == 1 else 0
-        self.clients = [
-            openai.OpenAI(base_url=u, api_key=key, max_retries=client_retries, timeout=timeout_s) for u in urls
-        ]
+        # we retry, never the client: its retries re-send a request that timed out, which a serial
+        # server may still hold in its queue (it then generates the same exam twice)
+        self.timeout_s = timeout_s
+        self.clients = [openai.OpenAI(base_url=u, api_key=key, max_retries=0, timeout=timeout_s) for u in urls]
         self.client = self.clients[0]
         self.model = model
         self.endpoint = endpoint
@@ -210,13 +214,26 @@ class OpenAIBackend:
                     return _error(e, retryable=False)
             except Exception as e:  # noqa: BLE001 - recorded on the exam, the run continues
                 oa = self._openai
-                unreachable = isinstance(e, (oa.APIConnectionError, oa.APITimeoutError))
-                # one server: its client already retried HTTP faults and timeouts; a malformed 200 body
-                # (truncated JSON) is ours to retry. Replicas: every fault is ours to retry, elsewhere
-                retryable = isinstance(e, (ValueError, oa.APIResponseValidationError)) or "JSON" in type(e).__name__
-                if len(self.pool) > 1:
-                    status = getattr(e, "status_code", None)
-                    retryable = retryable or unreachable or (status is not None and (status >= 500 or status == 429))
+                timed_out = isinstance(e, oa.APITimeoutError)
+                unreachable = isinstance(e, oa.APIConnectionError)  # refused, reset, or timed out
+                status = getattr(e, "status_code", None)
+                # retried: what the server refused or never got (connection refused, HTTP 5xx/429) and
+                # malformed 200 bodies (truncated JSON). A timeout is re-sent only to another replica:
+                # the server that timed out may still hold the request (a serial server's queue)
+                retryable = (
+                    isinstance(e, (ValueError, oa.APIResponseValidationError))
+                    or "JSON" in type(e).__name__
+                    or (unreachable and not timed_out)
+                    or (status is not None and (status >= 500 or status == 429))
+                    or (timed_out and len(self.pool) > 1)
+                )
+                if timed_out and len(self.pool) == 1:
+                    e = TimeoutError(
+                        f"no reply within timeout_s={self.timeout_s:g} s; not re-sent, as the server may still be "
+                        "working on it (a server that answers one request at a time queues the others): raise "
+                        "backend_args.timeout_s or lower concurrency to the server's parallel slots, then "
+                        "`osmckp run <results.json> --retry-errors`"
+                    )
                 c = _error(e, retryable=retryable)
                 if unreachable:
                     c.meta["unreachable"] = True

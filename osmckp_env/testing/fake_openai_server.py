@@ -15,6 +15,7 @@ only, as OpenAI's reasoning models do); ``completion_tokens`` overrides the repo
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -84,7 +85,8 @@ class FakeOpenAIServer:
                     server.requests += 1
                     server.bodies.append(body)
                     fault = server.faults.pop(0) if server.faults else None
-                if fault == "drop":
+                if fault == "drop":  # the connection closes with no reply (a crashed worker, a proxy reset)
+                    self.connection.shutdown(socket.SHUT_RDWR)
                     self.connection.close()
                     return
                 if fault == "stall":

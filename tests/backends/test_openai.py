@@ -40,10 +40,21 @@ def test_gives_up_with_error_recorded():
     assert out[0].finish_reason == "error" and ("500" in out[0].error or "Internal" in out[0].error)
 
 
-def test_stall_times_out_then_retries():
+def test_a_timed_out_request_is_never_sent_again_to_the_server_that_may_hold_it():
+    # a serial server (transformers serve) still working on a queued request: a re-send made it
+    # generate the exam twice (11 requests for 10 exams)
     with FakeOpenAIServer(lambda p, cap: "late", faults=["stall"], stall_s=3) as srv:
         out = _backend(srv, timeout_s=1, max_retries=2).generate(MSG, max_tokens=5, sampling=Sampling())
-    assert out[0].text == "late"
+        assert srv.requests == 1
+    assert out[0].finish_reason == "error" and "not re-sent" in out[0].error and "--retry-errors" in out[0].error
+
+
+def test_a_serial_server_with_a_queue_gets_each_request_once():
+    with FakeOpenAIServer(lambda p, cap: p.split()[-1], delay_s=0.3, capacity=1) as srv:
+        msgs = [[{"role": "user", "content": f"n {i}"}] for i in range(6)]
+        out = _backend(srv, concurrency=6, timeout_s=30).generate(msgs, max_tokens=5, sampling=Sampling())
+        assert srv.requests == 6
+    assert [c.text for c in out] == [str(i) for i in range(6)]
 
 
 def test_concurrency_bounded_and_ordered():
