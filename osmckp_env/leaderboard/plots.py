@@ -90,6 +90,8 @@ def _legend(fig, styles: dict, *, title: str | None = None, kind: str = "line", 
 
 
 def _set_ylim(block, values, *, floor: float | None = None, pad: float = 0.15) -> None:
+    """One y-range for a block of panels that holds every value given (bars and interval ends),
+    with ``pad`` to spare; ``floor``: a fixed lower end (Score: 0)."""
     vals = [v for v in values if not math.isnan(v)] + [0.0]
     lo, hi = min(vals), max(vals)
     lo = floor if floor is not None else min(-0.05, lo * (1 + pad))
@@ -110,9 +112,10 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict):
         names = [labels[id(r)] for r in rs]
         for ax, key in ((score_axes[j], "score"), (regret_axes[j], "regret")):
             vals = [_num(r["metrics"].get(key)) for r in rs]
-            values[key] += vals
             heights = [0.0 if math.isnan(v) else v for v in vals]
             cis = [((r["metrics"].get("intervals") or {}).get(key) or {}).get("ci", [None, None]) for r in rs]
+            # the axis fits the whiskers too, never only the bars (a Regret interval reaches far below its bar)
+            values[key] += vals + [_num(x) for ci in cis for x in ci]
             err = [
                 [h - (lo if lo is not None else h) for h, (lo, _) in zip(heights, cis)],
                 [(hi if hi is not None else h) - h for h, (_, hi) in zip(heights, cis)],
