@@ -402,8 +402,8 @@ def make_results(
 
 
 def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite:
-    """Rebuild the exact suite a results file was run on (named suite, suite file or config),
-    checked against its stored hash."""
+    """Rebuild the exact suite a results file was run on (named suite, suite file under the run's
+    budget, or config), checked against its stored hash."""
 
     info = res["suite"]
     cfg = SuiteConfig.from_dict(info["config"])
@@ -413,7 +413,7 @@ def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite
     if source:
         for path in (Path(source), Path(results_path or ".").parent / Path(source).name):
             if path.is_file():
-                candidates.append(lambda p=path: resolve_suite(str(p), n_exams=n))
+                candidates.append(lambda p=path: resolve_suite(str(p), budget=info["budget"], n_exams=n))
                 break
     if is_named_suite(info["name"]):
         candidates.append(
