@@ -67,3 +67,22 @@ def test_a_custom_suite_never_joins_a_standard_suites_budget_curve(tmp_path, gra
     # five problems per exam, all answered: the custom curve's Scores are 5s, the Medium curve's 3s
     assert list(sweeps[custom].axes[0].lines[0].get_ydata()) == [5.0, 5.0]
     assert list(sweeps["budget_sweep_medium.png"].axes[0].lines[0].get_ydata()) == [3.0, 3.0]
+
+
+def test_two_specs_of_one_name_get_a_budget_curve_each(tmp_path, grader, saved_figures):
+    from osmckp_env.exam.suites import get_suite, resolve_suite
+    from osmckp_env.leaderboard import build_leaderboard
+    from osmckp_env.runner.run import run_suite
+    from osmckp_env.runner.spec import AgentSpec
+
+    for reply in ("gold", "skip-all"):  # two configs under one name: two curves, no vertical segments
+        spec = AgentSpec(name="gold", agent="direct", backend="scripted", backend_args={"reply": reply})
+        for b in (256, 512):
+            suite = resolve_suite(get_suite("medium-512", n_exams=2), budget=b)
+            run_suite(spec, suite, tmp_path / "runs" / reply / suite.name, grader=grader, progress=False)
+    build_leaderboard(tmp_path / "runs", tmp_path / "lb")
+    ax = saved_figures["budget_sweep_medium.png"].axes[0]
+    lines = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.lines}
+    lines = {k: v for k, v in lines.items() if k.startswith("gold")}
+    assert len(lines) == 2 and all(re.fullmatch(r"gold \[[0-9a-f]{6}\]", k) for k in lines)
+    assert sorted(v for v in lines.values()) == [([256, 512], [0.0, 0.0]), ([256, 512], [3.0, 3.0])]
