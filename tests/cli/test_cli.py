@@ -17,6 +17,7 @@ from osmckp_env.cli import main
         (["bench", "--help"], ["(default: 256 512 1024 2048)", "(default: leaderboards)"]),
         (["sim", "leaderboard", "--help"], ["(default: 256 512 1024 2048)"]),
         (["run", "--help"], ["--n-exams"]),
+        (["validate", "--help"], ["4 a valid spec whose backend's extra is not installed on this machine"]),
     ],
 )
 def test_help_shows_the_defaults(argv, shown, capsys):
