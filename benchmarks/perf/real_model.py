@@ -71,7 +71,8 @@ def main() -> None:
         t_kit = time.perf_counter() - t
         n_kit = sum(c.n_tokens for c in comps)
         rows.append((f"batch {b}: plain model.generate", n_plain / t_plain, ""))
-        rows.append((f"batch {b}: osmckp transformers backend", n_kit / t_kit, f"x{(n_kit / t_kit) / (n_plain / t_plain):.2f}"))
+        ratio = f"x{(n_kit / t_kit) / (n_plain / t_plain):.2f}"
+        rows.append((f"batch {b}: osmckp transformers backend", n_kit / t_kit, ratio))
         print(rows[-2], rows[-1], flush=True)
     if args.llama_server:
         llama = make_backend("openai", model="smollm2", base_url=args.llama_server, api_key="none", concurrency=1)
@@ -79,7 +80,8 @@ def main() -> None:
         t = time.perf_counter()
         comps = llama.generate(batch, max_tokens=args.new_tokens, sampling=Sampling())
         dt = time.perf_counter() - t
-        rows.append(("llama.cpp server (Q4_1), one stream, via the openai backend", sum(c.n_tokens for c in comps) / dt, ""))
+        tps = sum(c.n_tokens for c in comps) / dt
+        rows.append(("llama.cpp server (Q4_1), one stream, via the openai backend", tps, ""))
         print(rows[-1], flush=True)
     text = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "

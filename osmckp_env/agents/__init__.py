@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 from osmckp_env.agents.base import Agent, AgentOutput, PromptAgent
-from osmckp_env.exam._lookup import lookup
+from osmckp_env.exam._lookup import call_problems, lookup
 
 AGENTS = {
     "direct": "osmckp_env.agents.prompting:DirectAgent",
@@ -40,6 +40,26 @@ def agent_class(kind: str):
     return _import(lookup(AGENTS, kind, kind="agent"))
 
 
+RUNNER_ARGS = ("sampling", "bins")  # what the runner gives every agent (from the spec), besides its backend
+
+
+def check_agent_args(kind: str, args: dict) -> list[str]:
+    """What is wrong with a spec's ``agent_args`` for agent ``kind``, from the agent class's
+    signature (before any backend or model is built): unknown names (did-you-mean), required
+    arguments missing, and the arguments the runner sets itself (``sampling``: the spec's
+    temperature, top_p and seed; ``bins``: its level_edges)."""
+    reserved = [
+        f"agent_args may not set {k!r}: the runner sets it from the spec (temperature/top_p/seed, level_edges)"
+        for k in RUNNER_ARGS
+        if k in args
+    ]
+    rest = {k: v for k, v in args.items() if k not in RUNNER_ARGS}
+    cls = agent_class(kind)
+    return reserved + call_problems(
+        cls.__init__, rest, ("backend", *RUNNER_ARGS), what=f"agent {kind!r}", where="in agent_args"
+    )
+
+
 def make_agent(kind: str, backend, **kwargs) -> Agent:
     agent = agent_class(kind)(backend, **kwargs)
     if not isinstance(agent, Agent):
@@ -47,4 +67,4 @@ def make_agent(kind: str, backend, **kwargs) -> Agent:
     return agent
 
 
-__all__ = ["AGENTS", "Agent", "AgentOutput", "PromptAgent", "agent_class", "make_agent"]
+__all__ = ["AGENTS", "Agent", "AgentOutput", "PromptAgent", "agent_class", "check_agent_args", "make_agent"]

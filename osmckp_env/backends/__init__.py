@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from osmckp_env.backends.base import Backend, Completion, Sampling, prompt_hash
-from osmckp_env.exam._lookup import lookup, with_suggestion
+from osmckp_env.exam._lookup import call_problems, lookup
 
 BACKENDS = {
     "scripted": "osmckp_env.backends.scripted:ScriptedBackend",
@@ -47,29 +47,22 @@ SPEC_FIELDS = ("think_markers",)
 
 
 def check_backend_args(kind: str, args: dict, given: tuple[str, ...] = ()) -> list[str]:
-    """What is wrong with ``backend_args`` for backend ``kind``, from the backend's signature (its
-    module is imported, its heavy packages are not): unknown names (with a did-you-mean) and
-    required arguments missing. ``given`` names arguments the spec fills in (``model``); the
-    ``SPEC_FIELDS`` are not backend arguments."""
-    import inspect
-
+    """What is wrong with ``backend_args`` for backend ``kind`` (its module is imported, its heavy
+    packages are not): from its signature, unknown names (with a did-you-mean) and required
+    arguments missing; from its ``check_args`` (the checks its constructor makes), the values of
+    the arguments given (types, ranges, script names, files). ``given`` names arguments the spec
+    fills in (``model``); the ``SPEC_FIELDS`` are not backend arguments."""
     cls = backend_class(kind)
-    params = {
-        n: p for n, p in inspect.signature(cls.__init__).parameters.items() if n != "self" and n not in SPEC_FIELDS
-    }
-    named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    open_ended = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    problems = []
-    if not open_ended:
-        for k in args:
-            if k not in named:
-                unknown = with_suggestion(k, named, quote=True)
-                problems.append(f"backend {kind!r} has no argument {unknown}; it takes {sorted(named)}")
-    for n, p in params.items():
-        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-            if n not in args and n not in given:
-                problems.append(f"backend {kind!r} needs argument {n!r} (in backend_args or the spec's model)")
-    return problems
+    problems = call_problems(
+        cls.__init__,
+        args,
+        given,
+        what=f"backend {kind!r}",
+        where="in backend_args or the spec's model",
+        exclude=SPEC_FIELDS,
+    )
+    check = getattr(cls, "check_args", None)
+    return problems + (list(check(args)) if check else [])
 
 
 def make_backend(kind: str, **kwargs) -> Backend:

@@ -166,3 +166,65 @@ def peft_adapter(model: str, base_model: str | None = None) -> tuple[str, str | 
     if not base:
         raise ValueError(f"{cfg} names no base_model_name_or_path; pass the base model as backend_args.base_model")
     return base, model
+
+
+# -- argument checks: one per backend (its ``check_args``), used by its constructor and by
+# ``osmckp validate`` / ``osmckp run`` before any model loads ------------------------------------
+
+
+def is_int(lo: int | None = None):
+    """An int (never a bool) of at least ``lo``."""
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and (lo is None or v >= lo)
+
+
+def is_number(lo: float | None = None, hi: float | None = None, *, open_lo: bool = False):
+    """An int or float (never a bool) in ``[lo, hi]`` (``(lo, hi]`` if ``open_lo``)."""
+
+    def ok(v) -> bool:
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v != v:
+            return False
+        return (lo is None or (v > lo if open_lo else v >= lo)) and (hi is None or v <= hi)
+
+    return ok
+
+
+def is_bool(v) -> bool:
+    return isinstance(v, bool)
+
+
+def is_str(v) -> bool:
+    return isinstance(v, str) and v != ""
+
+
+def is_mapping_or_none(v) -> bool:
+    return v is None or isinstance(v, dict)
+
+
+def is_counter_or_none(v) -> bool:
+    """A ``TokenCounter`` object (Python use only: a spec cannot give one)."""
+    return v is None or callable(getattr(v, "offsets", None))
+
+
+def one_of(*choices):
+    return lambda v: v in choices
+
+
+def optional(ok):
+    return lambda v: v is None or ok(v)
+
+
+def check_arg_values(args: dict, rules: dict) -> list[str]:
+    """What is wrong with the arguments given (absent ones keep their defaults):
+    ``rules[name] = (ok, what)``; each ``args[name]`` that ``ok`` refuses is reported as
+    ``name must be <what>, got <value>``."""
+    return [
+        f"{name} must be {what}, got {args[name]!r}"
+        for name, (ok, what) in rules.items()
+        if name in args and not ok(args[name])
+    ]
+
+
+def raise_on(problems: list[str]) -> None:
+    """A constructor's refusal of what its ``check_args`` found."""
+    if problems:
+        raise ValueError("; ".join(problems))

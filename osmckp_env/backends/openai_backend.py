@@ -30,9 +30,19 @@ from osmckp_env.backends.base import (
     Completion,
     Messages,
     Sampling,
+    check_arg_values,
     check_max_tokens,
+    is_bool,
+    is_counter_or_none,
+    is_int,
+    is_mapping_or_none,
+    is_number,
+    is_str,
     join_reasoning,
+    one_of,
     opens_thinking,
+    optional,
+    raise_on,
 )
 from osmckp_env.backends.replicas import ReplicaPool
 from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter, safe_offsets
@@ -60,6 +70,11 @@ def rejected_parameter(error) -> str | None:
         return None
     found = [(m.start(), n) for n in names for m in [re.search(rf"(?<![\w]){n}(?![\w])", msg)] if m]
     return min(found)[1] if found else None
+
+
+def _is_urls(v) -> bool:
+    urls = [v] if isinstance(v, str) else v
+    return isinstance(urls, (list, tuple)) and bool(urls) and all(is_str(u) for u in urls)
 
 
 class OpenAIBackend:
@@ -129,32 +144,18 @@ class OpenAIBackend:
         opens_thinking: bool | None = None,
         think_markers=THINK_MARKERS,
     ) -> None:
+        raise_on(OpenAIBackend.check_args({k: v for k, v in locals().items() if k != "self"}))
         try:
             import openai
         except ImportError as e:  # pragma: no cover
             raise ImportError("the openai backend needs the openai client: pip install 'osmckp[openai]'") from e
-        if endpoint not in ("chat", "completions"):
-            raise ValueError(f"endpoint must be 'chat' or 'completions', got {endpoint!r}")
-        if not isinstance(concurrency, int) or concurrency <= 0:
-            raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
-        if max_tokens_param not in MAX_TOKENS_PARAMS:
-            raise ValueError(f"max_tokens_param must be one of {MAX_TOKENS_PARAMS}, got {max_tokens_param!r}")
-        for name, value in (("extra_body", extra_body), ("chat_template_kwargs", chat_template_kwargs)):
-            if value is not None and not isinstance(value, dict):
-                raise ValueError(f"backend_args.{name} must be a mapping, got {type(value).__name__}")
-        if opens_thinking is not None and not isinstance(opens_thinking, bool):
-            raise ValueError(f"backend_args.opens_thinking must be true, false or null, got {opens_thinking!r}")
         self.think_markers = check_think_markers(think_markers)
         self._markers = self.think_markers or THINK_MARKERS  # what joins split-off thinking back
-        if not 0 <= float(usage_tolerance) <= 10:
-            raise ValueError(f"usage_tolerance must be a fraction in [0, 10], got {usage_tolerance!r}")
         key = api_key if api_key is not None else os.environ.get(api_key_env, "EMPTY")
         self._openai = openai
         self.max_retries = max_retries
         self.backoff_s = backoff_s
-        urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
-        if not urls or not all(isinstance(u, str) and u for u in urls):
-            raise ValueError(f"base_url must be a URL or a non-empty list of URLs, got {base_url!r}")
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
         self.pool = ReplicaPool(urls, cooldown_s=replica_cooldown_s)
         # we retry, never the client: its retries re-send a request that timed out, which a serial
         # server may still hold in its queue (it then generates the same exam twice)
@@ -183,6 +184,34 @@ class OpenAIBackend:
         self._cap_param = max_tokens_param
         self._dropped: list[str] = []
         self.notes: dict = {}
+
+    @staticmethod
+    def check_args(args: dict) -> list[str]:
+        """What is wrong with these arguments (those given; the rest keep their defaults), found
+        without the ``openai`` client: the constructor's checks, run by ``osmckp validate`` and
+        ``osmckp run`` before anything starts."""
+        return check_arg_values(
+            args,
+            {
+                "model": (is_str, "the served model's name"),
+                "base_url": (_is_urls, "a URL or a non-empty list of URLs"),
+                "api_key": (optional(lambda v: isinstance(v, str)), "a string or null"),
+                "api_key_env": (is_str, "the name of an environment variable"),
+                "endpoint": (one_of("chat", "completions"), "'chat' or 'completions'"),
+                "concurrency": (is_int(1), "a positive int"),
+                "max_retries": (is_int(0), "a non-negative int"),
+                "timeout_s": (is_number(0, open_lo=True), "a positive number of seconds"),
+                "backoff_s": (is_number(0), "a non-negative number of seconds"),
+                "max_tokens_param": (one_of(*MAX_TOKENS_PARAMS), f"one of {MAX_TOKENS_PARAMS}"),
+                "extra_body": (is_mapping_or_none, "a mapping"),
+                "chat_template_kwargs": (is_mapping_or_none, "a mapping"),
+                "tokenizer": (optional(lambda v: isinstance(v, (str, Path))), "a tokenizer folder or file"),
+                "usage_tolerance": (is_number(0, 10), "a fraction in [0, 10]"),
+                "counter": (is_counter_or_none, "a TokenCounter object"),
+                "replica_cooldown_s": (is_number(0), "a non-negative number of seconds"),
+                "opens_thinking": (optional(is_bool), "true, false or null"),
+            },
+        )
 
     # -- requests ------------------------------------------------------------------------
     def _one(self, messages: Messages, cap: int, sampling: Sampling) -> Completion:

@@ -6,7 +6,17 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from osmckp_env.backends.base import Completion, Messages, Sampling, check_max_tokens
+from osmckp_env.backends.base import (
+    Completion,
+    Messages,
+    Sampling,
+    check_arg_values,
+    check_max_tokens,
+    is_bool,
+    is_counter_or_none,
+    is_str,
+    raise_on,
+)
 from osmckp_env.exam._lookup import lookup
 from osmckp_env.exam.problems import SPLITS, TIERS, load_pool
 from osmckp_env.exam.tokenization import TokenCounter, default_counter, truncate
@@ -76,11 +86,34 @@ class ScriptedBackend:
     ) -> None:
         self.name = name
         if isinstance(reply, str):
-            reply = lookup(SCRIPTS, reply, kind="script")
+            reply = lookup(SCRIPTS, reply, kind="script")  # an unknown name: KeyError with did-you-mean
+        raise_on(ScriptedBackend.check_args({"reply": reply, "counter": counter, "overrun": overrun, "name": name}))
         self.reply = reply or SCRIPTS["skip-all"]
         self.counter = counter or default_counter()
         self.overrun = overrun
         self.calls = 0
+
+    @staticmethod
+    def check_args(args: dict) -> list[str]:
+        """What is wrong with these arguments (those given), the script name included: the
+        constructor's checks, run by ``osmckp validate`` and ``osmckp run`` before anything starts."""
+        problems = []
+        reply = args.get("reply")
+        if isinstance(reply, str):
+            try:
+                lookup(SCRIPTS, reply, kind="script")
+            except KeyError as e:
+                problems.append(f"reply: {e.args[0]}")
+        elif reply is not None and not callable(reply):
+            problems.append(f"reply must be a script name ({', '.join(SCRIPTS)}) or a function, got {reply!r}")
+        return problems + check_arg_values(
+            args,
+            {
+                "counter": (is_counter_or_none, "a TokenCounter object"),
+                "overrun": (is_bool, "true or false"),
+                "name": (is_str, "a non-empty string"),
+            },
+        )
 
     def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
         caps = check_max_tokens(max_tokens, len(prompts))

@@ -9,14 +9,25 @@ from osmckp_env.backends.base import (
     Completion,
     Messages,
     Sampling,
+    check_arg_values,
     check_max_tokens,
+    is_bool,
+    is_int,
+    is_mapping_or_none,
+    is_str,
     keep_marker_decoder,
+    one_of,
     opens_thinking,
+    optional,
     peft_adapter,
+    raise_on,
 )
 from osmckp_env.backends.model_files import locate_model, require_gguf
 from osmckp_env.exam.tokenization import HFTokenCounter
 from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
+
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+DEVICES = "'cpu', 'cuda', 'cuda:<n>', 'mps' or 'auto'"
 
 
 def _has_tokenizer(folder: str) -> bool:
@@ -75,14 +86,11 @@ class TransformersBackend:
         gguf_file: str | None = None,
         think_markers=THINK_MARKERS,
     ) -> None:
+        raise_on(TransformersBackend.check_args({k: v for k, v in locals().items() if k != "self"}))
         torch, transformers = _require()
         self.think_markers = check_think_markers(think_markers)
         self._markers = self.think_markers or THINK_MARKERS
-        if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):
-            raise ValueError(f"chat_template_kwargs must be a mapping, got {type(chat_template_kwargs).__name__}")
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
-        if batch_size <= 0:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         gguf = {}
         if isinstance(model, str):
@@ -127,6 +135,23 @@ class TransformersBackend:
         self.batch_size = batch_size
         self.exact_token_counts = True
         self._decode = keep_marker_decoder(self.tokenizer, self._markers)
+
+    @staticmethod
+    def check_args(args: dict) -> list[str]:
+        """What is wrong with these arguments (those given), found without torch or transformers:
+        the constructor's checks, run by ``osmckp validate`` and ``osmckp run`` before any model loads."""
+        return check_arg_values(
+            args,
+            {
+                "device": (lambda v: is_str(v) and v.split(":")[0] in ("cpu", "cuda", "auto", "mps"), DEVICES),
+                "dtype": (one_of(*DTYPES), f"one of {DTYPES}"),
+                "batch_size": (is_int(1), "a positive int"),
+                "trust_remote_code": (is_bool, "true or false"),
+                "base_model": (optional(is_str), "a path or hub id"),
+                "chat_template_kwargs": (is_mapping_or_none, "a mapping"),
+                "gguf_file": (optional(is_str), "the name of a .gguf file in the model's folder or repository"),
+            },
+        )
 
     def render(self, messages: Messages) -> str:
         return self.tokenizer.apply_chat_template(

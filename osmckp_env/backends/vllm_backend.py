@@ -7,10 +7,15 @@ from osmckp_env.backends.base import (
     Completion,
     Messages,
     Sampling,
+    check_arg_values,
     check_max_tokens,
+    is_mapping_or_none,
+    is_str,
     keep_marker_decoder,
     opens_thinking,
+    optional,
     peft_adapter,
+    raise_on,
 )
 from osmckp_env.exam.tokenization import HFTokenCounter
 from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
@@ -35,10 +40,13 @@ class VLLMBackend:
         think_markers=THINK_MARKERS,
         **llm_kwargs,
     ) -> None:
+        raise_on(
+            VLLMBackend.check_args(
+                {"model": model, "base_model": base_model, "chat_template_kwargs": chat_template_kwargs}
+            )
+        )
         self.think_markers = check_think_markers(think_markers)
         self._markers = self.think_markers or THINK_MARKERS
-        if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):
-            raise ValueError(f"chat_template_kwargs must be a mapping, got {type(chat_template_kwargs).__name__}")
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
         try:
             import vllm
@@ -65,6 +73,20 @@ class VLLMBackend:
         self.counter = HFTokenCounter(tok, model)
         self.exact_token_counts = True  # n_tokens counts the generated ids: the env charges it
         self._decode = keep_marker_decoder(tok, self._markers)
+
+    @staticmethod
+    def check_args(args: dict) -> list[str]:
+        """What is wrong with these arguments (those given; ``vllm.LLM``'s own keywords are its
+        own to check), found without vLLM: run by ``osmckp validate`` and ``osmckp run`` before any
+        model loads."""
+        return check_arg_values(
+            args,
+            {
+                "model": (is_str, "a path or hub id"),
+                "base_model": (optional(is_str), "a path or hub id"),
+                "chat_template_kwargs": (is_mapping_or_none, "a mapping"),
+            },
+        )
 
     def generate(self, prompts: list[Messages], *, max_tokens, sampling: Sampling | None = None) -> list[Completion]:
         sampling = sampling or Sampling()

@@ -33,6 +33,7 @@ def _cmd_suites(args) -> int:
 
 
 EXIT_INCOMPLETE = 3  # `osmckp run`: some exams' backend calls failed after retries (errors, not scores)
+EXIT_NOT_INSTALLED = 4  # `osmckp validate SPEC`: a valid spec whose backend's extra is not installed here
 
 
 def _print_results(results: list[dict]) -> int:
@@ -134,16 +135,21 @@ def _cmd_validate(args) -> int:
     path = Path(args.path)
     if path.suffix in (".yaml", ".yml", ".toml"):
         spec = load_spec(path)
-        problems = spec.check_runnable()
+        problems, missing = spec.preflight()  # the checks `osmckp run` makes before anything starts
         if problems:
             print(f"{path}: spec {spec.name!r} would fail at run time:")
-            for p in problems:
+            for p in problems + missing:
                 print(f"  - {p}")
             return 1
         print(
             f"{path}: valid spec {spec.name!r} (agent {spec.agent}, backend {spec.backend}, spec hash "
-            f"{spec.config_hash}: its results files carry it as spec_hash)"
+            f"{spec.config_hash}: its results files carry it as spec_hash)",
+            flush=True,
         )
+        if missing:
+            for m in missing:
+                print(f"WARNING: not runnable on this machine: {m}", file=sys.stderr)
+            return EXIT_NOT_INSTALLED
         return 0
 
     if path.is_dir():
@@ -251,6 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="check a spec (fields, agent import, backend extra, checkpoint path), or re-derive a results "
         "file from its records",
+        description="Check a spec with every check `osmckp run` makes before any model loads (fields, agent "
+        "import and agent_args, backend_args names and values, scripted replies, checkpoint paths, the "
+        "backend's extra), or re-derive a results file from its records and the suite it ran on. Exit status: "
+        "0 valid spec / consistent results; 1 the spec would fail at run time / the results disagree; 2 an "
+        f"unreadable spec or file; {EXIT_NOT_INSTALLED} a valid spec whose backend's extra is not installed on "
+        "this machine (a warning gives the pip install line; e.g. vllm on a CPU laptop).",
     )
     v.add_argument("path", help="a spec (.yaml/.toml), a results.json, or a run folder")
     v.add_argument("--no-regrade", action="store_true", help="skip re-grading the answers (faster)")

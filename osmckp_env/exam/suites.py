@@ -291,6 +291,15 @@ def suite_hash(exams, version: int = SUITE_VERSION) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
+def exam_set_hash(problem_ids) -> str:
+    """sha256 (first 16 hex) of a list of exams' problem ids, each exam's in its order, without
+    their budget: the same exams under another budget (a budget sweep, ``--budgets``) share it,
+    other exams (a custom suite, another exam count) do not. ``problem_ids``: one list per exam,
+    by exam index."""
+    blob = json.dumps([list(ids) for ids in problem_ids], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
 def _n_rank_sequences(ranks) -> int:
     """How many distinct rank sequences the problems can be put in (a multinomial coefficient)."""
     out = math.factorial(len(ranks))

@@ -12,6 +12,7 @@ outside the data. Builders return the figure (tests read what it shows); ``save_
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +24,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from osmckp_env.exam.problems import TIERS  # noqa: E402
+from osmckp_env.exam.suites import exam_set_hash, is_named_suite, named_suite_config
 from osmckp_env.leaderboard.entries import entry_labels
 from osmckp_env.leaderboard.naming import ORDER_RANK, setting_key, setting_of, setting_title, sort_settings  # noqa: E402
 from osmckp_env.results.io import results_records
@@ -90,6 +92,8 @@ def _legend(fig, styles: dict, *, title: str | None = None, kind: str = "line", 
 
 
 def _set_ylim(block, values, *, floor: float | None = None, pad: float = 0.15) -> None:
+    """One y-range for a block of panels that holds every value given (bars and interval ends),
+    with ``pad`` to spare; ``floor``: a fixed lower end (Score: 0)."""
     vals = [v for v in values if not math.isnan(v)] + [0.0]
     lo, hi = min(vals), max(vals)
     lo = floor if floor is not None else min(-0.05, lo * (1 + pad))
@@ -110,9 +114,10 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict):
         names = [labels[id(r)] for r in rs]
         for ax, key in ((score_axes[j], "score"), (regret_axes[j], "regret")):
             vals = [_num(r["metrics"].get(key)) for r in rs]
-            values[key] += vals
             heights = [0.0 if math.isnan(v) else v for v in vals]
             cis = [((r["metrics"].get("intervals") or {}).get(key) or {}).get("ci", [None, None]) for r in rs]
+            # the axis fits the whiskers too, never only the bars (a Regret interval reaches far below its bar)
+            values[key] += vals + [_num(x) for ci in cis for x in ci]
             err = [
                 [h - (lo if lo is not None else h) for h, (lo, _) in zip(heights, cis)],
                 [(hi if hi is not None else h) - h for h, (_, hi) in zip(heights, cis)],
@@ -213,9 +218,10 @@ def _confusion(records_by_entry: dict[str, list[dict]], out: Path) -> str | None
     return save_figure(fig, out, "level_confusion.png")
 
 
-def sweep_figure(lines: dict[str, list[tuple[int, float, float]]], order: str, styles: dict, *, title: str = ""):
-    """Score and Regret vs budget for one order: ``lines[name] = [(budget, score, regret), ...]``.
-    A line named ``oracle`` is drawn black and dashed (the ceiling)."""
+def sweep_figure(lines: dict[str, list[tuple[int, float, float]]], family: str, styles: dict, *, title: str = ""):
+    """Score and Regret vs budget for one suite family (an order, or a custom suite's exams):
+    ``lines[name] = [(budget, score, regret), ...]``. A line named ``oracle`` is drawn black and
+    dashed (the ceiling)."""
     fig, (axes,) = panel_grid(2, width=4.6, height=3.6, sharey=False)
     ticks = sorted({b for pts in lines.values() for b, _, _ in pts})
     for name in styles:
@@ -232,7 +238,7 @@ def sweep_figure(lines: dict[str, list[tuple[int, float, float]]], order: str, s
         ax.minorticks_off()
         ax.set_xlabel("token budget")
         ax.set_ylabel(unit, fontsize=8)
-        ax.set_title(f"{order.capitalize()}: {what} vs budget", fontsize=9)
+        ax.set_title(f"{setting_title(family)}: {what} vs budget", fontsize=9)
         ax.axhline(0, color="black", linewidth=0.6)
     shown = {n: (dict(color="k", ls="--", marker="") if n == "oracle" else styles[n]) for n in styles if n in lines}
     _legend(fig, shown)
@@ -242,22 +248,73 @@ def sweep_figure(lines: dict[str, list[tuple[int, float, float]]], order: str, s
     return fig
 
 
-def budget_sweeps(results: list[dict], labels: dict, out: Path, styles: dict | None = None) -> list[str]:
-    """Per order (Medium, Hard): Score vs budget and Regret vs budget, a line per entry, for entries
-    measured at two budgets or more (``osmckp run ... --budgets``)."""
+_BUDGET_OVERRIDE_RE = re.compile(r"-b[1-9][0-9]*$")  # `resolve_suite`'s name for a suite file under another budget
+
+
+def _family_name(names: set[str], order: str, n: int, exams: str) -> str:
+    """A family's name: the standard suites' order (``medium``, ``train-hard``), a suite file's own
+    name without its budget suffix (``mini`` for ``mini`` and ``mini-b256``), else one made from
+    what it is, ``custom-<n>p-<order>-<exam-set hash8>``."""
+    stems = set()
+    for name in names:
+        if is_named_suite(name):
+            cfg = named_suite_config(name)
+            stems.add(("train-" if cfg.split == "train" else "") + cfg.order)
+        else:
+            stems.add(_BUDGET_OVERRIDE_RE.sub("", name))
+    if len(stems) == 1 and not next(iter(stems)).startswith("custom-"):
+        return stems.pop()
+    return f"custom-{n}p-{order}-{exams[:8]}"
+
+
+def sweep_families(results: list[dict], records: dict[int, list[dict]]) -> dict[str, list[dict]]:
+    """The runs of each budget-sweep curve, by family name: one family per (order, problems per
+    exam, exam set), the exam set read from the records (each exam's problem ids, budget left
+    out). A custom suite (5 problems per exam, other exams) never joins a standard suite's curve
+    whatever its budget; a name two families would carry gets the exam-set hash."""
+    members: dict[tuple, list[dict]] = {}
+    for r in results:
+        order = r["suite"]["order"]
+        ids = {x["exam_index"]: x["problem_ids"] for x in records[id(r)] if x["order"] == order}
+        exams = [ids[i] for i in sorted(ids)]
+        key = (order, len(exams[0]) if exams else 0, exam_set_hash(exams))
+        members.setdefault(key, []).append(r)
+    named = {k: _family_name({r["suite"]["name"] for r in rs}, *k) for k, rs in members.items()}
+    taken = [named[k] for k in members]
+    out = {}
+    for key in sorted(members, key=lambda k: (ORDER_RANK.get(k[0], 9), named[k], k)):
+        name = named[key] if taken.count(named[key]) == 1 else f"{named[key]} (exams {key[2][:8]})"
+        out[name] = members[key]
+    return out
+
+
+def budget_sweeps(
+    results: list[dict], out: Path, styles: dict | None = None, records: dict[int, list[dict]] | None = None
+) -> list[str]:
+    """Per suite family (``sweep_families``: Medium, Hard, each custom suite's exams): Score vs
+    budget and Regret vs budget, a line per entry (an entry whose name has several spec hashes
+    there: one per spec hash), for entries measured at two budgets or more (``osmckp run ...
+    --budgets``). ``records``: each result's records by ``id`` (read when not given)."""
+    if records is None:
+        records = {id(r): results_records(r["_path"], r)[0] for r in results}
     names = []
-    for order in sorted({r["suite"]["order"] for r in results}, key=lambda o: ORDER_RANK.get(o, 9)):
+    for family, runs in sweep_families(results, records).items():
+        specs: dict[str, set] = {}
+        for r in runs:
+            specs.setdefault(r["spec"]["name"], set()).add(r.get("spec_hash") or "")
         lines: dict[str, list[tuple[int, float, float]]] = {}
-        for r in results:
-            if r["suite"]["order"] == order:
-                lines.setdefault(
-                    r["spec"]["name"] if labels[id(r)].startswith(r["spec"]["name"]) else labels[id(r)], []
-                ).append((r["suite"]["budget"], _num(r["metrics"]["score"]), _num(r["metrics"].get("regret"))))
+        for r in runs:
+            name = r["spec"]["name"]
+            line = name if len(specs[name]) == 1 else f"{name} [{(r.get('spec_hash') or '')[:6]}]"
+            lines.setdefault(line, []).append(
+                (r["suite"]["budget"], _num(r["metrics"]["score"]), _num(r["metrics"].get("regret")))
+            )
         lines = {k: sorted(v) for k, v in lines.items() if len({b for b, _, _ in v}) >= 2}
         if not lines:
             continue
         st = styles if styles and all(k in styles for k in lines) else entry_styles(sorted(lines))
-        names.append(save_figure(sweep_figure(lines, order, st), out, f"budget_sweep_{order}.png"))
+        slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", family).strip("-")
+        names.append(save_figure(sweep_figure(lines, family, st), out, f"budget_sweep_{slug}.png"))
     return names
 
 
@@ -273,10 +330,12 @@ def plot_all(results: list[dict], out_dir: str | Path, labels: dict | None = Non
     ]
     records: dict[str, list[dict]] = {}
     by_entry: dict[str, list[dict]] = {}
+    given: dict[int, list[dict]] = {}  # each result's records in its own order, by id
     for r in sorted(results, key=lambda r: (setting_key(setting_of(r)), labels[id(r)])):
         recs = results_records(r["_path"], r)[0]
         # each entry's records in its own order (the easy-order twins are the Regret reference)
         mine = [x for x in recs if x["order"] == r["suite"]["order"]]
+        given[id(r)] = mine
         records[f"{labels[id(r)]} — {setting_of(r)}"] = mine
         by_entry.setdefault(labels[id(r)], []).extend(mine)
     # token lengths: one series per entry (its settings pooled), in the entry's colour
@@ -284,7 +343,7 @@ def plot_all(results: list[dict], out_dir: str | Path, labels: dict | None = Non
     c = _confusion(records, out)
     if c:
         names.append(c)
-    return names + budget_sweeps(results, labels, out, styles)
+    return names + budget_sweeps(results, out, styles, given)
 
 
 # -- the sim leaderboard ---------------------------------------------------------------------------

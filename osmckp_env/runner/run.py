@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 import osmckp_env
 from osmckp_env.agents import make_agent
-from osmckp_env.backends import Sampling, backend_class, make_backend
+from osmckp_env.backends import Sampling, make_backend
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import exam_messages
 from osmckp_env.exam.suites import (
@@ -105,17 +105,8 @@ def pending_batches(items: list, samples: int, size: int, key: Callable[[Any, in
 
 
 def build_backend(spec: AgentSpec):
-    """Instantiate the spec's backend; one that takes ``think_markers`` gets the spec's (the markers
-    it joins split-off thinking with, and puts back in front of a reply that starts inside thinking,
-    must be the ones the env reads)."""
-    import inspect
-
-    kwargs = dict(spec.backend_args)
-    if spec.model:
-        kwargs.setdefault("model" if spec.backend != "replay" else "path", spec.model)
-    if "think_markers" in inspect.signature(backend_class(spec.backend).__init__).parameters:
-        kwargs["think_markers"] = spec.think_markers
-    return make_backend(spec.backend, **kwargs)
+    """Instantiate the spec's backend."""
+    return make_backend(spec.backend, **spec.backend_kwargs())
 
 
 def build_agent(spec: AgentSpec, backend=None, bins: LevelBins | None = None):
@@ -128,13 +119,17 @@ def build_agent(spec: AgentSpec, backend=None, bins: LevelBins | None = None):
 
 
 def check_spec(spec: AgentSpec) -> None:
-    """Raise ``ValueError`` listing what would fail at run time (``AgentSpec.check_runnable``):
-    called before a run creates anything, so a rejected spec leaves no file behind."""
-    problems = spec.check_runnable()
+    """Refuse, before a run creates anything, a spec that ``AgentSpec.preflight`` (the checks
+    ``osmckp validate`` makes) finds would fail: ``ValueError`` listing what is wrong with it, or
+    ``ImportError`` with the ``pip install`` line when only a backend extra is missing here."""
+    problems, missing = spec.preflight()
     if problems:
         raise ValueError(
-            f"spec {spec.name!r} would fail at run time (nothing was written):\n  - " + "\n  - ".join(problems)
+            f"spec {spec.name!r} would fail at run time (nothing was written):\n  - "
+            + "\n  - ".join(problems + missing)
         )
+    if missing:
+        raise ImportError(f"spec {spec.name!r} cannot run on this machine (nothing was written): " + "; ".join(missing))
 
 
 def run_config(spec: AgentSpec, suite: Suite) -> dict:
@@ -188,102 +183,102 @@ def run_suite(
     bins = spec.bins(suite.config.budget)
     records_path = Path(out_dir) / "records.jsonl"
     fresh = not records_path.exists()
-    folder_existed = Path(out_dir).exists()
+    made = [d for d in (Path(out_dir), *Path(out_dir).parents) if not d.exists()]  # deepest first
     legacy = {cfg["legacy_config_hash"]} if "legacy_config_hash" in cfg else set()
     header = {k: v for k, v in cfg.items() if k != "legacy_config_hash"}
-    with RecordWriter(out_dir, header, overwrite=overwrite, accept_hashes=legacy) as writer:
-        if writer.dropped:
-            tqdm.write(
-                f"[osmckp] {writer.path}: dropped {writer.dropped} corrupt or foreign line(s); they will be re-run"
-            )
-        if retry_errors:
-            n = writer.drop(lambda r: bool(r.get("error")))
-            if n:
-                tqdm.write(f"[osmckp] re-running {n} exam(s) whose backend call failed before")
-        k = spec.samples
-        items = [(s.name, e) for s in orders for e in s.exams]
-
-        def key_of(item, j):
-            return record_key(item[1].order, item[1].index, j if k > 1 else None)
-
-        shared = reuse_records(
-            spec, cfg, orders[-1], key_of, writer.done_keys, k, reuse_from or [], Path(out_dir), bins
-        )
-        if shared:
-            writer.append(shared)
-        chunks = pending_batches(items, k, spec.batch_size, key_of, writer.done_keys)
-        n_todo = sum(len(c) for _, c in chunks)
-        if chunks and agent is None:
-            try:
-                agent = agent_factory() if agent_factory is not None else build_agent(spec, bins=bins)
-            except BaseException:
-                if fresh:  # nothing ran: leave nothing behind (a corrected spec must not be refused)
-                    writer.close()
-                    _remove_empty_run(Path(out_dir), folder_existed)
-                raise
-        own_counts = spec.counter != "qwen2.5"
-        if spec.counter == "qwen2.5":
-            counter = default_counter()
-        elif agent is not None:
-            counter = getattr(getattr(agent, "backend", None), "counter", None) or default_counter()
-        else:
-            counter = None  # nothing left to run: the records say who counted
-        bar = tqdm(
-            total=len(orders) * len(suite) * k,
-            initial=len(suite) * len(orders) * k - n_todo,
-            disable=not progress,
-            desc=f"{spec.name} {suite.name}",
-            unit="exam",
-            dynamic_ncols=True,
-        )
-        batches = 0
-        for j, chunk in chunks:
-            if max_batches is not None and batches >= max_batches:
-                bar.close()
-                return {}
-            exams = [e for _, e in chunk]
-            t0 = time.perf_counter()
-            agent.reset(sample_seed(spec.seed, j))
-            outs = agent.solve(exams)
-            t1 = time.perf_counter()
-            texts = [repair_text(o.text)[0] for o in outs]
-            scored = score_completions(
-                exams,
-                [o.text for o in outs],
-                counter=counter,
-                bins=bins,
-                grader=grader,
-                think_markers=spec.think_markers,
-                hidden_tokens=[int(getattr(o, "hidden_reasoning_tokens", 0) or 0) for o in outs],
-                # the backend's own counts are in its counter's tokens: they win only where it counts
-                generated_tokens=[getattr(o, "generated_tokens", None) if own_counts else None for o in outs],
-            )
-            t2 = time.perf_counter()
-            timings = {"agent_s": (t1 - t0) / len(chunk), "grade_s": (t2 - t1) / len(chunk)}
-            recs = [
-                with_run_fields(
-                    r,
-                    config_hash=cfg["config_hash"],
-                    suite=sname,
-                    suite_hash=suite.hash if sname == suite.name else orders[-1].hash,
-                    completion=text,
-                    calls=o.calls,
-                    plan=o.plan,
-                    error=o.error,
-                    timings=timings,
-                    sample=j if k > 1 else None,
-                    request_hash=request_hash(spec, exam, bins),
+    writer = None
+    try:
+        with RecordWriter(out_dir, header, overwrite=overwrite, accept_hashes=legacy) as writer:
+            if writer.dropped:
+                tqdm.write(
+                    f"[osmckp] {writer.path}: dropped {writer.dropped} corrupt or foreign line(s); they will be re-run"
                 )
-                for (sname, exam), o, r, text in zip(chunk, outs, scored, texts)
-            ]
-            writer.append(recs)
-            batches += 1
-            bar.update(len(chunk))
-            given = [r for r in writer.records if r["order"] == suite.config.order]
-            if given:
-                bar.set_postfix(score=f"{sum(r['score'] for r in given) / len(given):.3f}")
-        bar.close()
-        records = list(writer.records)
+            if retry_errors:
+                n = writer.drop(lambda r: bool(r.get("error")))
+                if n:
+                    tqdm.write(f"[osmckp] re-running {n} exam(s) whose backend call failed before")
+            k = spec.samples
+            items = [(s.name, e) for s in orders for e in s.exams]
+
+            def key_of(item, j):
+                return record_key(item[1].order, item[1].index, j if k > 1 else None)
+
+            shared = reuse_records(
+                spec, cfg, orders[-1], key_of, writer.done_keys, k, reuse_from or [], Path(out_dir), bins
+            )
+            if shared:
+                writer.append(shared)
+            chunks = pending_batches(items, k, spec.batch_size, key_of, writer.done_keys)
+            n_todo = sum(len(c) for _, c in chunks)
+            if chunks and agent is None:
+                agent = agent_factory() if agent_factory is not None else build_agent(spec, bins=bins)
+            own_counts = spec.counter != "qwen2.5"
+            if spec.counter == "qwen2.5":
+                counter = default_counter()
+            elif agent is not None:
+                counter = getattr(getattr(agent, "backend", None), "counter", None) or default_counter()
+            else:
+                counter = None  # nothing left to run: the records say who counted
+            bar = tqdm(
+                total=len(orders) * len(suite) * k,
+                initial=len(suite) * len(orders) * k - n_todo,
+                disable=not progress,
+                desc=f"{spec.name} {suite.name}",
+                unit="exam",
+                dynamic_ncols=True,
+            )
+            batches = 0
+            for j, chunk in chunks:
+                if max_batches is not None and batches >= max_batches:
+                    bar.close()
+                    return {}
+                exams = [e for _, e in chunk]
+                t0 = time.perf_counter()
+                agent.reset(sample_seed(spec.seed, j))
+                outs = agent.solve(exams)
+                t1 = time.perf_counter()
+                texts = [repair_text(o.text)[0] for o in outs]
+                scored = score_completions(
+                    exams,
+                    [o.text for o in outs],
+                    counter=counter,
+                    bins=bins,
+                    grader=grader,
+                    think_markers=spec.think_markers,
+                    hidden_tokens=[int(getattr(o, "hidden_reasoning_tokens", 0) or 0) for o in outs],
+                    # the backend's own counts are in its counter's tokens: they win only where it counts
+                    generated_tokens=[getattr(o, "generated_tokens", None) if own_counts else None for o in outs],
+                )
+                t2 = time.perf_counter()
+                timings = {"agent_s": (t1 - t0) / len(chunk), "grade_s": (t2 - t1) / len(chunk)}
+                recs = [
+                    with_run_fields(
+                        r,
+                        config_hash=cfg["config_hash"],
+                        suite=sname,
+                        suite_hash=suite.hash if sname == suite.name else orders[-1].hash,
+                        completion=text,
+                        calls=o.calls,
+                        plan=o.plan,
+                        error=o.error,
+                        timings=timings,
+                        sample=j if k > 1 else None,
+                        request_hash=request_hash(spec, exam, bins),
+                    )
+                    for (sname, exam), o, r, text in zip(chunk, outs, scored, texts)
+                ]
+                writer.append(recs)
+                batches += 1
+                bar.update(len(chunk))
+                given = [r for r in writer.records if r["order"] == suite.config.order]
+                if given:
+                    bar.set_postfix(score=f"{sum(r['score'] for r in given) / len(given):.3f}")
+            bar.close()
+            records = list(writer.records)
+    except BaseException:
+        if fresh:  # refused or stopped before its first record: leave nothing behind
+            _remove_empty_run(Path(out_dir), made, drop_files=writer is not None and not writer.records)
+        raise
     tokenizer = counter.name if counter is not None else (records[0]["tokenizer"] if records else "unknown")
     results = make_results(spec, suite, orders[-1], records, cfg, tokenizer, grader)
     notes = getattr(getattr(agent, "backend", None), "notes", None)
@@ -393,16 +388,19 @@ def backend_error_summary(records: list[dict]) -> dict:
     }
 
 
-def _remove_empty_run(folder: Path, folder_existed: bool) -> None:
-    """Remove the header-only records file (and the folder, if this run made it) of a run whose
-    agent could not be built."""
-    for name in ("records.jsonl", ".lock"):
-        (folder / name).unlink(missing_ok=True)
-    if not folder_existed:
+def _remove_empty_run(folder: Path, made: list[Path], *, drop_files: bool) -> None:
+    """Undo a run that wrote no record: its header-only records file and lock (``drop_files``:
+    only when this run held the lock and the file holds no record) and the folders it made
+    (deepest first, each only if empty), so that OUT/<name>/ is not left behind either. A folder
+    that held records before is never touched (the run was not fresh)."""
+    if drop_files:
+        for name in ("records.jsonl", ".lock"):
+            (folder / name).unlink(missing_ok=True)
+    for d in made:
         try:
-            folder.rmdir()
+            d.rmdir()
         except OSError:
-            pass
+            break
 
 
 def make_results(
@@ -446,8 +444,8 @@ def make_results(
 
 
 def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite:
-    """Rebuild the exact suite a results file was run on (named suite, suite file or config),
-    checked against its stored hash."""
+    """Rebuild the exact suite a results file was run on (named suite, suite file under the run's
+    budget, or config), checked against its stored hash."""
 
     info = res["suite"]
     cfg = SuiteConfig.from_dict(info["config"])
@@ -457,7 +455,7 @@ def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite
     if source:
         for path in (Path(source), Path(results_path or ".").parent / Path(source).name):
             if path.is_file():
-                candidates.append(lambda p=path: resolve_suite(str(p), n_exams=n))
+                candidates.append(lambda p=path: resolve_suite(str(p), budget=info["budget"], n_exams=n))
                 break
     if is_named_suite(info["name"]):
         candidates.append(

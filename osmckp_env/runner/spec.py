@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import tomllib
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from osmckp_env.agents import AGENTS, agent_class
-from osmckp_env.backends import BACKENDS, check_backend_args, check_backend_installed
+from osmckp_env.agents import AGENTS, agent_class, check_agent_args
+from osmckp_env.backends import BACKENDS, backend_class, check_backend_args, check_backend_installed
 from osmckp_env.exam._lookup import with_suggestion
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
@@ -159,29 +160,52 @@ class AgentSpec:
         """The spec's hash (``spec_hash`` in every results file): of ``identity()``."""
         return config_hash(self.identity())
 
-    def check_runnable(self) -> list[str]:
-        """What would fail at run time, found before any model loads: the agent class does not
-        import, the backend's extra is not installed, a local checkpoint path does not exist.
-        Returns the problems (empty: runnable as far as can be told without loading)."""
+    def backend_kwargs(self) -> dict:
+        """The keyword arguments the backend is built with: ``backend_args``, the spec's model (the
+        replay backend's ``path``) and its ``think_markers``."""
+        kwargs = dict(self.backend_args)
+        if self.model:
+            kwargs.setdefault("model" if self.backend != "replay" else "path", self.model)
+        # a backend that takes think_markers gets the spec's: the markers it joins split-off thinking
+        # with, and puts back in front of a reply that starts inside thinking, are the ones the env reads
+        if "think_markers" in inspect.signature(backend_class(self.backend).__init__).parameters:
+            kwargs["think_markers"] = self.think_markers
+        return kwargs
 
+    def preflight(self) -> tuple[list[str], list[str]]:
+        """Everything ``osmckp run`` would refuse, found before any model loads, the one check
+        ``validate`` and ``run`` share. Returns ``(problems, missing)``: ``problems``, what is wrong
+        with the spec (the agent class does not import or its ``agent_args`` do not fit it;
+        ``backend_args`` (with the model) that the backend's signature or its own checks refuse:
+        names, types, ranges, script names, a replay file; a local checkpoint path that does not
+        exist); ``missing``, backend extras not installed on this machine (the spec itself is valid:
+        install the extra, or run it where it is installed)."""
         problems = []
         try:
             agent_class(self.agent)
         except (ImportError, ValueError, KeyError, AttributeError) as e:
             problems.append(f"agent {self.agent!r}: {e}")
+        else:
+            problems += [f"agent_args: {p}" for p in check_agent_args(self.agent, self.agent_args)]
+        missing = []
         try:
             check_backend_installed(self.backend)
         except ImportError as e:
-            problems.append(str(e))
-        given = ("model",) if self.backend != "replay" else ("path",)
-        problems += [f"backend_args: {p}" for p in check_backend_args(self.backend, self.backend_args, given)]
-        if self.backend in ("transformers", "vllm", "replay") and self.model and _looks_like_path(self.model):
+            missing.append(str(e))
+        problems += [f"backend_args: {p}" for p in check_backend_args(self.backend, self.backend_kwargs())]
+        if self.backend in ("transformers", "vllm") and self.model and _looks_like_path(self.model):
             if not Path(self.model).expanduser().exists():
                 problems.append(
                     f"model {self.model!r} looks like a local checkpoint path but does not exist "
                     f"(from {Path.cwd()}); fill in your checkpoint's path"
                 )
-        return problems
+        return problems, missing
+
+    def check_runnable(self) -> list[str]:
+        """What would fail at run time (``preflight``'s problems and missing extras together);
+        empty: runnable as far as can be told without loading."""
+        problems, missing = self.preflight()
+        return problems + missing
 
 
 def _looks_like_path(model: str) -> bool:

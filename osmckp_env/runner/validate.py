@@ -6,12 +6,13 @@ import math
 from pathlib import Path
 
 from osmckp_env.exam.levels import LevelBins
-from osmckp_env.exam.suites import SUITE_VERSION, Exam, SuiteConfig, build_suite
+from osmckp_env.exam.suites import SUITE_VERSION, Exam, Suite, SuiteConfig, build_suite, is_named_suite
 from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, default_counter
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.parse import THINK_MARKERS
 from osmckp_env.grading.record import score_completions
 from osmckp_env.results.io import load_results, read_records, results_records, split_orders
+from osmckp_env.runner.run import suite_of_results
 from osmckp_env.scoring.metrics import summarize
 
 
@@ -54,9 +55,9 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
             "says which version built it); its numbers are not comparable with current results: re-run the spec "
             f"(`osmckp run {path}`)",
         ]
-    suite = build_suite(cfg, name=res["suite"]["name"])
-    if suite.hash != res["suite"]["hash"]:
-        issues.append(f"suite hash {res['suite']['hash']} != bundled suite {suite.hash} (data or code changed)")
+    suite, problem = run_suite_of(res, path, records)
+    if problem:
+        issues.append(problem)
     order = res["suite"]["order"]
     k = int(res["spec"].get("samples", 1))
     expected = len(suite) * (1 if order == "easy" else 2) * k
@@ -77,7 +78,7 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     for r in given:
         e = exams.get(r["exam_index"])
         if e is None or [p.id for p in e.problems] != r["problem_ids"]:
-            issues.append(f"record {r['key']}: problems differ from the bundled suite")
+            issues.append(f"record {r['key']}: problems differ from the run's suite")
             break
     issues += _check_shared(records, path.parent)
     recomputed = summarize(given, easy)
@@ -89,6 +90,44 @@ def validate_results(path: str | Path, *, regrade: bool = True, grader: Grader |
     if regrade and records:
         issues += _regrade(records, res, grader or default_grader())
     return issues
+
+
+def run_suite_of(res: dict, path: Path, records: list[dict]) -> tuple[Suite, str | None]:
+    """The suite a run used and what is wrong with it (``None``: nothing): the one its results file
+    names (``suite_of_results``: the suite file it ran from, else the named suite, else its config),
+    checked against the stored hash. A custom suite whose file is gone is read from the run's own
+    records (their exams, hashed like a suite: the stored hash says whether they are the suite's);
+    a named suite that no longer rebuilds to its hash is a disagreement (bundled data or code changed)."""
+    info = res["suite"]
+    try:
+        return suite_of_results(res, path), None
+    except ValueError as e:
+        why = str(e)
+    cfg = SuiteConfig.from_dict(info["config"])
+    if not is_named_suite(info["name"]):
+        given = {}
+        for r in records:
+            if r["order"] == info["order"] and r.get("sample") in (None, 0):
+                given.setdefault(r["exam_index"], r)
+        exams = tuple(
+            Exam.from_columns(
+                r["problem_ids"],
+                [p["gold"] for p in r["problems"]],
+                [p["tier"] for p in r["problems"]],
+                r["budget"],
+                r["order"],
+                i,
+            )
+            for i, r in sorted(given.items())
+        )
+        recorded = Suite(info["name"], cfg, exams)
+        if exams and recorded.hash == info["hash"]:
+            return recorded, None
+    try:
+        rebuilt = build_suite(cfg, name=info["name"])
+    except ValueError:
+        rebuilt = Suite(info["name"], cfg, ())
+    return rebuilt, f"suite hash {info['hash']} does not match the suite this run names: {why}"
 
 
 SHARED_FIELDS = ("completion", "problem_ids", "budget", "order", "score", "completion_tokens", "sample", "request_hash")

@@ -17,6 +17,7 @@ from osmckp_env.cli import main
         (["bench", "--help"], ["(default: 256 512 1024 2048)", "(default: leaderboards)"]),
         (["sim", "leaderboard", "--help"], ["(default: 256 512 1024 2048)"]),
         (["run", "--help"], ["--n-exams"]),
+        (["validate", "--help"], ["4 a valid spec whose backend's extra is not installed on this machine"]),
     ],
 )
 def test_help_shows_the_defaults(argv, shown, capsys):
@@ -105,3 +106,21 @@ def test_a_trained_ppo_is_named_after_its_profile_and_joins_the_sim_leaderboard(
     assert "ppo-synthetic-v0-seed3" in {row["policy"] for row in doc["tables"]["hard-512"]}
     assert main(["sim", "leaderboard", "--ppo", str(tmp_path / "missing.zip"), "--quiet"]) == 2
     assert "train one with" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "body,bad",
+    [
+        ("backend: openai\nmodel: m\nbackend_args: {concurrency: lots}\n", "concurrency must be a positive int"),
+        ("backend: scripted\nbackend_args: {reply: gld}\n", "unknown script 'gld'"),
+    ],
+)
+def test_validate_refuses_what_run_refuses_and_the_refused_run_leaves_no_folder(tmp_path, capsys, body, bad):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"name: s\nagent: direct\n{body}")
+    assert main(["validate", str(spec)]) == 1
+    assert bad in capsys.readouterr().out
+    runs = tmp_path / "runs"
+    assert main(["run", str(spec), "--suite", "hard-512", "--n-exams", "1", "--out", str(runs), "--quiet"]) == 2
+    assert bad in capsys.readouterr().err
+    assert not runs.exists()

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from osmckp_env.cli import main
+from osmckp_env.cli import EXIT_NOT_INSTALLED, main
 from osmckp_env.results.io import read_records
 from osmckp_env.runner.spec import AgentSpec, load_spec
 
@@ -112,8 +112,12 @@ def test_validate_finds_what_would_fail_at_run_time(tmp_path, capsys, monkeypatc
     monkeypatch.setitem(backends.BACKEND_NEEDS, "openai", (("no_such_openai_module",), 'pip install "osmckp[openai]"'))
     extra = tmp_path / "o.yaml"
     extra.write_text("name: o\nagent: direct\nbackend: openai\nmodel: m\n")
-    assert main(["validate", str(extra)]) == 1
-    assert 'pip install "osmckp[openai]"' in capsys.readouterr().out
+    # a valid spec whose backend's extra is missing here: valid, with a warning and its own exit status
+    assert main(["validate", str(extra)]) == EXIT_NOT_INSTALLED == 4
+    out, err = capsys.readouterr()
+    assert "valid spec 'o'" in out and 'pip install "osmckp[openai]"' in err and "WARNING" in err
+    assert main(["run", str(extra), "--out", str(tmp_path / "runs"), "--quiet"]) == 2  # run cannot, and says why
+    assert 'pip install "osmckp[openai]"' in capsys.readouterr().err and not (tmp_path / "runs").exists()
     for name in (".", "..", ".hidden"):
         bad = tmp_path / "n.yaml"
         bad.write_text(f"name: '{name}'\nagent: direct\nbackend: scripted\n")

@@ -228,9 +228,44 @@ def test_a_spec_whose_backend_cannot_be_built_leaves_nothing_behind(tmp_path):
     from osmckp_env.runner.run import run_spec
 
     bad = AgentSpec(name="x", agent="direct", backend="scripted", backend_args={"reply": "no-such-script"})
-    with pytest.raises(KeyError, match="no-such-script"):
+    with pytest.raises(ValueError, match="no-such-script"):  # refused by the checks `validate` makes
         run_spec(bad, ["medium-512"], tmp_path, n_exams=1, progress=False)
-    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").rglob("*"))
+    assert not (tmp_path / "x").exists()
     good = AgentSpec(name="x", agent="direct", backend="scripted", backend_args={"reply": "skip-all"})
     (res,) = run_spec(good, ["medium-512"], tmp_path, n_exams=1, progress=False)
     assert res["metrics"]["n_exams"] == 1  # the corrected spec is not refused by a leftover header
+
+
+def test_a_run_refused_before_its_first_record_leaves_no_folder(tmp_path, grader):
+    spec = AgentSpec(name="x", agent="direct", backend="scripted", backend_args={"reply": "gold"})
+    out = tmp_path / "out"
+
+    def no_gpu():
+        raise RuntimeError("no GPU here")
+
+    class FailsAtOnce:
+        name = "fails"
+
+        def reset(self, seed=None):
+            pass
+
+        def solve(self, exams):
+            raise RuntimeError("CUDA out of memory")
+
+    one = get_suite("medium-512", n_exams=1)
+    for how in ({"agent_factory": no_gpu}, {"agent": FailsAtOnce()}):
+        with pytest.raises(RuntimeError):
+            run_suite(spec, one, out / "x" / "medium-512", grader=grader, progress=False, **how)
+        assert not out.exists()  # neither OUT/x/medium-512 nor OUT/x nor OUT
+    # folders that held records before are kept: a sibling run's, and a resumed run's own
+    run_suite(spec, get_suite("hard-512", n_exams=2), out / "x" / "hard-512", grader=grader, progress=False)
+    with pytest.raises(RuntimeError):
+        run_suite(spec, one, out / "x" / "medium-512", grader=grader, progress=False, agent_factory=no_gpu)
+    assert sorted(p.name for p in (out / "x").iterdir()) == ["hard-512"]
+    rec = out / "x" / "hard-512" / "records.jsonl"
+    rec.write_text("\n".join(rec.read_text().splitlines()[:-1]) + "\n")  # one record short: a resume
+    with pytest.raises(RuntimeError):
+        run_suite(
+            spec, get_suite("hard-512", n_exams=2), rec.parent, grader=grader, progress=False, agent_factory=no_gpu
+        )
+    assert len(read_records(rec)[0]) == 3 and (rec.parent / "results.json").is_file()

@@ -135,3 +135,52 @@ def test_the_runner_gives_the_backend_the_specs_think_markers():
     spec = AgentSpec(name="x", agent="direct", backend="openai", model="m", think_markers=["<r>", "</r>"])
     assert build_backend(spec).think_markers == ("<r>", "</r>")
     assert build_backend(AgentSpec(name="x", agent="direct", backend="scripted")).name == "scripted"
+
+
+@pytest.mark.parametrize(
+    "fields,match",
+    [
+        (
+            {"backend": "openai", "model": "m", "backend_args": {"concurrency": "lots"}},
+            "concurrency must be a positive",
+        ),
+        ({"backend": "openai", "model": "m", "backend_args": {"timeout_s": -1}}, "timeout_s must be a positive"),
+        ({"backend": "openai", "model": "m", "backend_args": {"base_url": []}}, "base_url must be"),
+        ({"backend": "scripted", "backend_args": {"reply": "gld"}}, "unknown script 'gld'"),
+        ({"backend": "scripted", "backend_args": {"overrun": "yes"}}, "overrun must be true or false"),
+        ({"backend": "transformers", "model": "org/m", "backend_args": {"dtype": "float8"}}, "dtype must be one of"),
+        ({"backend": "transformers", "model": "org/m", "backend_args": {"batch_size": 0}}, "batch_size must be"),
+        ({"backend": "replay", "model": "no/such/records.jsonl"}, "no records file there"),
+        ({"backend": "scripted", "model": "m"}, "backend 'scripted' has no argument 'model'"),
+    ],
+)
+def test_what_the_backend_refuses_validate_refuses_first(fields, match):
+    """One check for validate and run: the backend's own (its constructor refuses the same)."""
+    from osmckp_env.runner.run import build_backend
+
+    spec = AgentSpec(**{**BASE, **fields})
+    problems, missing = spec.preflight()
+    assert any(match in p for p in problems), problems
+    with pytest.raises((ValueError, TypeError, KeyError)) as refused:
+        build_backend(spec)  # nothing loads: the same check refuses before any model or client
+    named = {"unknown script 'gld'": "gld", "backend 'scripted' has no argument 'model'": "'model'"}
+    assert named.get(match, match) in str(refused.value)
+
+
+def test_agent_args_are_checked_against_the_agent_class():
+    spec = AgentSpec(**BASE, agent_args={"instructons": "x", "bins": [1]})
+    problems = spec.preflight()[0]
+    assert any("agent 'direct' has no argument 'instructons'" in p for p in problems)
+    assert any("agent_args may not set 'bins'" in p for p in problems)
+    assert AgentSpec(**BASE).preflight() == ([], [])
+
+
+def test_a_missing_backend_extra_is_not_a_problem_of_the_spec(monkeypatch):
+    from osmckp_env import backends
+
+    monkeypatch.setitem(backends.BACKEND_NEEDS, "vllm", (("no_such_vllm",), 'pip install "osmckp[vllm]"'))
+    problems, missing = AgentSpec(**{**BASE, "backend": "vllm", "model": "org/m"}).preflight()
+    assert problems == [] and len(missing) == 1 and 'pip install "osmckp[vllm]"' in missing[0]
+    # a wrong argument is still a problem when the extra is missing (checked without vllm)
+    bad = AgentSpec(**{**BASE, "backend": "vllm", "model": "org/m", "backend_args": {"chat_template_kwargs": "x"}})
+    assert any("chat_template_kwargs must be a mapping" in p for p in bad.preflight()[0])

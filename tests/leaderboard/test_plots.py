@@ -1,0 +1,88 @@
+"""What the leaderboard's figures show: every interval inside its axes, one budget-sweep curve per
+suite family."""
+
+import re
+
+import pytest
+
+from osmckp_env.leaderboard.plots import entry_styles, score_regret_figure
+
+
+def _result(name, score, score_ci, regret, regret_ci):
+    return {
+        "spec": {"name": name},
+        "suite": {"name": "medium-512"},
+        "metrics": {
+            "score": score,
+            "regret": regret,
+            "intervals": {"score": {"ci": score_ci}, "regret": {"ci": regret_ci}},
+        },
+    }
+
+
+def test_the_score_and_regret_axes_hold_every_whisker():
+    # a Regret interval far below its bar (few exams, a small easy-order Score): -0.8 in [-3.4, 0.1]
+    rs = [
+        _result("wide", 1.2, [0.9, 1.5], -0.8, [-3.4, 0.1]),
+        _result("narrow", 2.0, [1.8, 2.9], 0.2, [-0.1, 0.5]),
+    ]
+    fig = score_regret_figure(rs, {id(r): r["spec"]["name"] for r in rs}, entry_styles(["narrow", "wide"]))
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["Medium-512: Score (95% CI)", "Medium-512: Regret (95% CI)"]
+    for ax, ends in zip(panels, ([0.9, 1.5, 1.8, 2.9], [-3.4, 0.1, -0.1, 0.5])):
+        # the whiskers as drawn (the error bars' segments), read back from the axes
+        drawn = sorted(y for c in ax.collections for seg in c.get_segments() for _, y in seg)
+        assert drawn == pytest.approx(sorted(ends))
+        lo, hi = ax.get_ylim()
+        assert lo <= min(drawn) and max(drawn) <= hi, (ax.get_title(), (lo, hi), drawn)
+
+
+def test_a_custom_suite_never_joins_a_standard_suites_budget_curve(tmp_path, grader, saved_figures):
+    from osmckp_env.exam.suites import SuiteConfig, build_suite, get_suite, resolve_suite
+    from osmckp_env.leaderboard import build_leaderboard
+    from osmckp_env.runner.run import run_suite
+    from osmckp_env.runner.spec import AgentSpec
+
+    spec = AgentSpec(name="gold", agent="mft", backend="scripted", backend_args={"reply": "gold"})
+    medium = get_suite("medium-512", n_exams=2)
+    five = build_suite(SuiteConfig(n_problems=5, budget=2048, n_exams=2))  # custom-5p-medium-2048-<hash8>
+    suites = [resolve_suite(medium, budget=b) for b in (256, 512)] + [five, resolve_suite(five, budget=1024)]
+    for s in suites:
+        run_suite(spec, s, tmp_path / "runs" / s.name, grader=grader, progress=False)
+    build_leaderboard(tmp_path / "runs", tmp_path / "lb")
+    sweeps = {n: f for n, f in saved_figures.items() if n.startswith("budget_sweep_")}
+    assert len(sweeps) == 2 and "budget_sweep_medium.png" in sweeps
+    (custom,) = [n for n in sweeps if re.fullmatch(r"budget_sweep_custom-5p-medium-[0-9a-f]{8}\.png", n)]
+
+    def drawn(fig):
+        ax = fig.axes[0]
+        return ax.get_title(), {
+            line.get_label(): list(line.get_xdata()) for line in ax.lines if line.get_label() == "gold"
+        }
+
+    # the Medium curve holds the Medium suite's budgets only: no point (vertical segment) at 2048
+    assert drawn(sweeps["budget_sweep_medium.png"]) == ("Medium: Score vs budget", {"gold": [256, 512]})
+    title, lines = drawn(sweeps[custom])
+    assert title.startswith("custom-5p-medium-") and lines == {"gold": [1024, 2048]}
+    # five problems per exam, all answered: the custom curve's Scores are 5s, the Medium curve's 3s
+    assert list(sweeps[custom].axes[0].lines[0].get_ydata()) == [5.0, 5.0]
+    assert list(sweeps["budget_sweep_medium.png"].axes[0].lines[0].get_ydata()) == [3.0, 3.0]
+
+
+def test_two_specs_of_one_name_get_a_budget_curve_each(tmp_path, grader, saved_figures):
+    from osmckp_env.exam.suites import get_suite, resolve_suite
+    from osmckp_env.leaderboard import build_leaderboard
+    from osmckp_env.runner.run import run_suite
+    from osmckp_env.runner.spec import AgentSpec
+
+    for reply in ("gold", "skip-all"):  # two configs under one name: two curves, no vertical segments
+        spec = AgentSpec(name="gold", agent="direct", backend="scripted", backend_args={"reply": reply})
+        for b in (256, 512):
+            suite = resolve_suite(get_suite("medium-512", n_exams=2), budget=b)
+            run_suite(spec, suite, tmp_path / "runs" / reply / suite.name, grader=grader, progress=False)
+    build_leaderboard(tmp_path / "runs", tmp_path / "lb")
+    ax = saved_figures["budget_sweep_medium.png"].axes[0]
+    lines = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.lines}
+    lines = {k: v for k, v in lines.items() if k.startswith("gold")}
+    assert len(lines) == 2 and all(re.fullmatch(r"gold \[[0-9a-f]{6}\]", k) for k in lines)
+    assert sorted(v for v in lines.values()) == [([256, 512], [0.0, 0.0]), ([256, 512], [3.0, 3.0])]
