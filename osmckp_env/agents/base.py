@@ -115,7 +115,9 @@ class PromptAgent:
         """Gymnasium use: answer an ``OSMCKP-v0``/``OSMCKP-Seq-v0`` observation with one generation.
 
         Returns the env's action: the completion text, or ``{"text": ..., "hidden_reasoning_tokens":
-        n}`` when the backend reports reasoning it did not return, so the env charges it."""
+        n}`` when the backend reports reasoning it did not return, so the env charges it. (The env
+        may count with another tokenizer than the model's, so the backend's own token count is not
+        passed on: give ``generated_tokens`` yourself when the env's ``counter`` is the model's.)"""
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": obs["prompt"]}]
         cap = int(obs["remaining_budget"])
         c = self.backend.generate([messages], max_tokens=cap, sampling=self.sampling)[0]

@@ -244,8 +244,8 @@ class ExamEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         if self._done:
             raise RuntimeError("episode is over; call reset() to start a new exam")
-        text, hidden = read_action(action)
-        return self._step_exam(text, hidden) if self.mode == "exam" else self._step_sequential(text, hidden)
+        act = read_action(action)
+        return self._step_exam(act) if self.mode == "exam" else self._step_sequential(act)
 
     def _reference_info(self, record) -> dict:
         """What the reward is measured against (``regret`` only) and the exam's score."""
@@ -257,7 +257,8 @@ class ExamEnv(gym.Env):
             "reference_source": self.reference.source,
         }
 
-    def _step_exam(self, text: str, hidden: int):
+    def _step_exam(self, act):
+        text, hidden = act.text, act.hidden_reasoning_tokens
         rec = score_completions(
             [self._exam],
             [text],
@@ -266,6 +267,7 @@ class ExamEnv(gym.Env):
             grader=self.grader,
             think_markers=self.think_markers,
             hidden_tokens=[hidden],
+            generated_tokens=[act.generated_tokens],
         )[0]
         self._done = True
         self._record = rec
@@ -279,9 +281,10 @@ class ExamEnv(gym.Env):
         }
         return obs, reward_table(rec, reference_score(self.reference, rec))[self.reward_kind], True, False, info
 
-    def _step_sequential(self, text: str, hidden: int):
+    def _step_sequential(self, act):
+        text, hidden = act.text, act.hidden_reasoning_tokens
         seq, pos = self._seq, self._seq.position
-        prob = seq.answer(text, hidden)
+        prob = seq.answer(text, hidden, act.generated_tokens)
         self._history.append(f"Problem {pos + 1}: {prob['status']}, answer {prob['answer']!r}, {prob['tokens']} tokens")
         self._transcript.extend([f"--- problem {pos + 1} ---", *_hidden_line(hidden), text])
         self._transcript.extend(_problem_lines([prob]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import string
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,21 +47,44 @@ class UnicodeText(Text):
         )
 
 
-ACTION_KEYS = ("text", "hidden_reasoning_tokens")
+ACTION_KEYS = ("text", "hidden_reasoning_tokens", "generated_tokens")
 
 
-def read_action(action: Any) -> tuple[str, int]:
-    """(completion text, hidden reasoning tokens) of an exam env's action.
+@dataclass(frozen=True)
+class Action:
+    """An exam env's action, read: the completion, the hidden reasoning the server charged (tokens
+    it did not return), and the backend's own count of the text's tokens when it has one."""
+
+    text: str
+    hidden_reasoning_tokens: int = 0
+    generated_tokens: int | None = None
+
+
+def _count(action: Mapping, key: str, default, what: str):
+    v = action.get(key, default)
+    if isinstance(v, np.integer):
+        v = int(v)
+    if v is default:
+        return v
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise ValueError(f"action[{key!r}] must be a non-negative int ({what}), got {v!r}")
+    return v
+
+
+def read_action(action: Any) -> Action:
+    """An exam env's action, checked.
 
     An action is the completion as a ``str``, or a mapping ``{"text": str,
-    "hidden_reasoning_tokens": int}`` for a model whose server charged reasoning it did not
-    return (OpenAI's o-series: ``usage.completion_tokens_details.reasoning_tokens``); the env
-    charges those tokens before the text, as the runner does. Raises ``TypeError``/``ValueError``
-    saying what was wrong.
+    "hidden_reasoning_tokens": int, "generated_tokens": int}`` (both counts optional):
+    ``hidden_reasoning_tokens`` for a model whose server charged reasoning it did not return
+    (OpenAI's o-series: ``usage.completion_tokens_details.reasoning_tokens``), charged before the
+    text; ``generated_tokens``, the number of token ids the model generated for ``text`` when the
+    env counts with the model's own tokenizer (decoded text re-counts shorter or longer: the
+    backend's count wins, as in the runner). Raises ``TypeError``/``ValueError`` saying what was wrong.
     """
     if isinstance(action, str):
-        text, hidden = action, 0
-    elif isinstance(action, Mapping):
+        return Action(action)
+    if isinstance(action, Mapping):
         unknown = sorted(map(repr, set(action) - set(ACTION_KEYS)))
         if unknown or "text" not in action:
             what = f"unknown key(s) {', '.join(unknown)}" if unknown else "no 'text'"
@@ -68,27 +92,21 @@ def read_action(action: Any) -> tuple[str, int]:
                 f"an action mapping takes the keys {list(ACTION_KEYS)} ('text' required), got {what}: "
                 'e.g. {"text": completion, "hidden_reasoning_tokens": 120}'
             )
-        text, hidden = action["text"], action.get("hidden_reasoning_tokens", 0)
+        text = action["text"]
         if not isinstance(text, str):
             raise TypeError(f"action['text'] must be the completion as a str, got {type(text).__name__}")
-        if isinstance(hidden, np.integer):
-            hidden = int(hidden)
-        if not isinstance(hidden, int) or isinstance(hidden, bool) or hidden < 0:
-            raise ValueError(
-                f"action['hidden_reasoning_tokens'] must be a non-negative int (tokens the server charged "
-                f"but did not return; 0 if none), got {hidden!r}"
-            )
-    else:
-        hint = (
-            " (decode bytes with .decode('utf-8', errors='replace'): invalid bytes become U+FFFD)"
-            if isinstance(action, (bytes, bytearray))
-            else ""
-        )
-        raise TypeError(
-            "action must be the completion text as a str, or a mapping "
-            f'{{"text": str, "hidden_reasoning_tokens": int}}, got {type(action).__name__}{hint}'
-        )
-    return text, hidden
+        hidden = _count(action, "hidden_reasoning_tokens", 0, "tokens the server charged but did not return; 0 if none")
+        generated = _count(action, "generated_tokens", None, "token ids the model generated for the text")
+        return Action(text, hidden, generated)
+    hint = (
+        " (decode bytes with .decode('utf-8', errors='replace'): invalid bytes become U+FFFD)"
+        if isinstance(action, (bytes, bytearray))
+        else ""
+    )
+    raise TypeError(
+        "action must be the completion text as a str, or a mapping "
+        f'{{"text": str, "hidden_reasoning_tokens": int}}, got {type(action).__name__}{hint}'
+    )
 
 
 class CompletionText(UnicodeText):
@@ -99,7 +117,7 @@ class CompletionText(UnicodeText):
 
     def contains(self, x: Any) -> bool:
         try:
-            text, _ = read_action(x)
+            text = read_action(x).text
         except (TypeError, ValueError):
             return False
         return super().contains(text)

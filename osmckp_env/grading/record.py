@@ -444,15 +444,22 @@ class SequentialExam:
     def done(self) -> bool:
         return self.position >= self.exam.n_problems or self.remaining <= 0
 
-    def answer(self, text: str, hidden_tokens: int = 0) -> ProblemRecord:
+    def answer(self, text: str, hidden_tokens: int = 0, generated_tokens: int | None = None) -> ProblemRecord:
         """Score the reply to the problem now posed, under the budget left (``hidden_tokens``: its
-        hidden reasoning, charged first); returns its record."""
+        hidden reasoning, charged first; ``generated_tokens``: the backend's own count of ``text``);
+        returns its record."""
         if self.done:
             raise RuntimeError("the exam is over: every problem was posed or the budget is spent")
         pos = self.position
         problem = self.exam.problems[pos]
         view = cut_and_parse(
-            text, 1, self.remaining, self.counter, think_markers=self.think_markers, hidden_tokens=hidden_tokens
+            text,
+            1,
+            self.remaining,
+            self.counter,
+            think_markers=self.think_markers,
+            hidden_tokens=hidden_tokens,
+            generated_tokens=generated_tokens,
         )
         (pp,) = view.parsed
         grade = (self.grader or default_grader()).submit(pp.answer if pp.status == "answered" else None, problem.answer)

@@ -286,3 +286,28 @@ def test_vector_env_takes_mixed_actions_with_hidden_reasoning(mode, grader):
     rec = info["record"]  # vector infos: one array per field
     assert list(rec["hidden_reasoning_tokens"]) == [0, 3000] and list(rec["cut_in_thinking"]) == [False, True]
     venv.close()
+
+
+def test_an_action_may_carry_the_backends_own_token_count():
+    """A model that generated the whole budget is charged the budget, whatever the re-count of
+    its decoded text says (the runner's rule, through the env)."""
+    import gymnasium as gym
+
+    import osmckp_env  # noqa: F401
+    from osmckp_env.exam.tokenization import default_counter
+
+    env = gym.make("OSMCKP-v0", suite="medium-512", n_exams=1)
+    env.reset(seed=0)
+    text = "### Problem 1\nLet me think. " * 5
+    assert len(default_counter().offsets(text)) < 512
+    _, _, _, _, info = env.step({"text": text, "generated_tokens": 512})
+    rec = info["record"]
+    assert rec["budget_exhausted"] and rec["completion_tokens"] == 512
+    assert [p["status"] for p in rec["problems"]][1:] == ["unreached", "unreached"]
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(text)
+    assert not info["record"]["budget_exhausted"]
+    assert [p["status"] for p in info["record"]["problems"]][1:] == ["not_attempted", "not_attempted"]
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="generated_tokens"):
+        env.step({"text": text, "generated_tokens": -3})
