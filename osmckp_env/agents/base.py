@@ -54,12 +54,13 @@ def call_record(messages: Messages, completion: Completion, max_tokens: int, pur
 
 
 def generated_count(backend, completion: Completion) -> int | None:
-    """The tokens ``completion.text`` cost as the backend generated them, where the backend counts
-    exactly in its own counter's tokenization (``backend.exact_token_counts``: transformers, vLLM):
-    the env charges that count rather than a re-count of the decoded text."""
+    """The tokens ``completion.text`` cost as the backend generated them (its count less hidden
+    reasoning), where the backend counts exactly in its own counter's tokenization
+    (``backend.exact_token_counts``: transformers, vLLM, a server given its model's tokenizer): the
+    env charges that count rather than a re-count of the decoded text."""
     if not getattr(backend, "exact_token_counts", False) or completion.finish_reason == "error":
         return None
-    return int(completion.n_tokens)
+    return max(0, int(completion.n_tokens) - int(completion.hidden_reasoning_tokens))
 
 
 @runtime_checkable

@@ -12,6 +12,9 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+from osmckp_env.backends.base import CHATML_TEMPLATE
+from osmckp_env.exam.tokenization import HFTokenCounter
+
 PKG_PREFIX = "pkg:"
 
 
@@ -66,3 +69,37 @@ def require_gguf(loc: ModelLocation) -> None:
             f"{loc.gguf_file} is a GGUF checkpoint; transformers reads it with the 'gguf' package: "
             'pip install gguf   (or pip install "osmckp[gguf]")'
         )
+
+
+def load_tokenizer(path: str, *, need_template: bool):
+    """(transformers tokenizer or None, counter) for a local tokenizer folder or ``tokenizer.json``,
+    or a GGUF file (a path or ``pkg:PACKAGE/FILE``: the tokenizer and chat template inside it)."""
+    loc = locate_model(str(path))
+    if loc.gguf_file:
+        require_gguf(loc)
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(loc.source, gguf_file=loc.gguf_file)
+        return tok, HFTokenCounter(tok, str(path))
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise FileNotFoundError(
+            f"tokenizer {path!r} does not exist; give the model's local tokenizer folder (the one holding "
+            "tokenizer.json) or its .gguf file, or leave it out to count with the bundled Qwen2.5 tokenizer"
+        )
+    folder = p if p.is_dir() else p.parent
+    if need_template or not (folder / "tokenizer.json").is_file():
+        try:
+            from transformers import AutoTokenizer
+        except ImportError as e:
+            raise ImportError(
+                "rendering prompts with a tokenizer's chat template needs transformers: pip install 'osmckp[hf]' "
+                "(on the chat endpoint, setting backend_args.opens_thinking: true or false skips the template)"
+            ) from e
+        tok = AutoTokenizer.from_pretrained(str(folder))
+        if not getattr(tok, "chat_template", None):
+            tok.chat_template = CHATML_TEMPLATE
+        return tok, HFTokenCounter(tok, str(path))
+    from tokenizers import Tokenizer
+
+    return None, HFTokenCounter(Tokenizer.from_file(str(folder / "tokenizer.json")), str(path))

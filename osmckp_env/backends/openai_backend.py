@@ -44,8 +44,9 @@ from osmckp_env.backends.base import (
     optional,
     raise_on,
 )
+from osmckp_env.backends.model_files import load_tokenizer, locate_model
 from osmckp_env.backends.replicas import ReplicaPool
-from osmckp_env.exam.tokenization import HFTokenCounter, TokenCounter, default_counter, safe_offsets
+from osmckp_env.exam.tokenization import TokenCounter, default_counter, safe_offsets
 from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 
 MAX_TOKENS_PARAMS = ("max_tokens", "max_completion_tokens")
@@ -174,11 +175,13 @@ class OpenAIBackend:
         self._template_decides = False  # chat: the served model's own template says if a block opens
         if tokenizer is not None:
             read_template = endpoint == "chat" and opens_thinking is None and _has_chat_template(tokenizer)
-            self._hf_tokenizer, tok_counter = _load_tokenizer(
+            self._hf_tokenizer, tok_counter = load_tokenizer(
                 tokenizer, need_template=endpoint == "completions" or read_template
             )
             self._template_decides = read_template
             counter = counter or tok_counter
+        # with the served model's own tokenizer the server's usage counts are in the env's tokens
+        self.exact_token_counts = tokenizer is not None and counter is tok_counter
         self.counter = counter or default_counter()
         self._lock = threading.Lock()
         self._cap_param = max_tokens_param
@@ -342,7 +345,7 @@ class OpenAIBackend:
         if reported is not None and abs(int(reported) - own) > math.ceil(self.usage_tolerance * own) + 8:
             meta["usage_completion_tokens"] = int(reported)
             meta["counted_tokens"] = own
-        n = int(reported) if reported is not None else own
+        n = int(reported) + n_prefix if reported is not None else own  # the text's prefix is charged too
         return Completion(
             text, n, "length" if finish == "length" else "stop", meta=meta, hidden_reasoning_tokens=hidden
         )
@@ -367,7 +370,11 @@ class OpenAIBackend:
 
 
 def _error(e: BaseException, *, retryable: bool) -> Completion:
-    return Completion("", 0, "error", error=f"{type(e).__name__}: {str(e)[:300]}", meta={"retryable": retryable})
+    msg = str(e)
+    body = getattr(e, "body", None)  # what the server said (FastAPI servers answer {"detail": ...})
+    if body and str(body) not in msg:
+        msg = f"{msg} - {body}"
+    return Completion("", 0, "error", error=f"{type(e).__name__}: {msg[:500]}", meta={"retryable": retryable})
 
 
 def _chatml():
@@ -377,9 +384,12 @@ def _chatml():
 
 
 def _has_chat_template(path: str) -> bool:
-    """True if a tokenizer folder (or the folder of a ``tokenizer.json``) ships a chat template."""
+    """True if a tokenizer folder (or the folder of a ``tokenizer.json``) ships a chat template (a
+    GGUF file always holds one)."""
     import json
 
+    if locate_model(str(path)).gguf_file:
+        return True
     p = Path(path).expanduser()
     folder = p if p.is_dir() else p.parent
     if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
@@ -391,27 +401,3 @@ def _has_chat_template(path: str) -> bool:
         return False
 
 
-def _load_tokenizer(path: str, *, need_template: bool):
-    """(transformers tokenizer or None, counter) for a local tokenizer folder or ``tokenizer.json``."""
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise FileNotFoundError(
-            f"backend_args.tokenizer {path!r} does not exist; give the served model's local tokenizer folder "
-            "(the one holding tokenizer.json), or leave it out to count with the bundled Qwen2.5 tokenizer"
-        )
-    folder = p if p.is_dir() else p.parent
-    if need_template or not (folder / "tokenizer.json").is_file():
-        try:
-            from transformers import AutoTokenizer
-        except ImportError as e:
-            raise ImportError(
-                "rendering prompts with a tokenizer's chat template needs transformers: pip install 'osmckp[hf]' "
-                "(on the chat endpoint, setting backend_args.opens_thinking: true or false skips the template)"
-            ) from e
-        tok = AutoTokenizer.from_pretrained(str(folder))
-        if not getattr(tok, "chat_template", None):
-            tok.chat_template = CHATML_TEMPLATE
-        return tok, HFTokenCounter(tok, str(path))
-    from tokenizers import Tokenizer
-
-    return None, HFTokenCounter(Tokenizer.from_file(str(folder / "tokenizer.json")), str(path))

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -22,6 +23,7 @@ TASK_YAML = """task: {task}
 class: !function osmckp_task.OSMCKPTask
 metadata:
   suite: {suite}
+  counter: {counter}
   version: 1
 """
 
@@ -31,9 +33,12 @@ def task_name(suite: str) -> str:
     return f"{GROUP}_{suite.replace('-', '_')}"
 
 
-def write_lm_eval_tasks(out_dir: str | Path, suites=MAIN_SETTINGS) -> list[Path]:
+def write_lm_eval_tasks(out_dir: str | Path, suites=MAIN_SETTINGS, counter: str = "qwen2.5") -> list[Path]:
     """Write one task config per suite (any ``medium-<B>`` / ``hard-<B>``), the group config and
-    the class shim into ``out_dir``; returns the files written."""
+    the class shim into ``out_dir``; returns the files written. ``counter``: who counts tokens for
+    the budget, ``qwen2.5`` (the bundled tokenizer) or the evaluated model's tokenizer (a folder,
+    ``tokenizer.json``, ``.gguf`` file or ``pkg:PACKAGE/FILE``), as a spec's ``counter: backend``
+    counts: lm-eval caps generation in the model's tokens, so count in them too."""
     out = Path(out_dir)
     suites = list(suites)
     for s in suites:
@@ -46,7 +51,7 @@ def write_lm_eval_tasks(out_dir: str | Path, suites=MAIN_SETTINGS) -> list[Path]
     for s in suites:
         path = out / f"{task_name(s)}.yaml"
         # written as text: `!function` is lm-eval's YAML tag, which a YAML dumper would quote
-        path.write_text(TASK_YAML.format(task=task_name(s), suite=s), encoding="utf-8")
+        path.write_text(TASK_YAML.format(task=task_name(s), suite=s, counter=json.dumps(counter)), encoding="utf-8")
         files.append(path)
     group = {
         "group": GROUP,

@@ -25,7 +25,7 @@ from lm_eval.api.task import ConfigurableTask
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt
 from osmckp_env.exam.suites import resolve_suite
-from osmckp_env.exam.tokenization import default_counter
+from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, default_counter
 from osmckp_env.grading import default_grader
 from osmckp_env.grading.record import score_completions
 from osmckp_env.scoring.metrics import intervals, regret, score
@@ -70,6 +70,16 @@ METRICS = {
 }
 
 
+def task_counter(name: str | None):
+    """The token counter of a task's ``metadata.counter``: the bundled Qwen2.5 tokenizer (absent or
+    ``qwen2.5``) or a tokenizer folder / ``tokenizer.json`` / ``.gguf`` / ``pkg:`` file."""
+    if name in (None, "", DEFAULT_TOKENIZER):
+        return default_counter()
+    from osmckp_env.backends.model_files import load_tokenizer
+
+    return load_tokenizer(name, need_template=False)[1]
+
+
 class OSMCKPTask(ConfigurableTask):
     """One osmckp suite (``metadata.suite``: ``medium-512``, ``hard-1024``, ...) as an lm-eval task."""
 
@@ -83,6 +93,7 @@ class OSMCKPTask(ConfigurableTask):
             raise ValueError(f"{self.suite.name}: an easy-order suite has no Regret; export medium-<B> or hard-<B>")
         self.easy = self.suite.with_order("easy")
         self.bins = LevelBins()
+        self.counter = task_counter(meta.get("counter"))
         budget = self.suite.config.budget
         super().__init__(
             config={
@@ -149,7 +160,7 @@ class OSMCKPTask(ConfigurableTask):
         given, easy = score_completions(
             [self.suite[i], self.easy[i]],
             [str(r) for r in results],
-            counter=default_counter(),
+            counter=self.counter,
             bins=self.bins,
             grader=default_grader(),
         )

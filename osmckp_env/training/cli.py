@@ -114,10 +114,13 @@ def _rarl(args) -> int:
 
 
 def _export_lm_eval(args) -> int:
-    files = write_lm_eval_tasks(args.out, args.suites)
+    files = write_lm_eval_tasks(args.out, args.suites, counter=args.counter)
     tasks = ", ".join(p.stem for p in files if p.suffix == ".yaml" and not p.stem.startswith("_"))
-    print(f"wrote {args.out}: tasks {tasks} and the group osmckp")
-    print(f"run: lm_eval --model vllm --model_args pretrained=MODEL --include_path {args.out} --tasks osmckp")
+    print(f"wrote {args.out}: tasks {tasks} and the group osmckp (tokens counted with {args.counter})")
+    print(
+        f"run: lm_eval --model vllm --model_args pretrained=MODEL --include_path {args.out} --tasks osmckp "
+        "--apply_chat_template"
+    )
     return 0
 
 
@@ -206,5 +209,12 @@ def add_command(sub) -> None:
         default=list(MAIN_SETTINGS),
         metavar="SUITE",
         help="evaluation suites to export, any medium-<B> or hard-<B>",
+    )
+    lm.add_argument(
+        "--counter",
+        default="qwen2.5",
+        metavar="TOKENIZER",
+        help="who counts tokens for the budget: qwen2.5 (bundled) or the evaluated model's tokenizer (a folder, "
+        "tokenizer.json, .gguf file or pkg:PACKAGE/FILE), as a spec's counter: backend does",
     )
     lm.set_defaults(func=_export_lm_eval)

@@ -293,7 +293,6 @@ def test_an_action_may_carry_the_backends_own_token_count():
     its decoded text says (the runner's rule, through the env)."""
     import gymnasium as gym
 
-    import osmckp_env  # noqa: F401
     from osmckp_env.exam.tokenization import default_counter
 
     env = gym.make("OSMCKP-v0", suite="medium-512", n_exams=1)

