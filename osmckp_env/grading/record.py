@@ -75,6 +75,7 @@ class ExamRecord(TypedDict):
     hidden_reasoning_tokens: int  # reasoning the server reported but did not return, charged first
     cut_in_thinking: bool  # the completion ended inside its thinking (the budget ran out there): no answer
     n_headers: NotRequired[int]  # valid `Problem k` header lines in the answer section (format report)
+    generated_tokens: NotRequired[int]  # the backend's own count of the text, charged instead of a re-count
     text_repaired: bool  # invalid code points (lone surrogates, NUL) were replaced before scoring
     score: int
     rarl_reward: int
@@ -368,6 +369,7 @@ def exam_record(
     cut_in_thinking: bool = False,
     text_repaired: bool = False,
     n_headers: int | None = None,
+    generated_tokens: int | None = None,
 ) -> ExamRecord:
     """An exam's record from its problems' records and the completion's token counts."""
     return {
@@ -390,6 +392,7 @@ def exam_record(
         "cut_in_thinking": cut_in_thinking,
         "text_repaired": text_repaired,
         **({} if n_headers is None else {"n_headers": n_headers}),
+        **({} if generated_tokens is None else {"generated_tokens": generated_tokens}),
         "score": sum(p["correct"] for p in problems),
         "rarl_reward": sum(p["rarl"] for p in problems),
         "tokenizer": tokenizer,
@@ -578,4 +581,5 @@ def _record(exam, view: EnvView, grades, counter, bins) -> ExamRecord:
         cut_in_thinking=view.cut_in_thinking,
         text_repaired=view.repaired,
         n_headers=len(header_marks(view.cut.text[view.split.answer_start : view.split.answer_end], exam.n_problems)),
+        generated_tokens=view.generated,
     )

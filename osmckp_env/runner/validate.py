@@ -152,12 +152,28 @@ def _check_shared(records: list[dict], folder: Path) -> list[str]:
     return issues
 
 
+def _counter_of(tokenizer: str | None):
+    """The counter a run counted with, when it can be loaded here without a hub: the bundled one,
+    or a local tokenizer folder / ``.gguf`` / ``pkg:`` file (the real model's). ``None`` otherwise."""
+    if tokenizer == DEFAULT_TOKENIZER:
+        return default_counter()
+    if not tokenizer:
+        return None
+    from osmckp_env.backends.model_files import load_tokenizer
+
+    try:
+        return load_tokenizer(tokenizer, need_template=False)[1]
+    except (OSError, ImportError, ValueError):
+        return None
+
+
 def _regrade(records: list[dict], res: dict, grader: Grader) -> list[str]:
     issues = []
     bins = LevelBins(edges=tuple(res.get("level_edges", (256, 512))))
     spec = res.get("spec", {})
     markers = spec.get("think_markers", THINK_MARKERS) if "think_markers" in spec else None
-    if res.get("tokenizer") == DEFAULT_TOKENIZER:
+    counter = _counter_of(res.get("tokenizer"))
+    if counter is not None:
         exams = [
             Exam.from_columns(
                 [p["id"] for p in r["problems"]],
@@ -172,18 +188,19 @@ def _regrade(records: list[dict], res: dict, grader: Grader) -> list[str]:
         fresh = score_completions(
             exams,
             [r["completion"] for r in records],
-            counter=default_counter(),
+            counter=counter,
             bins=bins,
             grader=grader,
             think_markers=markers,
             hidden_tokens=[int(r.get("hidden_reasoning_tokens") or 0) for r in records],
+            generated_tokens=[r.get("generated_tokens") for r in records],
         )
         for r, f in zip(records, fresh):
             for key in ("score", "rarl_reward", "completion_tokens"):
                 if r[key] != f[key]:
                     issues.append(f"record {r['key']}: stored {key}={r[key]} but re-scoring gives {f[key]}")
     else:
-        # the counting tokenizer is the agent's own: re-grade the stored answers only
+        # the counting tokenizer is the agent's own and not loadable here: re-grade the stored answers only
         pairs = [
             (p["answer"] if p["status"] == "answered" else None, p["gold"]) for r in records for p in r["problems"]
         ]

@@ -61,3 +61,13 @@ def test_the_smollm2_spec_runs_as_written(tmp_path, capsys):
         assert r["preamble_tokens"] + r["thinking_tokens"] + sum(p["tokens"] for p in r["problems"]) == r[
             "completion_tokens"
         ]
+        assert r["generated_tokens"] == call["n_tokens"]
+    # validate re-scores every completion with the model's own tokenizer (loaded from the pkg: name)
+    from osmckp_env.runner.validate import validate_results
+
+    assert validate_results(folder / "results.json") == []
+    lines = (folder / "records.jsonl").read_text().splitlines()
+    tampered = json.loads(lines[1])
+    tampered["completion_tokens"] -= 1  # as a re-count of the decoded text would give
+    (folder / "records.jsonl").write_text("\n".join([lines[0], json.dumps(tampered), *lines[2:]]) + "\n")
+    assert any("re-scoring gives" in i for i in validate_results(folder / "results.json"))
