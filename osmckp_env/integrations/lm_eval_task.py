@@ -22,6 +22,7 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.metrics import mean
 from lm_eval.api.task import ConfigurableTask
 
+from osmckp_env.backends.model_files import load_tokenizer
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt
 from osmckp_env.exam.suites import resolve_suite
@@ -75,8 +76,6 @@ def task_counter(name: str | None):
     ``qwen2.5``) or a tokenizer folder / ``tokenizer.json`` / ``.gguf`` / ``pkg:`` file."""
     if name in (None, "", DEFAULT_TOKENIZER):
         return default_counter()
-    from osmckp_env.backends.model_files import load_tokenizer
-
     return load_tokenizer(name, need_template=False)[1]
 
 

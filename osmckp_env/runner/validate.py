@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from osmckp_env.backends.model_files import load_tokenizer
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.suites import SUITE_VERSION, Exam, Suite, SuiteConfig, build_suite, is_named_suite
 from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, default_counter
@@ -159,8 +160,6 @@ def _counter_of(tokenizer: str | None):
         return default_counter()
     if not tokenizer:
         return None
-    from osmckp_env.backends.model_files import load_tokenizer
-
     try:
         return load_tokenizer(tokenizer, need_template=False)[1]
     except (OSError, ImportError, ValueError):
