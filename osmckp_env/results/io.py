@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import osmckp_env
+from osmckp_env.exam._files import read_input_text
 
 RECORDS_FORMAT = 1
 RESULTS_FORMAT = 1
@@ -208,10 +209,13 @@ def write_results(path: str | Path, results: dict) -> Path:
 def load_results(path: str | Path) -> dict:
     """Read a results.json, with a clear error for a corrupt or foreign file."""
     path = Path(path)
+    hint = "give the results.json a run wrote (OUT/<spec name>/<suite>/results.json)"
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: not a readable results file ({e})") from None
+        d = json.loads(read_input_text(path, "results file", hint))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: not a readable results file (no such file); {hint}") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not a readable results file (not JSON: {e}); {hint}") from None
     if not isinstance(d, dict) or d.get("osmckp_results") != RESULTS_FORMAT:
         raise ValueError(f"{path}: not an osmckp results file (missing 'osmckp_results': {RESULTS_FORMAT})")
     return d

@@ -124,3 +124,49 @@ def test_validate_refuses_what_run_refuses_and_the_refused_run_leaves_no_folder(
     assert main(["run", str(spec), "--suite", "hard-512", "--n-exams", "1", "--out", str(runs), "--quiet"]) == 2
     assert bad in capsys.readouterr().err
     assert not runs.exists()
+
+
+BINARY = bytes(range(128, 256)) * 2  # not UTF-8: what a user gets by pointing at the wrong file
+
+
+@pytest.mark.parametrize(
+    "argv,name,content",
+    [
+        (["validate", "{f}"], "spec.yaml", BINARY),
+        (["run", "{f}", "--suite", "hard-512", "--n-exams", "1"], "spec.yaml", BINARY),
+        (["run", "baselines/skip-all.yaml", "--suite", "{f}", "--n-exams", "1"], "suite.jsonl", b"garbage\n"),
+        (["run", "baselines/skip-all.yaml", "--suite", "{f}", "--n-exams", "1"], "suite.jsonl", BINARY),
+        (["run", "baselines/skip-all.yaml", "--suite", "{f}", "--n-exams", "1"], "suite.jsonl", b'{"a": 1}\n'),
+        (["run", "baselines/skip-all.yaml", "--suite", "{f}", "--n-exams", "1"], "suite.jsonl", None),
+        (["sim", "leaderboard", "--profile", "{f}", "--n-exams", "1", "--budgets", "512"], "p.json", BINARY),
+        (["train", "mft-data", "--config", "{f}"], "c.yaml", BINARY),
+        (["validate", "{f}"], "results.json", BINARY),
+        (["leaderboard", "--runs", ".", "--reported", "{f}", "--no-plots"], "reported.yaml", BINARY),
+    ],
+    ids=[
+        "binary-spec-validate",
+        "binary-spec-run",
+        "suite-not-json",
+        "binary-suite",
+        "suite-without-header",
+        "missing-suite",
+        "binary-profile",
+        "binary-train-config",
+        "binary-results",
+        "binary-reported",
+    ],
+)
+def test_an_unreadable_input_file_is_named_in_the_error(tmp_path, capsys, argv, name, content):
+    f = tmp_path / name
+    if content is not None:
+        f.write_bytes(content)
+    out = tmp_path / "out"
+    argv = [a.replace("{f}", str(f)) for a in argv]
+    if argv[0] in ("run", "sim", "leaderboard"):
+        argv += ["--out", str(out)] + (["--quiet"] if argv[0] != "leaderboard" else [])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert str(f) in err, err
+    assert "codec" not in err and "Errno" not in err and "Expecting value: line 1 column 1" not in err
+    assert "give " in err  # and what to give instead
+    assert not out.exists()
