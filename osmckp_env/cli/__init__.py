@@ -8,7 +8,7 @@ from pathlib import Path
 
 import osmckp_env
 from osmckp_env.cli import bench
-from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite, list_suites, resolve_suite
+from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite, list_suites, parse_budgets, resolve_suite
 from osmckp_env.runner.compare import compare_results
 from osmckp_env.runner.run import rerun_results, run_spec
 from osmckp_env.runner.spec import load_spec
@@ -90,10 +90,11 @@ def _cmd_run(args) -> int:
         return _print_results([res])
     spec = load_spec(args.spec)
     suites = args.suite or list(MAIN_SETTINGS)
+    budgets = parse_budgets(args.budgets)
     for s in suites:
-        for b in args.budgets or [None]:
+        for b in budgets or [None]:
             resolve_suite(s, budget=b)  # every suite name, file and budget is checked before anything runs
-    return _print_results(run_spec(spec, suites, args.out or "runs", n_exams=args.n_exams, budgets=args.budgets, **kw))
+    return _print_results(run_spec(spec, suites, args.out or "runs", n_exams=args.n_exams, budgets=budgets, **kw))
 
 
 def _cmd_compare(args) -> int:
@@ -226,7 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         type=int,
         metavar="B",
-        help="budget sweep: run each suite's exams under each of these budgets (each its own folder and hash)",
+        help="budget sweep: run each suite's exams under each of these budgets (each its own folder and hash); "
+        "0 stands for the suite's own budget: --budgets 0 2048 runs it as named and under 2048",
     )
     r.add_argument("--out", help="output root (default: runs/); a run goes to OUT/<spec name>/<suite>/")
     r.add_argument("--overwrite", action="store_true", help="start over if the folder holds another config")

@@ -433,6 +433,23 @@ SWEEP_BUDGETS = (256, 512, 1024, 2048)  # the default budget sweep (`osmckp benc
 _ANY_BUDGET_RE = re.compile(r"^(?:(train|eval)-)?(medium|hard|easy)-([1-9][0-9]{0,8})$")
 
 
+def parse_budgets(budgets) -> list[int | None] | None:
+    """A ``--budgets`` list as every command reads it (``osmckp run``, ``sim leaderboard``,
+    ``bench``): each budget in tokens, ``0`` standing for each suite's own budget (``None``).
+    ``None`` (no sweep) when it asks only for the suites' own budgets. Repeats are dropped;
+    a negative budget is refused (``ValueError``), before anything is written."""
+    if not budgets:
+        return None
+    bad = [b for b in budgets if not isinstance(b, int) or isinstance(b, bool) or b < 0]
+    if bad:
+        raise ValueError(
+            f"--budgets {' '.join(map(str, budgets))}: budgets are token counts > 0, or 0 for each suite's own "
+            f"budget (got {', '.join(map(str, bad))}); e.g. --budgets 512 1024 or --budgets 0 2048"
+        )
+    out = list(dict.fromkeys(b or None for b in budgets))
+    return None if out == [None] else out
+
+
 def named_suite_config(name: str) -> SuiteConfig:
     """The config of a named suite: the listed ones (``NAMED_SUITES``), ``<order>-<B>`` for any
     positive budget ``B`` (``medium-4096``: the same exams as ``medium-512`` under 4096 tokens), and

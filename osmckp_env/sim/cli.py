@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from osmckp_env.exam.suites import SWEEP_BUDGETS
+from osmckp_env.exam.suites import SWEEP_BUDGETS, parse_budgets
 from osmckp_env.scoring.rewards import REWARD_KINDS
 from osmckp_env.sim.calibrate import calibrate_file
 from osmckp_env.sim.policies import SB3Policy
@@ -66,16 +66,18 @@ def add_sweep_flags(parser) -> None:
         type=int,
         default=list(SWEEP_BUDGETS),
         metavar="B",
-        help="sim budget sweep, every setting under each budget: the ROI curves (0: the settings' own budgets)",
+        help="sim budget sweep, every setting under each budget: the ROI curves; 0 stands for the settings' own "
+        "budgets (512 and 1024): --budgets 0 for those alone, --budgets 0 2048 adds 2048",
     )
     parser.add_argument(
         "--n-exams", type=int, help="first N exams of each setting (a quick look, written to a folder of its own)"
     )
 
 
-def sweep_budgets(args) -> list[int] | None:
-    """The budgets ``add_sweep_flags`` parsed: ``None`` for ``--budgets 0`` (the settings' own)."""
-    return None if args.budgets == [0] else args.budgets
+def sweep_budgets(args) -> list[int | None] | None:
+    """The budgets ``add_sweep_flags`` parsed (``parse_budgets``: 0 is the settings' own budgets;
+    ``None`` for ``--budgets 0`` alone)."""
+    return parse_budgets(args.budgets)
 
 
 def add_command(sub) -> None:

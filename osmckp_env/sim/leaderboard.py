@@ -109,7 +109,7 @@ def variant_name(*, n_exams=None, budgets=SWEEP_BUDGETS, reward="score", seed=0,
     if n_exams is not None:
         parts.append(f"n{n_exams}")
     if budgets is not None and tuple(budgets) != SWEEP_BUDGETS:
-        parts.append("b" + "-".join(str(b) for b in budgets))
+        parts.append("b" + "-".join(str(b or 0) for b in budgets))
     if budgets is None:
         parts.append("paper-budgets")
     if reward != "score":

@@ -170,3 +170,29 @@ def test_an_unreadable_input_file_is_named_in_the_error(tmp_path, capsys, argv, 
     assert "codec" not in err and "Errno" not in err and "Expecting value: line 1 column 1" not in err
     assert "give " in err  # and what to give instead
     assert not out.exists()
+
+
+def test_budgets_0_is_the_suites_own_budget_in_every_command(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    argv = ["run", "baselines/skip-all.yaml", "--suite", "hard-512", "--n-exams", "1", "--quiet", "--out", str(runs)]
+    assert main([*argv, "--budgets", "0"]) == 0
+    assert sorted(p.name for p in (runs / "skip-all").iterdir()) == ["hard-512-n1"]
+    assert main([*argv, "--budgets", "0", "2048"]) == 0
+    assert sorted(p.name for p in (runs / "skip-all").iterdir()) == ["hard-2048-n1", "hard-512-n1"]
+    sim = tmp_path / "sim"
+    argv = ["sim", "leaderboard", "--n-exams", "1", "--quiet", "--out", str(sim), "--budgets", "0", "2048"]
+    assert main(argv) == 0
+    doc = json.loads((sim / "results.json").read_text())
+    assert set(doc["tables"]) == {"medium-512", "medium-1024", "hard-512", "hard-1024", "medium-2048", "hard-2048"}
+    for cmd in (["run", "baselines/skip-all.yaml"], ["sim", "leaderboard"], ["bench"]):
+        with pytest.raises(SystemExit):
+            main([*cmd, "--help"])
+        assert "0 stands for" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("cmd", [["sim", "leaderboard"], ["bench"], ["run", "baselines/skip-all.yaml"]])
+def test_a_negative_budget_is_refused_and_leaves_no_folder(tmp_path, capsys, cmd):
+    out = tmp_path / "out"
+    assert main([*cmd, "--budgets", "-1", "--n-exams", "1", "--quiet", "--out", str(out)]) == 2
+    assert "--budgets -1" in capsys.readouterr().err
+    assert not out.exists()
