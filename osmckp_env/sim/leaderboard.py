@@ -158,13 +158,13 @@ def sim_leaderboard(
     policies = policies or default_policies(reward=reward, profile=prof.name)
     out_dir = Path(out_dir)
     previous = _previous_files(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     tables, suite_hashes = {}, {}
     suites = []
-    for setting in settings:
+    for setting in settings:  # every suite and budget is checked before the folder is made
         base = get_suite(setting, n_exams=n_exams)
         suites += [base] if not budgets else [resolve_suite(base, budget=b) for b in budgets]
     suites = list({s.name: s for s in suites}.values())
+    out_dir.mkdir(parents=True, exist_ok=True)
     quick = f"QUICK LOOK (first {n_exams} exams of each setting), " if n_exams is not None else ""
     bar = tqdm(total=len(suites) * len(policies), disable=not progress, desc="sim leaderboard", unit="policy")
     for suite in suites:

@@ -61,6 +61,13 @@ def test_a_folder_of_foreign_tables_is_refused_and_left_alone(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["mine.csv"]
 
 
+def test_a_refused_budget_leaves_no_folder(tmp_path):
+    out = tmp_path / "sim"
+    with pytest.raises(ValueError, match="budget"):
+        sim_leaderboard(out, settings=("medium-512",), n_exams=2, budgets=(-1,), progress=False)
+    assert not out.exists()
+
+
 def test_sim_figures_share_a_scale_and_a_colour_per_policy(tmp_path, saved_figures):
     figures = saved_figures
     tables = sim_leaderboard(
