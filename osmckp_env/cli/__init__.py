@@ -44,23 +44,29 @@ def _print_results(results: list[dict]) -> int:
         m = {k: (float("nan") if v is None else v) for k, v in r["metrics"].items()}
         folder = Path(r["_path"]).parent
         reg = f"{m.get('regret', float('nan')):.3f}" if regret_defined(r["metrics"]) else REGRET_UNDEFINED
-        print(
-            f"{r['spec']['name']} {r['suite']['name']}{' (trial)' if r['suite'].get('trial') else ''}: "
-            f"Score {m['score']:.3f}  Regret {reg}  skip {m['skip_rate']:.2f}  "
-            f"tokens/problem {m['tokens_per_problem']:.0f}  grader failures {m['grader_failures']}\n"
-            f"  wrote {folder / 'records.jsonl'} and {folder / 'results.json'}"
-        )
+        title = f"{r['spec']['name']} {r['suite']['name']}{' (trial)' if r['suite'].get('trial') else ''}"
+        n_err = int(r.get("backend_errors") or 0)
+        scored = bool(r["metrics"].get("n_exams"))
+        if scored:
+            head = (
+                f"Score {m['score']:.3f}  Regret {reg}  skip {m['skip_rate']:.2f}  "
+                f"tokens/problem {m['tokens_per_problem']:.0f}  grader failures {m['grader_failures']}"
+            )
+        else:
+            every = n_err and n_err == r.get("n_records")
+            head = "no Score: " + ("every backend call failed, nothing was scored" if every else "no exam was scored")
+        print(f"{title}: {head}\n  wrote {folder / 'records.jsonl'} and {folder / 'results.json'}")
         fmt = r.get("format")
-        if fmt:
+        if fmt and scored:
             print(f"  {format_line(fmt)}")
             if fmt.get("warning"):
                 print(f"  WARNING: {fmt['warning']}", file=sys.stderr)
-        n_err = int(r.get("backend_errors") or 0)
         if n_err:
             code = EXIT_INCOMPLETE
+            rest = "the Score above covers the rest" if scored else "so there is no Score"
             print(
                 f"  INCOMPLETE: {n_err} of {r.get('n_records', '?')} exam records failed in the backend (not scored; "
-                f"the Score above covers the rest). First error: {r.get('first_backend_error')}\n"
+                f"{rest}). First error: {r.get('first_backend_error')}\n"
                 f"  fix the backend, then: osmckp run {folder / 'results.json'} --retry-errors",
                 file=sys.stderr,
             )

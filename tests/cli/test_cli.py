@@ -196,3 +196,23 @@ def test_a_negative_budget_is_refused_and_leaves_no_folder(tmp_path, capsys, cmd
     assert main([*cmd, "--budgets", "-1", "--n-exams", "1", "--quiet", "--out", str(out)]) == 2
     assert "--budgets -1" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _unreachable_spec(tmp_path):
+    """An openai spec whose server is not there (port 9, discard: refused at once), credentials in its URL."""
+    spec = tmp_path / "down.yaml"
+    spec.write_text(
+        "name: down\nagent: direct\nbackend: openai\nmodel: m\nbackend_args: {base_url: "
+        '"http://someone:hunter2@127.0.0.1:9/v1", api_key: sk-secret, max_retries: 0, timeout_s: 2}\n'
+    )
+    return spec
+
+
+def test_a_run_whose_every_backend_call_failed_prints_no_score(tmp_path, capsys):
+    pytest.importorskip("openai")
+    argv = ["run", str(_unreachable_spec(tmp_path)), "--suite", "hard-512", "--n-exams", "1", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "runs")]) == 3
+    out, err = capsys.readouterr()
+    assert "Score nan" not in out and "nan" not in out and "no Score" in out
+    assert "every backend call failed" in out
+    assert "the Score above" not in err and "2 of 2 exam records failed" in err
