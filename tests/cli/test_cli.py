@@ -216,3 +216,12 @@ def test_a_run_whose_every_backend_call_failed_prints_no_score(tmp_path, capsys)
     assert "Score nan" not in out and "nan" not in out and "no Score" in out
     assert "every backend call failed" in out
     assert "the Score above" not in err and "2 of 2 exam records failed" in err
+
+
+def test_the_first_backend_error_names_the_server_without_its_credentials(tmp_path, capsys):
+    pytest.importorskip("openai")
+    argv = ["run", str(_unreachable_spec(tmp_path)), "--suite", "hard-512", "--n-exams", "1", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "runs")]) == 3
+    first = capsys.readouterr().err.split("First error: ")[1].splitlines()[0]
+    assert "http://127.0.0.1:9/v1" in first
+    assert "hunter2" not in first and "someone" not in first and "sk-secret" not in first
