@@ -225,3 +225,19 @@ def test_the_first_backend_error_names_the_server_without_its_credentials(tmp_pa
     first = capsys.readouterr().err.split("First error: ")[1].splitlines()[0]
     assert "http://127.0.0.1:9/v1" in first
     assert "hunter2" not in first and "someone" not in first and "sk-secret" not in first
+
+
+def test_the_sim_leaderboard_names_its_best_policy_against_the_oracle(tmp_path, capsys):
+    out = tmp_path / "sim"
+    assert main(["sim", "leaderboard", "--n-exams", "2", "--budgets", "512", "--quiet", "--out", str(out)]) == 0
+    lines = {ln.split(":")[0]: ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(("medium", "hard"))}
+    doc = json.loads((out / "results.json").read_text())
+    for setting, rows in doc["tables"].items():
+        policies = [r for r in rows if r["policy"] != "oracle"]
+        best = max(policies, key=lambda r: r["expected_score"])
+        oracle = next(r for r in rows if r["policy"] == "oracle")["expected_score"]
+        line = lines[setting]
+        tied = [r["policy"] for r in policies if r["expected_score"] == best["expected_score"]]
+        assert "best oracle" not in line and any(f"best policy {p}:" in line for p in tied)
+        assert f"{best['expected_score']:.3f}" in line and f"{oracle:.3f}" in line
+        assert "the most any policy can score" in line
