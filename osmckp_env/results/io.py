@@ -66,10 +66,37 @@ def read_records(path: str | Path, required: tuple[str, ...] = REQUIRED) -> tupl
     return records, report
 
 
+def _lock(path: Path):
+    """Hold an exclusive ``flock`` on ``path`` (created if missing), or raise ``RunLocked``.
+
+    The holder removes the file as it finishes (``RecordWriter.close``), so a process that opened
+    the old file just before may lock a file no longer at ``path``: the lock counts only if ``path``
+    still names the file locked, else it is taken again on the new one."""
+    while True:
+        fh = open(path, "a")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise RunLocked(
+                f"{path.parent} is being written by another run (lock held on {path}); "
+                "wait for it to finish or use another --out folder"
+            ) from None
+        try:
+            now, held = os.stat(path), os.fstat(fh.fileno())
+            current = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+        except FileNotFoundError:
+            current = False
+        if current:
+            return fh
+        fh.close()
+
+
 class RecordWriter:
     """Exclusive writer of one run folder's ``records.jsonl``.
 
-    On open it takes an ``flock`` on ``.lock`` (released by the OS even after ``kill -9``),
+    On open it takes an ``flock`` on ``.lock`` (released by the OS even after ``kill -9``; the
+    file is removed when the writer closes, so a finished run's folder holds no ``.lock``),
     checks that the file's header has the same config hash (else ``ConfigMismatch`` unless
     ``overwrite``), and cuts any bad tail so appends start on a clean line.
     """
@@ -89,15 +116,8 @@ class RecordWriter:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / filename
-        self._lock_fh = open(self.folder / ".lock", "w")
-        try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_fh.close()
-            raise RunLocked(
-                f"{self.folder} is being written by another run (lock held on {self.folder / '.lock'}); "
-                "wait for it to finish or use another --out folder"
-            ) from None
+        self._lock_path = self.folder / ".lock"
+        self._lock_fh = _lock(self._lock_path)
         self.header = {"osmckp_records": RECORDS_FORMAT, **header}
         records, report = read_records(self.path, required)
         old = report["header"]
@@ -165,6 +185,7 @@ class RecordWriter:
         if fh is not None and not fh.closed:
             fh.close()
         if not self._lock_fh.closed:
+            self._lock_path.unlink(missing_ok=True)  # while still held: a finished folder keeps no .lock
             fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
             self._lock_fh.close()
 
