@@ -191,10 +191,16 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 def _with_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)command's ``--help`` shows defaults and opens with a description: its own, else
+    the one-line help its parent lists it with."""
     parser.formatter_class = HelpFormatter
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for child in action.choices.values():
+            listed = {a.dest: a.help for a in action._choices_actions}
+            for name, child in action.choices.items():
+                if not child.description and listed.get(name):
+                    text = listed[name]
+                    child.description = text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
                 _with_defaults(child)
 
 

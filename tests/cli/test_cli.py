@@ -241,3 +241,35 @@ def test_the_sim_leaderboard_names_its_best_policy_against_the_oracle(tmp_path, 
         assert "best oracle" not in line and any(f"best policy {p}:" in line for p in tied)
         assert f"{best['expected_score']:.3f}" in line and f"{oracle:.3f}" in line
         assert "the most any policy can score" in line
+
+
+def _subcommands(parser, path=()):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield (*path, name), child
+                yield from _subcommands(child, (*path, name))
+
+
+def test_every_subcommand_help_opens_with_a_description(capsys):
+    from osmckp_env.cli import build_parser
+
+    commands = list(_subcommands(build_parser()))
+    assert len(commands) > 10
+    for path, _ in commands:
+        with pytest.raises(SystemExit):
+            main([*path, "--help"])
+        text = capsys.readouterr().out
+        # the paragraph between the usage and the first argument section
+        head = text.split("\n\n")[1]
+        assert not head.startswith(("options:", "positional arguments:")), f"osmckp {' '.join(path)} --help: {text}"
+
+
+def test_a_required_training_field_is_not_shown_as_a_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "mft-data", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: required)" not in text
+    assert "--spec SPEC agent spec file" in text and "(required: give it here or in --config)" in text
