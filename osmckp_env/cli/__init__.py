@@ -9,6 +9,7 @@ from pathlib import Path
 import osmckp_env
 from osmckp_env.cli import bench
 from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite, list_suites, parse_budgets, resolve_suite
+from osmckp_env.results.io import LEADERBOARD_OUT
 from osmckp_env.runner.compare import compare_results
 from osmckp_env.runner.run import rerun_results, run_spec
 from osmckp_env.runner.spec import load_spec
@@ -250,7 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     lb = sub.add_parser("leaderboard", help="collect results into tables and plots")
     lb.add_argument("--runs", default="runs", help="where to look for results.json files (recursively)")
-    lb.add_argument("--out", default="leaderboards", help="where to write README.md, per-setting tables and plots")
+    lb.add_argument(
+        "--out",
+        default=LEADERBOARD_OUT,
+        help="where to write README.md, per-setting tables and plots (the default is inside runs/, which git "
+        "ignores: --out leaderboards refreshes the committed leaderboard)",
+    )
     lb.add_argument(
         "--reported", default="leaderboards/reported.yaml", help="the paper's reported numbers (shown apart)"
     )

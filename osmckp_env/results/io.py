@@ -18,6 +18,10 @@ import osmckp_env
 from osmckp_env.exam._files import read_input_text
 
 RECORDS_FORMAT = 1
+# Where `osmckp bench`, `sim leaderboard` and `leaderboard` write unless --out says otherwise: inside
+# runs/, which git ignores, so no command rewrites the committed leaderboards/ unless asked
+# (`--out leaderboards` refreshes those).
+LEADERBOARD_OUT = "runs/leaderboards"
 RESULTS_FORMAT = 1
 REQUIRED = ("key", "config_hash", "exam_index", "order", "problems", "score")
 

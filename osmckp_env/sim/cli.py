@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from osmckp_env.exam.suites import SWEEP_BUDGETS, parse_budgets
+from osmckp_env.results.io import LEADERBOARD_OUT
 from osmckp_env.scoring.rewards import REWARD_KINDS
 from osmckp_env.sim.calibrate import calibrate_file
 from osmckp_env.sim.policies import SB3Policy
@@ -103,9 +104,10 @@ def add_command(sub) -> None:
     lb.add_argument("--profile", default="synthetic-v0", help="bundled name or profile JSON")
     lb.add_argument(
         "--out",
-        help="output folder (default: leaderboards/sim for the full default run of the bundled synthetic "
-        "profile, leaderboards/sim/<profile name>/ for any other; a partial or changed run goes to a "
-        "quick-look-... or custom-... folder below it and never overwrites the full run)",
+        help=f"output folder (default: {LEADERBOARD_OUT}/sim for the full default run of the bundled synthetic "
+        f"profile, {LEADERBOARD_OUT}/sim/<profile name>/ for any other; a partial or changed run goes to a "
+        "quick-look-... or custom-... folder below it and never overwrites the full run; inside runs/, which "
+        "git ignores: --out leaderboards/sim refreshes the committed tables)",
     )
     add_sweep_flags(lb)
     lb.add_argument("--seed", type=int, default=0, help="seed of the Monte-Carlo episodes")

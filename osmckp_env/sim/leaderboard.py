@@ -14,7 +14,7 @@ from osmckp_env.leaderboard import plots as figures
 from osmckp_env.leaderboard.naming import ORDER_RANK, setting_title, sort_settings
 from osmckp_env.leaderboard.plots import entry_styles, learning_curve_figure, policy_bars_figure, sweep_figure
 from osmckp_env.leaderboard.tables import to_markdown
-from osmckp_env.results.io import provenance, write_results, write_text_atomic
+from osmckp_env.results.io import LEADERBOARD_OUT, provenance, write_results, write_text_atomic
 from osmckp_env.scoring.metrics import regret
 from osmckp_env.sim.env import SimEnv
 from osmckp_env.sim.policies import POLICIES, Oracle, SB3Policy, SimPolicy, make_policy
@@ -121,8 +121,9 @@ def variant_name(*, n_exams=None, budgets=SWEEP_BUDGETS, reward="score", seed=0,
     return ("quick-look-" if n_exams is not None else "custom-") + "-".join(parts)
 
 
-def default_out_dir(profile, root: str | Path = "leaderboards/sim", **variant) -> Path:
-    """Where a sim leaderboard goes: the bundled synthetic profile's full default run at ``root``,
+def default_out_dir(profile, root: str | Path = f"{LEADERBOARD_OUT}/sim", **variant) -> Path:
+    """Where a sim leaderboard goes: the bundled synthetic profile's full default run at ``root``
+    (default ``runs/leaderboards/sim``, outside the committed ``leaderboards/sim``),
     any other profile's in ``root/<profile name>/``; a partial or changed run (``variant``: the
     ``n_exams``, ``budgets``, ``reward``, ``seed``, ``ppo`` it was given) in a ``quick-look-...``
     or ``custom-...`` folder below that, so that it never overwrites the full run's tables."""

@@ -12,9 +12,9 @@ from osmckp_env.cli import main
     "argv,shown",
     [
         (["sim", "train-ppo", "--help"], ["(default: 150000)", "(default: synthetic-v0)", "ppo-<profile>-seed<seed>"]),
-        (["leaderboard", "--help"], ["(default: runs)", "(default: leaderboards)"]),
+        (["leaderboard", "--help"], ["(default: runs)", "(default: runs/leaderboards)"]),
         (["train", "mft-data", "--help"], ["(default: 4)", "(default: runs/mft-data)"]),
-        (["bench", "--help"], ["(default: 256 512 1024 2048)", "(default: leaderboards)"]),
+        (["bench", "--help"], ["(default: 256 512 1024 2048)", "(default: runs/leaderboards)"]),
         (["sim", "leaderboard", "--help"], ["(default: 256 512 1024 2048)"]),
         (["run", "--help"], ["--n-exams"]),
         (["validate", "--help"], ["4 a valid spec whose backend's extra is not installed on this machine"]),
@@ -101,7 +101,7 @@ def test_a_trained_ppo_is_named_after_its_profile_and_joins_the_sim_leaderboard(
     assert model.is_file() and "--ppo" in capsys.readouterr().out
     argv = ["sim", "leaderboard", "--ppo", str(model), "--n-exams", "3", "--budgets", "512", "--quiet"]
     assert main(argv) == 0
-    out = tmp_path / "leaderboards" / "sim" / "quick-look-with-ppo-synthetic-v0-seed3-n3-b512"
+    out = tmp_path / "runs" / "leaderboards" / "sim" / "quick-look-with-ppo-synthetic-v0-seed3-n3-b512"
     doc = json.loads((out / "results.json").read_text())
     assert "ppo-synthetic-v0-seed3" in {row["policy"] for row in doc["tables"]["hard-512"]}
     assert main(["sim", "leaderboard", "--ppo", str(tmp_path / "missing.zip"), "--quiet"]) == 2
@@ -273,3 +273,24 @@ def test_a_required_training_field_is_not_shown_as_a_default(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "(default: required)" not in text
     assert "--spec SPEC agent spec file" in text and "(required: give it here or in --config)" in text
+
+
+def test_no_command_rewrites_the_committed_leaderboards_unless_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    committed = tmp_path / "leaderboards"
+    (committed / "sim").mkdir(parents=True)
+    (committed / "sim" / "results.json").write_text('{"committed": true}')
+    (committed / "README.md").write_text("committed")
+    quick = ["--n-exams", "1", "--budgets", "512", "--quiet"]
+    assert main(["bench", *quick]) == 0
+    assert "--out leaderboards" in capsys.readouterr().out  # says how to refresh the committed copy
+    assert main(["sim", "leaderboard", *quick]) == 0
+    assert main(["leaderboard", "--no-plots"]) == 0
+    assert sorted(str(p.relative_to(committed)) for p in committed.rglob("*")) == ["README.md", "sim", "sim/results.json"]
+    assert (committed / "README.md").read_text() == "committed"
+    assert (committed / "sim" / "results.json").read_text() == '{"committed": true}'
+    made = tmp_path / "runs" / "leaderboards"
+    assert (made / "README.md").is_file() and (made / "sim" / "quick-look-n1-b512" / "results.json").is_file()
+    # asked: the committed copy is refreshed
+    assert main(["bench", *quick, "--out", "leaderboards"]) == 0
+    assert (committed / "sim" / "quick-look-n1-b512" / "results.json").is_file()

@@ -16,8 +16,9 @@ def test_a_quick_look_never_writes_over_the_full_run(tmp_path, monkeypatch, caps
     assert default_out_dir("synthetic-v0", n_exams=50).name == "quick-look-n50"
     assert default_out_dir("synthetic-v0", budgets=(512,)).name == "custom-b512"
     assert main(["sim", "leaderboard", "--n-exams", "4", "--budgets", "512", "--quiet"]) == 0
-    out = tmp_path / "leaderboards" / "sim" / "quick-look-n4-b512"
-    assert sorted(p.name for p in (tmp_path / "leaderboards" / "sim").iterdir()) == ["quick-look-n4-b512"]
+    out = tmp_path / "runs" / "leaderboards" / "sim" / "quick-look-n4-b512"  # outside the committed leaderboards/
+    assert sorted(p.name for p in (tmp_path / "runs" / "leaderboards" / "sim").iterdir()) == ["quick-look-n4-b512"]
+    assert not (tmp_path / "leaderboards").exists()
     assert "QUICK LOOK (first 4 exams" in (out / "README.md").read_text()
     assert "QUICK LOOK (first 4 exams" in (out / "hard-512.md").read_text()
     res = json.loads((out / "results.json").read_text())
