@@ -286,7 +286,8 @@ def test_no_command_rewrites_the_committed_leaderboards_unless_asked(tmp_path, m
     assert "--out leaderboards" in capsys.readouterr().out  # says how to refresh the committed copy
     assert main(["sim", "leaderboard", *quick]) == 0
     assert main(["leaderboard", "--no-plots"]) == 0
-    assert sorted(str(p.relative_to(committed)) for p in committed.rglob("*")) == ["README.md", "sim", "sim/results.json"]
+    files = sorted(str(p.relative_to(committed)) for p in committed.rglob("*"))
+    assert files == ["README.md", "sim", "sim/results.json"]
     assert (committed / "README.md").read_text() == "committed"
     assert (committed / "sim" / "results.json").read_text() == '{"committed": true}'
     made = tmp_path / "runs" / "leaderboards"
