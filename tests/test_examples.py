@@ -5,6 +5,8 @@ the public entry points carry one."""
 import doctest
 import importlib
 import pkgutil
+import re
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,18 @@ def test_public_entry_points_show_an_example(name, obj):
         target = getattr(target, part)
     tests = doctest.DocTestFinder(recurse=False).find(target, obj)
     assert any(t.examples for t in tests), f"{name}.{obj} has no Example"
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+@pytest.mark.parametrize("n", range(len(PYTHON_BLOCKS)))
+def test_the_readme_python_blocks_run_as_written(n, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # a block may write files
+    exec(compile(PYTHON_BLOCKS[n], f"README.md python block {n + 1}", "exec"), {"__name__": "__readme__"})
+
+
+def test_the_readme_shows_build_suite_with_its_import():
+    blocks = [b for b in PYTHON_BLOCKS if "build_suite(" in b]
+    assert blocks and all("import" in b and "build_suite" in b.split("build_suite(")[0] for b in blocks)

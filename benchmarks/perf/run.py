@@ -1,6 +1,9 @@
 """osmckp perf suite: every number is a ratio measured side by side in this one run.
 
-    python benchmarks/perf/run.py [--quick] [--out benchmarks/perf/RESULTS.md]
+    python benchmarks/perf/run.py [--quick] [--out FILE]
+
+It prints the Markdown report and writes a file only when ``--out`` names one: the committed
+numbers are refreshed only on purpose, with ``--out benchmarks/perf/RESULTS.md``.
 
 Sections: grading (parallel hang-proof grader vs serial math-verify, and a full suite run's
 answers graded once each), runner (concurrent vs serial OpenAI-compatible backend, runner
@@ -22,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 ROWS: list[tuple[str, str, str, str]] = []
+COMMITTED = "benchmarks/perf/RESULTS.md"
 
 
 def row(section: str, what: str, value: str, ratio: str = "") -> None:
@@ -458,11 +462,16 @@ def machine() -> str:
     )
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
-    ap.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
-    a = ap.parse_args()
+    ap.add_argument(
+        "--out",
+        default=None,
+        help="write the Markdown report here (default: print it only; --out benchmarks/perf/RESULTS.md "
+        "refreshes the committed numbers)",
+    )
+    a = ap.parse_args(argv)
     t0 = time.perf_counter()
     print(f"{'section':<14} {'what':<58} {'value':>16} {'ratio':>14}")
     # the runner first: once sympy is imported (by the serial math-verify baselines), this
@@ -490,7 +499,11 @@ def main() -> None:
         "|---|---|---|---|",
     ]
     lines += [f"| {s} | {w} | {v} | {r} |" for s, w, v, r in ROWS]
-    Path(a.out).write_text("\n".join(lines) + "\n")
+    report = "\n".join(lines) + "\n"
+    if a.out is None:
+        print(f"\n{report}\n({total:.0f} s; not written: --out FILE writes it, --out {COMMITTED} the committed one)")
+        return
+    Path(a.out).write_text(report)
     print(f"\nwrote {a.out} ({total:.0f} s)")
 
 

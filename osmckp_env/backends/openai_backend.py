@@ -17,6 +17,7 @@ charges before the text.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -45,7 +46,7 @@ from osmckp_env.backends.base import (
     raise_on,
 )
 from osmckp_env.backends.model_files import load_tokenizer, locate_model
-from osmckp_env.backends.replicas import ReplicaPool
+from osmckp_env.backends.replicas import ReplicaPool, public_url
 from osmckp_env.exam.tokenization import TokenCounter, default_counter, safe_offsets
 from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
 
@@ -224,6 +225,8 @@ class OpenAIBackend:
         for attempt in range(self.max_retries + 1):
             i = self.pool.acquire()
             c = self._adapting(self.clients[i], messages, cap, sampling)
+            if c.error is not None:  # which server failed, never its credentials
+                c = dataclasses.replace(c, error=f"{c.error} [server {public_url(self.pool.urls[i])}]")
             down = bool(c.meta.get("unreachable")) and len(self.pool) > 1
             self.pool.release(i, error=c.error, down=down)
             if c.error is None or not c.meta.get("retryable"):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import osmckp_env
 from osmckp_env.cli import bench
-from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite, list_suites, resolve_suite
+from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite, list_suites, parse_budgets, resolve_suite
+from osmckp_env.results.io import LEADERBOARD_OUT
 from osmckp_env.runner.compare import compare_results
 from osmckp_env.runner.run import rerun_results, run_spec
 from osmckp_env.runner.spec import load_spec
@@ -44,23 +45,29 @@ def _print_results(results: list[dict]) -> int:
         m = {k: (float("nan") if v is None else v) for k, v in r["metrics"].items()}
         folder = Path(r["_path"]).parent
         reg = f"{m.get('regret', float('nan')):.3f}" if regret_defined(r["metrics"]) else REGRET_UNDEFINED
-        print(
-            f"{r['spec']['name']} {r['suite']['name']}{' (trial)' if r['suite'].get('trial') else ''}: "
-            f"Score {m['score']:.3f}  Regret {reg}  skip {m['skip_rate']:.2f}  "
-            f"tokens/problem {m['tokens_per_problem']:.0f}  grader failures {m['grader_failures']}\n"
-            f"  wrote {folder / 'records.jsonl'} and {folder / 'results.json'}"
-        )
+        title = f"{r['spec']['name']} {r['suite']['name']}{' (trial)' if r['suite'].get('trial') else ''}"
+        n_err = int(r.get("backend_errors") or 0)
+        scored = bool(r["metrics"].get("n_exams"))
+        if scored:
+            head = (
+                f"Score {m['score']:.3f}  Regret {reg}  skip {m['skip_rate']:.2f}  "
+                f"tokens/problem {m['tokens_per_problem']:.0f}  grader failures {m['grader_failures']}"
+            )
+        else:
+            every = n_err and n_err == r.get("n_records")
+            head = "no Score: " + ("every backend call failed, nothing was scored" if every else "no exam was scored")
+        print(f"{title}: {head}\n  wrote {folder / 'records.jsonl'} and {folder / 'results.json'}")
         fmt = r.get("format")
-        if fmt:
+        if fmt and scored:
             print(f"  {format_line(fmt)}")
             if fmt.get("warning"):
                 print(f"  WARNING: {fmt['warning']}", file=sys.stderr)
-        n_err = int(r.get("backend_errors") or 0)
         if n_err:
             code = EXIT_INCOMPLETE
+            rest = "the Score above covers the rest" if scored else "so there is no Score"
             print(
                 f"  INCOMPLETE: {n_err} of {r.get('n_records', '?')} exam records failed in the backend (not scored; "
-                f"the Score above covers the rest). First error: {r.get('first_backend_error')}\n"
+                f"{rest}). First error: {r.get('first_backend_error')}\n"
                 f"  fix the backend, then: osmckp run {folder / 'results.json'} --retry-errors",
                 file=sys.stderr,
             )
@@ -90,10 +97,11 @@ def _cmd_run(args) -> int:
         return _print_results([res])
     spec = load_spec(args.spec)
     suites = args.suite or list(MAIN_SETTINGS)
+    budgets = parse_budgets(args.budgets)
     for s in suites:
-        for b in args.budgets or [None]:
+        for b in budgets or [None]:
             resolve_suite(s, budget=b)  # every suite name, file and budget is checked before anything runs
-    return _print_results(run_spec(spec, suites, args.out or "runs", n_exams=args.n_exams, budgets=args.budgets, **kw))
+    return _print_results(run_spec(spec, suites, args.out or "runs", n_exams=args.n_exams, budgets=budgets, **kw))
 
 
 def _cmd_compare(args) -> int:
@@ -184,10 +192,16 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 def _with_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)command's ``--help`` shows defaults and opens with a description: its own, else
+    the one-line help its parent lists it with."""
     parser.formatter_class = HelpFormatter
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for child in action.choices.values():
+            listed = {a.dest: a.help for a in action._choices_actions}
+            for name, child in action.choices.items():
+                if not child.description and listed.get(name):
+                    text = listed[name]
+                    child.description = text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
                 _with_defaults(child)
 
 
@@ -226,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         type=int,
         metavar="B",
-        help="budget sweep: run each suite's exams under each of these budgets (each its own folder and hash)",
+        help="budget sweep: run each suite's exams under each of these budgets (each its own folder and hash); "
+        "0 stands for the suite's own budget: --budgets 0 2048 runs it as named and under 2048",
     )
     r.add_argument("--out", help="output root (default: runs/); a run goes to OUT/<spec name>/<suite>/")
     r.add_argument("--overwrite", action="store_true", help="start over if the folder holds another config")
@@ -236,7 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     lb = sub.add_parser("leaderboard", help="collect results into tables and plots")
     lb.add_argument("--runs", default="runs", help="where to look for results.json files (recursively)")
-    lb.add_argument("--out", default="leaderboards", help="where to write README.md, per-setting tables and plots")
+    lb.add_argument(
+        "--out",
+        default=LEADERBOARD_OUT,
+        help="where to write README.md, per-setting tables and plots (the default is inside runs/, which git "
+        "ignores: --out leaderboards refreshes the committed leaderboard)",
+    )
     lb.add_argument(
         "--reported", default="leaderboards/reported.yaml", help="the paper's reported numbers (shown apart)"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from osmckp_env.results.io import LEADERBOARD_OUT
 from osmckp_env.sim.cli import add_sweep_flags, sweep_budgets
 from osmckp_env.sim.profiles import get_profile
 
@@ -38,13 +39,20 @@ def _bench(args) -> int:
         f"\nwrote {sim_out}/README.md (sim) and {args.out}/README.md ({n_text} measured text-env entries "
         f"from {args.runs}/; add some with `osmckp run SPEC`)"
     )
+    if args.out == LEADERBOARD_OUT:
+        print("(the committed leaderboards/ are left as they are: `osmckp bench --out leaderboards` refreshes them)")
     return 0
 
 
 def add_command(sub) -> None:
     p = sub.add_parser("bench", help="the default benchmark: sim leaderboard (+ text leaderboard from runs/)")
     p.add_argument("--profile", default="synthetic-v0", help="sim response profile: bundled name or JSON")
-    p.add_argument("--out", default="leaderboards", help="leaderboard folder (the sim's goes to OUT/sim)")
+    p.add_argument(
+        "--out",
+        default=LEADERBOARD_OUT,
+        help="leaderboard folder (the sim's goes to OUT/sim); the default is inside runs/, which git ignores: "
+        "--out leaderboards refreshes the committed leaderboards",
+    )
     p.add_argument("--runs", default="runs", help="where the text-env results.json files are")
     p.add_argument("--reported", default="leaderboards/reported.yaml", help="the paper's reported numbers")
     add_sweep_flags(p)

@@ -17,12 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
+from osmckp_env.exam._files import read_input_text
 from osmckp_env.exam._lookup import lookup
 from osmckp_env.exam.problems import SPLITS, TIER_RANK, TIERS, Problem, load_pools
 from osmckp_env.exam.prompts import exam_messages
 
 ORDERS = ("medium", "hard", "easy")
 SUITE_FORMAT_VERSION = 1  # the layout of suite files
+SUITE_FILE_HINT = (
+    "give a suite file written by `osmckp suites --export NAME` (or `Suite.to_jsonl`), or a named suite "
+    "(`osmckp suites` lists them)"
+)
 # How suites are built. 1: a Medium exam was any uniform shuffle (1 in 3 equalled the easy or the
 # hard order). 2: a Medium exam's order is drawn uniformly from the orders that are neither.
 SUITE_VERSION = 2
@@ -215,19 +220,35 @@ class Suite:
 
     @classmethod
     def from_jsonl(cls, path: str | Path) -> Suite:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        """Read a suite file (``to_jsonl``); every error names the file (and line) and what to do."""
+        hint = SUITE_FILE_HINT
+        lines = read_input_text(path, "suite file", hint).splitlines()
         if not lines:
-            raise ValueError(f"{path}: empty suite file")
-        header = json.loads(lines[0])
-        if header.get("osmckp_suite") != SUITE_FORMAT_VERSION:
-            raise ValueError(f"{path}: not an osmckp suite file (first line must be its header)")
-        suite = cls(
-            header["name"],
-            SuiteConfig.from_dict(header["config"]),
-            tuple(Exam.from_dict(json.loads(x)) for x in lines[1:] if x.strip()),
-        )
-        if suite.hash != header["hash"]:
-            raise ValueError(f"{path}: content hash {suite.hash} != header hash {header['hash']}; the file was edited")
+            raise ValueError(f"{path}: empty suite file; {hint}")
+        rows = []
+        for i, line in enumerate(lines, 1):
+            if i > 1 and not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}: line {i} is not JSON ({e.msg}): not an osmckp suite file; {hint}") from None
+        header = rows[0]
+        if not isinstance(header, dict) or header.get("osmckp_suite") != SUITE_FORMAT_VERSION:
+            raise ValueError(f"{path}: not an osmckp suite file (its first line must be the suite header); {hint}")
+        try:
+            suite = cls(
+                header["name"],
+                SuiteConfig.from_dict(header["config"]),
+                tuple(Exam.from_dict(x) for x in rows[1:]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ValueError(f"{path}: not a valid osmckp suite file ({e}); {hint}") from None
+        if suite.hash != header.get("hash"):
+            raise ValueError(
+                f"{path}: content hash {suite.hash} != header hash {header.get('hash')}; the file was edited "
+                "(export it again with `osmckp suites --export`, or build it with `Suite.to_jsonl`)"
+            )
         if is_named_suite(suite.name) and not is_standard(suite.name, suite.config, suite.exams):
             # written before 0.4 under a standard name it is not: named from its content instead
             suite = cls(suite_name(suite.config, suite.exams), suite.config, suite.exams)
@@ -410,6 +431,23 @@ NAMED_SUITES: dict[str, SuiteConfig] = {
 MAIN_SETTINGS = ("medium-1024", "medium-512", "hard-1024", "hard-512")
 SWEEP_BUDGETS = (256, 512, 1024, 2048)  # the default budget sweep (`osmckp bench`, `osmckp sim leaderboard`)
 _ANY_BUDGET_RE = re.compile(r"^(?:(train|eval)-)?(medium|hard|easy)-([1-9][0-9]{0,8})$")
+
+
+def parse_budgets(budgets) -> list[int | None] | None:
+    """A ``--budgets`` list as every command reads it (``osmckp run``, ``sim leaderboard``,
+    ``bench``): each budget in tokens, ``0`` standing for each suite's own budget (``None``).
+    ``None`` (no sweep) when it asks only for the suites' own budgets. Repeats are dropped;
+    a negative budget is refused (``ValueError``), before anything is written."""
+    if not budgets:
+        return None
+    bad = [b for b in budgets if not isinstance(b, int) or isinstance(b, bool) or b < 0]
+    if bad:
+        raise ValueError(
+            f"--budgets {' '.join(map(str, budgets))}: budgets are token counts > 0, or 0 for each suite's own "
+            f"budget (got {', '.join(map(str, bad))}); e.g. --budgets 512 1024 or --budgets 0 2048"
+        )
+    out = list(dict.fromkeys(b or None for b in budgets))
+    return None if out == [None] else out
 
 
 def named_suite_config(name: str) -> SuiteConfig:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from osmckp_env.exam._files import read_input_text
 from osmckp_env.exam.suites import MAIN_SETTINGS
 from osmckp_env.leaderboard.entries import entry_labels, is_incomplete, is_trial, n_backend_errors
 from osmckp_env.leaderboard.naming import setting_title, sort_settings
@@ -130,7 +131,13 @@ def reported_block(path: str | Path) -> str:
     path = Path(path)
     if not path.exists():
         return "_No reported numbers file._"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    hint = "give --reported a YAML file like leaderboards/reported.yaml (a `results:` list and a `note:`)"
+    try:
+        data = yaml.safe_load(read_input_text(path, "reported-numbers file", hint)) or {}
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path}: not valid YAML ({e}); {hint}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a reported-numbers file (a mapping); {hint}")
     rows = data.get("results") or []
     note = data.get("note", "")
     if not rows:
@@ -191,6 +198,7 @@ def build_leaderboard(
     and stay out of the plots. Every row links to its results file and shows its suite and config hash.
     """
     out_dir = Path(out_dir)
+    reported_text = reported_block(reported) if reported is not None else None  # a bad file: refused, nothing made
     out_dir.mkdir(parents=True, exist_ok=True)
     results, problems = collect_results(runs_root)
     incomplete = [r for r in results if is_incomplete(r)]
@@ -263,7 +271,7 @@ def build_leaderboard(
             "",
         ]
     if reported is not None:
-        index += ["## Reported in the paper (not measured here)", "", reported_block(reported), ""]
+        index += ["## Reported in the paper (not measured here)", "", reported_text, ""]
     if problems:
         index += ["## Skipped files", ""] + [f"- {p}" for p in problems] + [""]
     if plots and full:

@@ -15,8 +15,13 @@ import subprocess
 from pathlib import Path
 
 import osmckp_env
+from osmckp_env.exam._files import read_input_text
 
 RECORDS_FORMAT = 1
+# Where `osmckp bench`, `sim leaderboard` and `leaderboard` write unless --out says otherwise: inside
+# runs/, which git ignores, so no command rewrites the committed leaderboards/ unless asked
+# (`--out leaderboards` refreshes those).
+LEADERBOARD_OUT = "runs/leaderboards"
 RESULTS_FORMAT = 1
 REQUIRED = ("key", "config_hash", "exam_index", "order", "problems", "score")
 
@@ -65,10 +70,37 @@ def read_records(path: str | Path, required: tuple[str, ...] = REQUIRED) -> tupl
     return records, report
 
 
+def _lock(path: Path):
+    """Hold an exclusive ``flock`` on ``path`` (created if missing), or raise ``RunLocked``.
+
+    The holder removes the file as it finishes (``RecordWriter.close``), so a process that opened
+    the old file just before may lock a file no longer at ``path``: the lock counts only if ``path``
+    still names the file locked, else it is taken again on the new one."""
+    while True:
+        fh = open(path, "a")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise RunLocked(
+                f"{path.parent} is being written by another run (lock held on {path}); "
+                "wait for it to finish or use another --out folder"
+            ) from None
+        try:
+            now, held = os.stat(path), os.fstat(fh.fileno())
+            current = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+        except FileNotFoundError:
+            current = False
+        if current:
+            return fh
+        fh.close()
+
+
 class RecordWriter:
     """Exclusive writer of one run folder's ``records.jsonl``.
 
-    On open it takes an ``flock`` on ``.lock`` (released by the OS even after ``kill -9``),
+    On open it takes an ``flock`` on ``.lock`` (released by the OS even after ``kill -9``; the
+    file is removed when the writer closes, so a finished run's folder holds no ``.lock``),
     checks that the file's header has the same config hash (else ``ConfigMismatch`` unless
     ``overwrite``), and cuts any bad tail so appends start on a clean line.
     """
@@ -88,15 +120,8 @@ class RecordWriter:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / filename
-        self._lock_fh = open(self.folder / ".lock", "w")
-        try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_fh.close()
-            raise RunLocked(
-                f"{self.folder} is being written by another run (lock held on {self.folder / '.lock'}); "
-                "wait for it to finish or use another --out folder"
-            ) from None
+        self._lock_path = self.folder / ".lock"
+        self._lock_fh = _lock(self._lock_path)
         self.header = {"osmckp_records": RECORDS_FORMAT, **header}
         records, report = read_records(self.path, required)
         old = report["header"]
@@ -164,6 +189,7 @@ class RecordWriter:
         if fh is not None and not fh.closed:
             fh.close()
         if not self._lock_fh.closed:
+            self._lock_path.unlink(missing_ok=True)  # while still held: a finished folder keeps no .lock
             fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
             self._lock_fh.close()
 
@@ -208,10 +234,13 @@ def write_results(path: str | Path, results: dict) -> Path:
 def load_results(path: str | Path) -> dict:
     """Read a results.json, with a clear error for a corrupt or foreign file."""
     path = Path(path)
+    hint = "give the results.json a run wrote (OUT/<spec name>/<suite>/results.json)"
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: not a readable results file ({e})") from None
+        d = json.loads(read_input_text(path, "results file", hint))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: not a readable results file (no such file); {hint}") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not a readable results file (not JSON: {e}); {hint}") from None
     if not isinstance(d, dict) or d.get("osmckp_results") != RESULTS_FORMAT:
         raise ValueError(f"{path}: not an osmckp results file (missing 'osmckp_results': {RESULTS_FORMAT})")
     return d

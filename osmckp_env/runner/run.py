@@ -203,6 +203,7 @@ def run_suite(
             def key_of(item, j):
                 return record_key(item[1].order, item[1].index, j if k > 1 else None)
 
+            n_done = len(writer.records)  # this folder's own, before any reused from other runs
             shared = reuse_records(
                 spec, cfg, orders[-1], key_of, writer.done_keys, k, reuse_from or [], Path(out_dir), bins
             )
@@ -210,6 +211,14 @@ def run_suite(
                 writer.append(shared)
             chunks = pending_batches(items, k, spec.batch_size, key_of, writer.done_keys)
             n_todo = sum(len(c) for _, c in chunks)
+            n_all = len(items) * k
+            if n_done and not n_todo and not shared:
+                tqdm.write(f"[osmckp] {out_dir}: already complete ({n_all} exam records); nothing new to run")
+            elif n_done:
+                tqdm.write(
+                    f"[osmckp] {out_dir}: resuming: {n_done} of {n_all} exam records done, {n_todo} new to run"
+                    + (f" ({len(shared)} more reused from other runs)" if shared else "")
+                )
             if chunks and agent is None:
                 agent = agent_factory() if agent_factory is not None else build_agent(spec, bins=bins)
             own_counts = spec.counter != "qwen2.5"

@@ -13,6 +13,7 @@ import yaml
 
 from osmckp_env.agents import AGENTS, agent_class, check_agent_args
 from osmckp_env.backends import BACKENDS, backend_class, check_backend_args, check_backend_installed
+from osmckp_env.exam._files import read_input_text
 from osmckp_env.exam._lookup import with_suggestion
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.grading.parse import THINK_MARKERS, check_think_markers
@@ -268,9 +269,9 @@ def load_spec(path: str | Path) -> AgentSpec:
     """Load and validate a ``.yaml``/``.yml``/``.toml`` spec (safe loaders only), or the spec
     inside a ``results.json`` (so a results file alone re-runs its evaluation)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"agent spec {path} does not exist")
-    text = path.read_text(encoding="utf-8")
+    text = read_input_text(
+        path, "agent spec", "give a .yaml or .toml spec (baselines/ has examples) or a run's results.json"
+    )
     if path.suffix == ".json":
         return spec_from_results(path, text)
     try:

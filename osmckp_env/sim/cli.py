@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from osmckp_env.exam.suites import SWEEP_BUDGETS
+from osmckp_env.exam.suites import SWEEP_BUDGETS, parse_budgets
+from osmckp_env.results.io import LEADERBOARD_OUT
 from osmckp_env.scoring.rewards import REWARD_KINDS
 from osmckp_env.sim.calibrate import calibrate_file
 from osmckp_env.sim.policies import SB3Policy
@@ -34,10 +35,23 @@ def _leaderboard(args) -> int:
         progress=not args.quiet,
     )
     for setting, df in tables.items():
-        best = df.iloc[0]
-        print(f"{setting}: best {best['policy']} {best['expected_score']:.3f} (oracle {best['oracle_score']:.3f})")
+        print(f"{setting}: {best_policy_line(df, args.reward)}")
     print(f"wrote {out}/README.md")
     return 0
+
+
+def best_policy_line(df, reward: str = "score") -> str:
+    """What a sim table's top says: the best policy other than the exact oracle, its expected Score
+    and how close it comes to the oracle's (the most any policy can score under this profile)."""
+    rows = df[df["policy"] != "oracle"]
+    best = (rows if len(rows) else df).iloc[0]
+    ceiling = float(best["oracle_score"])
+    share = f", {100 * best['expected_score'] / ceiling:.0f}% of it" if ceiling > 0 else ""
+    return (
+        f"best policy {best['policy']}: expected {'Score' if reward == 'score' else reward + ' reward'} "
+        f"{best['expected_score']:.3f} per exam; the exact oracle "
+        f"(the most any policy can score here) {ceiling:.3f}{share}"
+    )
 
 
 def _calibrate(args) -> int:
@@ -66,16 +80,18 @@ def add_sweep_flags(parser) -> None:
         type=int,
         default=list(SWEEP_BUDGETS),
         metavar="B",
-        help="sim budget sweep, every setting under each budget: the ROI curves (0: the settings' own budgets)",
+        help="sim budget sweep, every setting under each budget: the ROI curves; 0 stands for the settings' own "
+        "budgets (512 and 1024): --budgets 0 for those alone, --budgets 0 2048 adds 2048",
     )
     parser.add_argument(
         "--n-exams", type=int, help="first N exams of each setting (a quick look, written to a folder of its own)"
     )
 
 
-def sweep_budgets(args) -> list[int] | None:
-    """The budgets ``add_sweep_flags`` parsed: ``None`` for ``--budgets 0`` (the settings' own)."""
-    return None if args.budgets == [0] else args.budgets
+def sweep_budgets(args) -> list[int | None] | None:
+    """The budgets ``add_sweep_flags`` parsed (``parse_budgets``: 0 is the settings' own budgets;
+    ``None`` for ``--budgets 0`` alone)."""
+    return parse_budgets(args.budgets)
 
 
 def add_command(sub) -> None:
@@ -88,9 +104,10 @@ def add_command(sub) -> None:
     lb.add_argument("--profile", default="synthetic-v0", help="bundled name or profile JSON")
     lb.add_argument(
         "--out",
-        help="output folder (default: leaderboards/sim for the full default run of the bundled synthetic "
-        "profile, leaderboards/sim/<profile name>/ for any other; a partial or changed run goes to a "
-        "quick-look-... or custom-... folder below it and never overwrites the full run)",
+        help=f"output folder (default: {LEADERBOARD_OUT}/sim for the full default run of the bundled synthetic "
+        f"profile, {LEADERBOARD_OUT}/sim/<profile name>/ for any other; a partial or changed run goes to a "
+        "quick-look-... or custom-... folder below it and never overwrites the full run; inside runs/, which "
+        "git ignores: --out leaderboards/sim refreshes the committed tables)",
     )
     add_sweep_flags(lb)
     lb.add_argument("--seed", type=int, default=0, help="seed of the Monte-Carlo episodes")

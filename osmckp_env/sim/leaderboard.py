@@ -14,7 +14,7 @@ from osmckp_env.leaderboard import plots as figures
 from osmckp_env.leaderboard.naming import ORDER_RANK, setting_title, sort_settings
 from osmckp_env.leaderboard.plots import entry_styles, learning_curve_figure, policy_bars_figure, sweep_figure
 from osmckp_env.leaderboard.tables import to_markdown
-from osmckp_env.results.io import provenance, write_results, write_text_atomic
+from osmckp_env.results.io import LEADERBOARD_OUT, provenance, write_results, write_text_atomic
 from osmckp_env.scoring.metrics import regret
 from osmckp_env.sim.env import SimEnv
 from osmckp_env.sim.policies import POLICIES, Oracle, SB3Policy, SimPolicy, make_policy
@@ -109,7 +109,7 @@ def variant_name(*, n_exams=None, budgets=SWEEP_BUDGETS, reward="score", seed=0,
     if n_exams is not None:
         parts.append(f"n{n_exams}")
     if budgets is not None and tuple(budgets) != SWEEP_BUDGETS:
-        parts.append("b" + "-".join(str(b) for b in budgets))
+        parts.append("b" + "-".join(str(b or 0) for b in budgets))
     if budgets is None:
         parts.append("paper-budgets")
     if reward != "score":
@@ -121,8 +121,9 @@ def variant_name(*, n_exams=None, budgets=SWEEP_BUDGETS, reward="score", seed=0,
     return ("quick-look-" if n_exams is not None else "custom-") + "-".join(parts)
 
 
-def default_out_dir(profile, root: str | Path = "leaderboards/sim", **variant) -> Path:
-    """Where a sim leaderboard goes: the bundled synthetic profile's full default run at ``root``,
+def default_out_dir(profile, root: str | Path = f"{LEADERBOARD_OUT}/sim", **variant) -> Path:
+    """Where a sim leaderboard goes: the bundled synthetic profile's full default run at ``root``
+    (default ``runs/leaderboards/sim``, outside the committed ``leaderboards/sim``),
     any other profile's in ``root/<profile name>/``; a partial or changed run (``variant``: the
     ``n_exams``, ``budgets``, ``reward``, ``seed``, ``ppo`` it was given) in a ``quick-look-...``
     or ``custom-...`` folder below that, so that it never overwrites the full run's tables."""
@@ -158,13 +159,13 @@ def sim_leaderboard(
     policies = policies or default_policies(reward=reward, profile=prof.name)
     out_dir = Path(out_dir)
     previous = _previous_files(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     tables, suite_hashes = {}, {}
     suites = []
-    for setting in settings:
+    for setting in settings:  # every suite and budget is checked before the folder is made
         base = get_suite(setting, n_exams=n_exams)
         suites += [base] if not budgets else [resolve_suite(base, budget=b) for b in budgets]
     suites = list({s.name: s for s in suites}.values())
+    out_dir.mkdir(parents=True, exist_ok=True)
     quick = f"QUICK LOOK (first {n_exams} exams of each setting), " if n_exams is not None else ""
     bar = tqdm(total=len(suites) * len(policies), disable=not progress, desc="sim leaderboard", unit="policy")
     for suite in suites:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from osmckp_env.exam._files import read_input_text
 from osmckp_env.exam._lookup import lookup
 
 PROFILE_FORMAT = 1
@@ -147,10 +148,11 @@ class Profile:
 
     @classmethod
     def load(cls, path: str | Path) -> Profile:
+        hint = "give a bundled profile name or a profile JSON written by `osmckp sim calibrate`"
         try:
-            d = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ValueError(f"{path}: cannot read profile ({e})") from None
+            d = json.loads(read_input_text(path, "profile file", hint))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: cannot read profile (not JSON: {e}); {hint}") from None
         return cls.from_dict(d, str(path))
 
 

@@ -46,10 +46,12 @@ def add_config_flags(parser: argparse.ArgumentParser, cls) -> None:
     for f in fields(cls):
         names = (f"--{f.name.replace('_', '-')}", *FLAG_ALIASES.get(f.name, ()))
         default = _default_of(f)
-        shown = {"": "required", None: "none"}.get(default, default) if not isinstance(default, dict) else "{}"
+        shown = {None: "none"}.get(default, default) if not isinstance(default, dict) else "{}"
         if isinstance(shown, tuple):
             shown = " ".join(map(str, shown))
-        help = f"{f.metadata.get('help', '')} (default: {shown})"
+        # a field without a default must be given, here or in the --config file (so not argparse-required)
+        note = "required: give it here or in --config" if default == "" else f"default: {shown}"
+        help = f"{f.metadata.get('help', '')} ({note})"
         kind = str(f.type)
         kw: dict = {"dest": f.name, "default": None, "help": help}
         if f.name == "resume":

@@ -60,6 +60,38 @@ def test_second_writer_is_locked_out(tmp_path):
         pass
 
 
+def test_a_finished_writer_leaves_no_lock_file_and_still_locks_while_open(tmp_path):
+    with RecordWriter(tmp_path, {"config_hash": "c1"}) as w:
+        w.append([rec(0)])
+        with pytest.raises(RunLocked):
+            RecordWriter(tmp_path, {"config_hash": "c1"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.jsonl"]
+    with pytest.raises(ConfigMismatch):  # a refused writer leaves none either
+        RecordWriter(tmp_path, {"config_hash": "c2"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.jsonl"]
+
+
+def test_a_writer_that_opened_the_lock_as_its_holder_finished_does_not_share_the_folder(tmp_path, monkeypatch):
+    import fcntl
+
+    from osmckp_env.results import io
+
+    first = RecordWriter(tmp_path, {"config_hash": "c1"})
+    real, state = fcntl.flock, {}
+
+    def flock(fh, op):
+        if not state:  # between this writer's open and its flock: the holder ends, a third run starts
+            state["racing"] = True
+            first.close()
+            state["third"] = RecordWriter(tmp_path, {"config_hash": "c1"})
+        return real(fh, op)
+
+    monkeypatch.setattr(io.fcntl, "flock", flock)
+    with pytest.raises(RunLocked):  # it locked the removed file: not the folder's lock, so it tries again
+        RecordWriter(tmp_path, {"config_hash": "c1"})
+    state["third"].close()
+
+
 def test_provenance_says_when_the_commit_is_unknown(tmp_path, monkeypatch):
     import osmckp_env
     from osmckp_env.results import io

@@ -83,6 +83,18 @@ def test_resume_does_not_rerun(tmp_path, grader):
     assert len(calls) == 16 - 8 and res["metrics"]["n_exams"] == 8
 
 
+def test_a_resume_says_how_many_exams_are_new_and_a_finished_run_says_it_is_complete(tmp_path, grader, capsys):
+    suite = get_suite("medium-512", n_exams=8)  # 16 records: 8 exams, given and easy order
+    run_suite(GOLD, suite, tmp_path, grader=grader, progress=False, max_batches=3)  # 3 batches of 4
+    assert "resuming" not in capsys.readouterr().out  # a fresh run has nothing to resume
+    run_suite(GOLD, suite, tmp_path, grader=grader, progress=False)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[osmckp]")]
+    assert lines == [f"[osmckp] {tmp_path}: resuming: 12 of 16 exam records done, 4 new to run"]
+    run_suite(GOLD, suite, tmp_path, grader=grader, progress=False)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[osmckp]")]
+    assert lines == [f"[osmckp] {tmp_path}: already complete (16 exam records); nothing new to run"]
+
+
 SLOW_AGENT = """
 import time
 from osmckp_env.agents.prompting import DirectAgent

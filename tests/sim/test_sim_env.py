@@ -152,7 +152,7 @@ def test_another_profile_gets_its_own_folder_labels_and_no_foreign_ppo_curve(tmp
     custom = synthetic_profile()
     custom = type(custom)("my-profile", custom.keys, False, "calibrated elsewhere", {})
     path = custom.save(tmp_path / "my-profile.json")
-    assert default_out_dir("synthetic-v0") == default_out_dir("synthetic-v0", "leaderboards/sim")
+    assert default_out_dir("synthetic-v0") == default_out_dir("synthetic-v0", "runs/leaderboards/sim")
     out = default_out_dir(path, tmp_path / "sim")
     assert out == tmp_path / "sim" / "my-profile"
     tables = sim_leaderboard(out, profile=path, settings=("hard-512",), n_exams=6, progress=False)

@@ -16,8 +16,9 @@ def test_a_quick_look_never_writes_over_the_full_run(tmp_path, monkeypatch, caps
     assert default_out_dir("synthetic-v0", n_exams=50).name == "quick-look-n50"
     assert default_out_dir("synthetic-v0", budgets=(512,)).name == "custom-b512"
     assert main(["sim", "leaderboard", "--n-exams", "4", "--budgets", "512", "--quiet"]) == 0
-    out = tmp_path / "leaderboards" / "sim" / "quick-look-n4-b512"
-    assert sorted(p.name for p in (tmp_path / "leaderboards" / "sim").iterdir()) == ["quick-look-n4-b512"]
+    out = tmp_path / "runs" / "leaderboards" / "sim" / "quick-look-n4-b512"  # outside the committed leaderboards/
+    assert sorted(p.name for p in (tmp_path / "runs" / "leaderboards" / "sim").iterdir()) == ["quick-look-n4-b512"]
+    assert not (tmp_path / "leaderboards").exists()
     assert "QUICK LOOK (first 4 exams" in (out / "README.md").read_text()
     assert "QUICK LOOK (first 4 exams" in (out / "hard-512.md").read_text()
     res = json.loads((out / "results.json").read_text())
@@ -59,6 +60,13 @@ def test_a_folder_of_foreign_tables_is_refused_and_left_alone(tmp_path):
     with pytest.raises(FileExistsError, match="another --out"):
         sim_leaderboard(tmp_path, settings=("medium-512",), n_exams=2, budgets=(512,), progress=False)
     assert [p.name for p in tmp_path.iterdir()] == ["mine.csv"]
+
+
+def test_a_refused_budget_leaves_no_folder(tmp_path):
+    out = tmp_path / "sim"
+    with pytest.raises(ValueError, match="budget"):
+        sim_leaderboard(out, settings=("medium-512",), n_exams=2, budgets=(-1,), progress=False)
+    assert not out.exists()
 
 
 def test_sim_figures_share_a_scale_and_a_colour_per_policy(tmp_path, saved_figures):
