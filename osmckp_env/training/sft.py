@@ -38,8 +38,23 @@ def load_model_and_tokenizer(name_or_path: str, bf16: bool = False):
         tok.chat_template = CHATML_TEMPLATE
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(loc.source, dtype=torch.bfloat16 if bf16 else torch.float32, **gguf)
+    model = AutoModelForCausalLM.from_pretrained(
+        loc.source, dtype=torch.bfloat16 if bf16 else torch.float32, **gguf, **_dense(gguf)
+    )
     return model, tok
+
+
+def _dense(gguf: dict) -> dict:
+    """Load a GGUF file as a plain dense model: transformers 5 otherwise marks it quantized even when
+    it dequantized every weight, and its Trainer refuses to fine-tune it ("purely quantized models")
+    and ``save_pretrained`` to save it. Older transformers always load a plain model."""
+    if not gguf:
+        return {}
+    try:
+        from transformers import GgufConfig
+    except ImportError:
+        return {}
+    return {"quantization_config": GgufConfig(dequantize=True)}
 
 
 def lora_config(r: int, alpha: int):
