@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -144,7 +145,8 @@ def main() -> None:
     lines = [
         "## Real model: training steps (SmolLM2-135M-Instruct, CPU)",
         "",
-        f"`python benchmarks/perf/real_training.py` ({time.strftime('%Y-%m-%d')}; {cpu}, {os.cpu_count()} CPUs, "
+        f"`python benchmarks/perf/real_training.py {' '.join(sys.argv[1:])}`".replace(" `", "`")
+        + f" ({time.strftime('%Y-%m-%d')}; {cpu}, {os.cpu_count()} CPUs, "
         f"torch {torch.__version__} with {torch.get_num_threads()} threads, float32; load average "
         f"{load_start[0]:.1f} at start, {load_end[0]:.1f} at end{shared}). Shapes of the CPU recipe "
         "`benchmarks/recipes/smollm2/`; the GGUF file dequantized to float32.",
