@@ -49,23 +49,14 @@ def fmt(times: list[float]) -> str:
     return ", ".join(f"{t:.1f}" for t in times)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sft-steps", type=int, default=4)
-    ap.add_argument("--grpo-steps", type=int, default=2)
-    ap.add_argument("--budget", type=int, default=256, help="GRPO exam budget (the recipe's: %(default)s)")
-    ap.add_argument("--out", default=None, help="append the Markdown section here (default: print only)")
-    args = ap.parse_args()
-    import torch
-
+def run_stages(tmp: Path, args) -> list[tuple[str, str]]:
+    """Run the three stages in ``tmp``; one (description, seconds) row each."""
     from osmckp_env.backends import make_backend
     from osmckp_env.training.config import MFTConfig, MFTDataConfig, RARLConfig
     from osmckp_env.training.mft_data import make_mft_data
     from osmckp_env.training.rarl import train_rarl
     from osmckp_env.training.sft import train_mft
 
-    load_start = os.getloadavg()
-    tmp = Path(tempfile.mkdtemp(prefix="osmckp-real-training-"))
     rows = []
 
     # 1. one MFT-data sampling batch through the transformers backend (as the sampler spec builds it)
@@ -101,7 +92,7 @@ def main() -> None:
         RECIPE / "mft.yaml",
         dataset=str(tmp / "d" / "dataset"),
         output_dir=str(tmp / "mft"),
-        sft={"max_steps": args.sft_steps, "save_steps": 10_000, "logging_steps": 1},
+        sft={"max_steps": args.sft_steps, "save_strategy": "no", "logging_steps": 1},
     )
     train_mft(mft_cfg, callbacks=[timer])
     o = mft_cfg.trl_options
@@ -122,7 +113,7 @@ def main() -> None:
         output_dir=str(tmp / "rarl"),
         budget=args.budget,
         n_exams=8,
-        grpo={"max_steps": args.grpo_steps, "save_steps": 10_000},
+        grpo={"max_steps": args.grpo_steps, "save_strategy": "no"},
     )
     meta = train_rarl(rl_cfg, callbacks=[timer])
     g = rl_cfg.trl_options
@@ -137,6 +128,22 @@ def main() -> None:
             fmt(timer.times),
         )
     )
+
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sft-steps", type=int, default=4)
+    ap.add_argument("--grpo-steps", type=int, default=2)
+    ap.add_argument("--budget", type=int, default=256, help="GRPO exam budget (the recipe's: %(default)s)")
+    ap.add_argument("--out", default=None, help="append the Markdown section here (default: print only)")
+    args = ap.parse_args()
+    import torch
+
+    load_start = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="osmckp-real-training-") as folder:  # ~1 GB of checkpoints
+        rows = run_stages(Path(folder), args)
 
     load_end = os.getloadavg()
     loaded = max(load_start[0], load_end[0]) > 2
