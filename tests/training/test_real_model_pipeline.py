@@ -84,7 +84,7 @@ def test_mft_data_then_sft_then_rarl_on_the_real_model(tmp_path, capsys):
     code = main(
         ["train", "mft", "--config", str(RECIPE / "mft.yaml"), "--dataset", str(d / "dataset"), "--out", str(mft),
          "--sft", "max_steps=2", "per_device_train_batch_size=2", "learning_rate=1e-4", "max_length=512",
-         "logging_steps=1", "save_strategy=no"]
+         "logging_steps=1", "save_strategy='no'"]
     )  # fmt: skip
     assert code == 0
     meta_text = (mft / "osmckp_train.json").read_text()
@@ -107,7 +107,7 @@ def test_mft_data_then_sft_then_rarl_on_the_real_model(tmp_path, capsys):
     code = main(
         ["train", "rarl", "--config", str(RECIPE / "rarl.yaml"), "--model", str(mft), "--out", str(rl),
          "--budget", "48", "--n-exams", "2", "--grpo", "max_steps=2", "num_generations=2",
-         "per_device_train_batch_size=2", "save_strategy=no"]
+         "per_device_train_batch_size=2", "save_strategy='no'"]
     )  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
