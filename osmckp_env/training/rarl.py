@@ -124,15 +124,20 @@ ZERO_STD_HINT = (
 
 
 class ZeroVarianceWatch:
-    """Warns (log and final summary) when a share >= ``fraction`` of the groups had zero reward
-    variance for ``steps`` logged steps in a row: RARL that silently learns nothing."""
+    """Counts the GRPO groups whose completions all got the same reward (zero variance: advantage 0,
+    no learning signal) from TRL's ``frac_reward_zero_std``, and warns (log and final summary) when
+    a share >= ``fraction`` of the groups had zero variance for ``steps`` logged steps in a row, or
+    when every group of the run had: RARL that silently learns nothing."""
 
     def __init__(self, fraction: float = 0.9, steps: int = 3) -> None:
         self.fraction, self.steps = fraction, steps
         self.run = 0
         self.flat_steps = 0
         self.logged_steps = 0
+        self.groups = 0
+        self.groups_zero_std = 0
         self.warnings: list[str] = []
+        self.counts = self.report()  # kept current (osmckp_train.json holds this dict)
 
     def callback(self):
         from transformers import TrainerCallback
@@ -141,9 +146,10 @@ class ZeroVarianceWatch:
 
         class _CB(TrainerCallback):
             def on_log(self, args, state, control, logs=None, **kw):
-                watch.observe(state.global_step, (logs or {}).get("frac_reward_zero_std"))
+                watch.observe(state.global_step, (logs or {}).get("frac_reward_zero_std"), groups_per_log(args))
 
             def on_train_end(self, args, state, control, **kw):
+                logger.info("RARL reward variance: %s", watch.report())
                 final = watch.summary()
                 if final:
                     logger.warning(final)
@@ -151,13 +157,17 @@ class ZeroVarianceWatch:
 
         return _CB()
 
-    def observe(self, step: int, frac: float | None) -> None:
+    def observe(self, step: int, frac: float | None, groups: int = 0) -> None:
+        """One logged step: TRL's ``frac_reward_zero_std`` over the ``groups`` it averaged."""
         if frac is None:
             return
         self.logged_steps += 1
+        self.groups += groups
+        self.groups_zero_std += round(frac * groups)
         flat = frac >= self.fraction
         self.flat_steps += flat
         self.run = self.run + 1 if flat else 0
+        self.counts.update(self.report())
         if self.run == self.steps:
             msg = (
                 f"RARL step {step}: {self.run} steps in a row with frac_reward_zero_std >= {self.fraction}: "
@@ -166,13 +176,40 @@ class ZeroVarianceWatch:
             logger.warning(msg)
             self.warnings.append(msg)
 
+    def report(self) -> dict:
+        """The counts for ``osmckp_train.json``: groups seen, groups with one reward for all."""
+        return {
+            "logged_steps": self.logged_steps,
+            "groups": self.groups,
+            "groups_zero_std": self.groups_zero_std,
+            "groups_varied": self.groups - self.groups_zero_std,
+        }
+
     def summary(self) -> str | None:
+        if self.groups and self.groups_zero_std == self.groups:
+            return (
+                f"RARL: all completions in a group got the same reward, in all {self.groups} groups of "
+                f"{self.logged_steps} logged steps: no learning signal. " + ZERO_STD_HINT
+            )
         if self.logged_steps and self.flat_steps / self.logged_steps >= 0.5:
             return (
                 f"RARL: {self.flat_steps} of {self.logged_steps} logged steps had frac_reward_zero_std >= "
-                f"{self.fraction}: " + ZERO_STD_HINT
+                f"{self.fraction} ({self.groups_zero_std} of {self.groups} groups had the same reward for every "
+                "completion): " + ZERO_STD_HINT
             )
         return None
+
+
+def groups_per_log(args) -> int:
+    """GRPO groups behind one logged ``frac_reward_zero_std`` (TRL averages its generations since
+    the last log): groups per generation x generations per logged step."""
+    n_gen = getattr(args, "num_generations", None)
+    batch = getattr(args, "generation_batch_size", None)
+    if not n_gen or not batch:
+        return 0
+    per_gen = batch // n_gen
+    gens = args.logging_steps * args.gradient_accumulation_steps / (args.steps_per_generation * args.num_iterations)
+    return max(1, round(per_gen * gens))
 
 
 def grpo_args(cfg: RARLConfig, reward_weights: list[float]):
@@ -240,5 +277,12 @@ def train_rarl(
         rollout_func=rollout_func,
     )
     return train_and_save(
-        trainer, tok, cfg, "rarl", n_exams=len(ds), warnings=watch.warnings, level_edges=list(cfg.level_edges)
+        trainer,
+        tok,
+        cfg,
+        "rarl",
+        n_exams=len(ds),
+        warnings=watch.warnings,
+        reward_variance=watch.counts,
+        level_edges=list(cfg.level_edges),
     )

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from osmckp_env.backends.base import CHATML_TEMPLATE
+from osmckp_env.backends.model_files import locate_model, require_gguf
 from osmckp_env.training.config import MFTConfig, resume_checkpoint
 
 logger = logging.getLogger("osmckp.training")
@@ -20,16 +21,40 @@ def _require():
 
 
 def load_model_and_tokenizer(name_or_path: str, bf16: bool = False):
+    """The policy and its tokenizer from a folder, a hub id or a ``.gguf`` file (a path or
+    ``pkg:PACKAGE/FILE``), resolved as the transformers backend resolves a spec's model
+    (``locate_model``): a GGUF file is dequantized and brings its own tokenizer and chat template.
+    The tokenizer's ``name_or_path`` is ``name_or_path`` as given (records name no machine path)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(name_or_path)
+    loc = locate_model(str(name_or_path))
+    require_gguf(loc)
+    gguf = {"gguf_file": loc.gguf_file} if loc.gguf_file else {}
+    tok = AutoTokenizer.from_pretrained(loc.source, **gguf)
+    if gguf:
+        tok.name_or_path = str(name_or_path)
     if not getattr(tok, "chat_template", None):
         tok.chat_template = CHATML_TEMPLATE
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=torch.bfloat16 if bf16 else torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        loc.source, dtype=torch.bfloat16 if bf16 else torch.float32, **gguf, **_dense(gguf)
+    )
     return model, tok
+
+
+def _dense(gguf: dict) -> dict:
+    """Load a GGUF file as a plain dense model: transformers 5 otherwise marks it quantized even when
+    it dequantized every weight, and its Trainer refuses to fine-tune it ("purely quantized models")
+    and ``save_pretrained`` to save it. Older transformers always load a plain model."""
+    if not gguf:
+        return {}
+    try:
+        from transformers import GgufConfig
+    except ImportError:
+        return {}
+    return {"quantization_config": GgufConfig(dequantize=True)}
 
 
 def lora_config(r: int, alpha: int):

@@ -106,6 +106,8 @@ def test_one_grpo_step_on_the_rarl_reward_alone_favours_the_better_completions(t
     # the only completion with reward 1 gains probability, and more than any zero-reward one
     assert delta[0] > 0 and delta[0] > max(delta[1:])
     assert meta["warnings"] == []
+    # one step, one group of four completions with rewards 1, 0, 0, 0: a group that varied
+    assert meta["reward_variance"] == {"logged_steps": 1, "groups": 1, "groups_zero_std": 0, "groups_varied": 1}
 
 
 def test_resume_continues_with_the_same_exam_order(tmp_path, tiny_checkpoint, grader):
@@ -162,6 +164,29 @@ def test_zero_reward_variance_is_warned_about(tmp_path, tiny_checkpoint, grader,
         meta = train_rarl(cfg, dataset=one_problem_exams(3), grader=grader)
     assert len(meta["warnings"]) == 2  # once after 2 flat steps in a row, once in the final summary
     assert "frac_reward_zero_std" in caplog.text and "predicted_level" in caplog.text
+    # 3 steps x one group of 4 (batch 4, num_generations 4), every one flat: said with the counts
+    assert meta["reward_variance"] == {"logged_steps": 3, "groups": 3, "groups_zero_std": 3, "groups_varied": 0}
+    assert "all completions in a group got the same reward, in all 3 groups" in meta["warnings"][-1]
+    assert "no learning signal" in meta["warnings"][-1]
+
+
+def test_groups_per_logged_step_follow_the_generation_batch(tmp_path):
+    """TRL's frac_reward_zero_std averages the groups generated since the last log: batch 4 x 2
+    accumulation steps, 2 generations per prompt, logging every 3 steps -> 4 groups x 3 steps."""
+    from trl import GRPOConfig
+
+    from osmckp_env.training.rarl import ZeroVarianceWatch, groups_per_log
+
+    args = GRPOConfig(
+        output_dir=str(tmp_path), per_device_train_batch_size=4, gradient_accumulation_steps=2, num_generations=2,
+        logging_steps=3, use_cpu=True, report_to="none",
+    )  # fmt: skip
+    assert groups_per_log(args) == 12
+    watch = ZeroVarianceWatch(fraction=0.9, steps=3)
+    watch.observe(3, 0.25, 12)
+    watch.observe(6, 1.0, 12)
+    assert watch.report() == {"logged_steps": 2, "groups": 24, "groups_zero_std": 15, "groups_varied": 9}
+    assert watch.summary() is not None and "15 of 24 groups" in watch.summary()
 
 
 def test_rewards_follow_their_completions_over_fresh_equal_length_lists():

@@ -70,3 +70,14 @@ def test_same_config_and_seed_give_the_same_first_loss(mft_data, tiny_checkpoint
     two = train_mft(tiny_sft_config(tiny_checkpoint, mft_data, "r2", max_steps=1))
     assert _losses(one)[1] == _losses(two)[1]
     assert one["config_hash"] != "" and one["n_examples"] == two["n_examples"]
+
+
+def test_training_resolves_gguf_and_packaged_models_as_the_backend_does(tmp_path):
+    """``load_model_and_tokenizer`` takes a spec's model string (a ``.gguf`` path or ``pkg:``) through
+    ``locate_model``: a wrong one is refused with the backend's own message, not a hub lookup."""
+    from osmckp_env.training.sft import load_model_and_tokenizer
+
+    with pytest.raises(FileNotFoundError, match="m.gguf' does not exist"):
+        load_model_and_tokenizer(str(tmp_path / "m.gguf"))
+    with pytest.raises(FileNotFoundError, match="no installed package 'nopkg_xyz'"):
+        load_model_and_tokenizer("pkg:nopkg_xyz/m.gguf")
