@@ -45,6 +45,7 @@ TESTS = [
     "tests/grading/test_extract.py",
     "tests/grading/test_thinking.py",
     "tests/grading/test_record.py",
+    "tests/grading/test_backend_counts.py",
     "tests/exam/test_tokenization.py",
     "tests/exam/test_truncate_prefix.py",
     "tests/exam/test_levels.py",

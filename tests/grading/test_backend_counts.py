@@ -93,3 +93,12 @@ def test_metrics_keep_the_two_rates_apart(grader):
     long = score_completion(exam, completion(["4"], filler="step " * 300), grader=grader)
     m = summarize([short, long])
     assert m["not_attempted_rate"] == 2 / 6 and m["unreached_rate"] == 2 / 6
+
+
+def test_apportion_exact_shares():
+    assert apportion([1, 1], 3) == [1, 2]  # a tie goes to the later part (where the text was cut)
+    assert apportion([1, 2, 3], 3) == [0, 1, 2]
+    assert apportion([2, 1], 6) == [4, 2]
+    assert apportion([0, 0, 0], 5) == [0, 0, 5]
+    assert apportion([3, 4], 7) == [3, 4]
+    assert apportion([5, 5], 0) == [0, 0]

@@ -59,3 +59,14 @@ def test_the_console_and_the_citation_say_not_defined(tmp_path, capsys):
 
     res = json.loads(next(tmp_path.rglob("results.json")).read_text())
     assert REGRET_UNDEFINED in res["citation"]["text"] and res["format"]["problems_skipped"] == 12
+
+
+def test_regret_defined_reads_older_results_by_their_easy_score():
+    import math
+
+    assert regret_defined({"score_easy": 1.5}) and regret_defined({"score_easy": 0.001})
+    assert not regret_defined({"score_easy": 0.0}) and not regret_defined({"score_easy": 0})
+    assert not regret_defined({"score_easy": math.nan}) and not regret_defined({"score_easy": None})
+    assert not regret_defined({})
+    assert not regret_defined({"score_easy": 2.0, "regret_defined": False})  # the flag wins when present
+    assert regret_defined({"score_easy": 0.0, "regret_defined": True})
