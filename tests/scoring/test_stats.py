@@ -95,3 +95,18 @@ def test_regret_of_matches_the_scalar_definition():
     for g, e in [(1.0, 2.0), (0.0, 0.0), (2.0, 1.5)]:
         assert regret_of(g, e) == pytest.approx(regret(g, e))
     assert np.isnan(regret_of(1.0, 0.0))
+
+
+def test_bootstrap_test_edges():
+    import math
+
+    from osmckp_env.scoring.stats import bootstrap_test
+
+    none = {"se": None, "ci": [None, None], "p_value": None}
+    assert bootstrap_test(np.array([]), 0.5, 0.95) == none  # no replicate
+    assert bootstrap_test(np.array([0.1, 0.2]), math.nan, 0.95) == none  # no point estimate
+    assert bootstrap_test(np.array([math.nan, math.nan]), 0.5, 0.95) == none  # only NaN draws
+    one = bootstrap_test(np.array([0.3]), 0.3, 0.95)  # a single replicate: an interval of one point
+    assert one == {"se": 0.0, "ci": [0.3, 0.3], "p_value": 0.0}
+    ints = bootstrap_test([1, 2, 3, -1], 1.0, 0.5)  # a list of ints is read as floats
+    assert ints["ci"] == [-1.0, 3.0] and ints["p_value"] == 0.5
