@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 
 def read_input_text(path: str | Path, what: str, hint: str) -> str:
     """The UTF-8 text of ``path``, a ``what`` (e.g. "suite file"); ``hint`` says what to do.
@@ -25,3 +27,15 @@ def read_input_text(path: str | Path, what: str, hint: str) -> str:
         ) from None
     except OSError as e:
         raise ValueError(f"{path}: cannot read this {what} ({e.strerror or e}); {hint}") from None
+
+
+def read_yaml_mapping(path: str | Path, what: str, hint: str) -> dict:
+    """A YAML file that must hold a mapping (a config, a reported-numbers file), read with
+    ``read_input_text``; an empty file is ``{}``. Errors name the file and end with ``hint``."""
+    try:
+        data = yaml.safe_load(read_input_text(path, what, hint)) or {}
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path}: not valid YAML ({e}); {hint}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a {what} must be a mapping; {hint}")
+    return data

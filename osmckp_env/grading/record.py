@@ -9,6 +9,7 @@ into rewards; ``osmckp_env.scoring.metrics`` turns many into suite metrics).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import NotRequired, TypedDict
 
 from osmckp_env.exam.levels import SKIP_LEVEL, LevelBins
@@ -216,7 +217,7 @@ class EnvView:
     def truncated(self) -> bool:
         return self.cut.truncated or self.hidden > self.budget or self.visible_raw > self.visible_tokens
 
-    @property
+    @cached_property
     def _pieces(self) -> list[int]:
         """Charged tokens of (visible thinking, preamble, problem 1, ..., problem n)."""
         n = len(self.cut.text)

@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from osmckp_env.exam._files import read_input_text
+from osmckp_env.exam._files import read_yaml_mapping
 from osmckp_env.exam.suites import MAIN_SETTINGS
 from osmckp_env.leaderboard.entries import entry_labels, is_incomplete, is_trial, n_backend_errors
 from osmckp_env.leaderboard.naming import setting_title, sort_settings
@@ -132,12 +131,7 @@ def reported_block(path: str | Path) -> str:
     if not path.exists():
         return "_No reported numbers file._"
     hint = "give --reported a YAML file like leaderboards/reported.yaml (a `results:` list and a `note:`)"
-    try:
-        data = yaml.safe_load(read_input_text(path, "reported-numbers file", hint)) or {}
-    except yaml.YAMLError as e:
-        raise ValueError(f"{path}: not valid YAML ({e}); {hint}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: not a reported-numbers file (a mapping); {hint}")
+    data = read_yaml_mapping(path, "reported-numbers file", hint)
     rows = data.get("results") or []
     note = data.get("note", "")
     if not rows:

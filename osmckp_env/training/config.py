@@ -15,9 +15,7 @@ import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-import yaml
-
-from osmckp_env.exam._files import read_input_text
+from osmckp_env.exam._files import read_yaml_mapping
 from osmckp_env.exam._lookup import with_suggestion
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.scoring.rewards import REWARD_KINDS
@@ -88,12 +86,7 @@ def _load(cls, path: str | Path | None, overrides: dict):
     d = {}
     if path is not None:
         hint = "give a YAML file of the config's fields (`--help` lists them) or leave --config out"
-        try:
-            d = yaml.safe_load(read_input_text(path, "training config", hint)) or {}
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: not valid YAML ({e}); {hint}") from None
-        if not isinstance(d, dict):
-            raise ValueError(f"{path}: a training config must be a mapping")
+        d = read_yaml_mapping(path, "training config", hint)
     d = cls._upgrade(d, where=str(path) if path else cls.__name__, stacklevel=4)
     for k, v in overrides.items():
         if v is None:
