@@ -102,3 +102,60 @@ def test_apportion_exact_shares():
     assert apportion([0, 0, 0], 5) == [0, 0, 5]
     assert apportion([3, 4], 7) == [3, 4]
     assert apportion([5, 5], 0) == [0, 0]
+
+
+class CharCounter:
+    """One token per character: a tokenization far from the bundled one, so that a count made with
+    the wrong counter shows."""
+
+    name = "chars"
+
+    def offsets(self, text):
+        return [(i, i + 1) for i in range(len(text))]
+
+
+def test_a_completion_that_fills_the_budget_exactly_is_kept_whole():
+    view = cut_and_parse("abcdefghij", 1, 10, CharCounter())  # no hidden reasoning by default
+    assert view.cut.text == "abcdefghij" and not view.truncated and view.completion_tokens == 10
+
+
+def test_generated_tokens_is_a_non_negative_int():
+    import pytest
+
+    for bad in (1.5, True, "3"):
+        with pytest.raises(ValueError, match="generated_tokens"):
+            cut_and_parse("x", 1, 10, CharCounter(), generated_tokens=bad)
+    assert cut_and_parse("", 1, 10, CharCounter(), generated_tokens=0).completion_tokens == 0
+
+
+def test_the_backend_count_rules_recount_with_the_counter_given():
+    text = "abcdefghijklmnopqrst"  # 20 tokens for this counter, far fewer for the bundled one
+    within = cut_and_parse(text, 1, 30, CharCounter(), generated_tokens=18)
+    assert within.cut.text == text and within.cut.n_tokens == 20 and within.completion_tokens == 18
+    over = cut_and_parse(text, 1, 5, CharCounter(), generated_tokens=40)  # cut at 5 * 20 // 40 = 2 tokens
+    assert over.cut.text == "ab" and over.truncated and over.completion_tokens == 5
+
+
+def test_records_carry_the_backend_count_and_the_raw_counts_exactness(grader):
+    from osmckp_env.exam.tokenization import EXACT_CHARS
+
+    exam = make_exam(budget=256)
+    text = completion(["4"])
+    assert "generated_tokens" not in score_completion(exam, text, grader=grader)
+    assert score_completion(exam, text, grader=grader, generated_tokens=200)["generated_tokens"] == 200
+    runaway = score_completion(exam, text + "word " * (EXACT_CHARS // 4), grader=grader)
+    assert runaway["raw_completion_tokens_exact"] is False and runaway["budget_exhausted"]
+
+
+def test_a_step_of_a_sequential_exam_is_charged_the_backend_count(grader):
+    from osmckp_env.exam.levels import LevelBins
+    from osmckp_env.grading.record import SequentialExam
+
+    exam = make_exam(budget=300)
+    seq = SequentialExam(exam, counter=default_counter(), bins=LevelBins(), grader=grader)
+    rec = seq.answer("The answer is \\boxed{4}.", generated_tokens=120)
+    assert rec["tokens"] == 120 and seq.remaining == 180 and rec["correct"]
+
+
+def test_apportion_gives_the_largest_remainder_not_the_largest_part():
+    assert apportion([5, 3], 10) == [6, 4]  # exact shares 6.25 and 3.75

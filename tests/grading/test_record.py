@@ -191,6 +191,8 @@ def test_run_fields_tie_a_record_to_its_run():
     two = with_run_fields(rec, sample=3, **kw)
     assert two["key"] == "hard:7:3" and two["sample"] == 3
     assert with_run_fields(rec, sample=0, **kw)["key"] == "hard:7:0"
+    assert "request_hash" not in one  # a record of before 0.5 has none: never reused
+    assert with_run_fields(rec, request_hash="r1", **kw)["request_hash"] == "r1"
 
 
 def _tok(text):

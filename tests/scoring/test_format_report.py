@@ -43,6 +43,9 @@ def test_regret_with_nothing_scored_in_easy_order_is_not_defined(grader):
     assert m["regret_defined"] is False and not regret_defined(m)
     right = _records([completion(["4", "\\frac{1}{2}", "70"])], grader)
     assert regret_defined(summarize(right, right))
+    half = _records([completion(["4"]), "\\boxed{1}"], grader)  # S_easy = 0.5: under one, still defined
+    m = summarize(half, half)
+    assert m["score_easy"] == 0.5 and m["regret_defined"] is True and regret_defined(m)
 
 
 def test_the_console_and_the_citation_say_not_defined(tmp_path, capsys):

@@ -110,3 +110,7 @@ def test_bootstrap_test_edges():
     assert one == {"se": 0.0, "ci": [0.3, 0.3], "p_value": 0.0}
     ints = bootstrap_test([1, 2, 3, -1], 1.0, 0.5)  # a list of ints is read as floats
     assert ints["ci"] == [-1.0, 3.0] and ints["p_value"] == 0.5
+    # replicates read back from JSON hold null for NaN: dropped as NaN
+    nulls = bootstrap_test([0.2, None, 0.4], 0.3, 0.5)
+    assert nulls["ci"] == [0.2, 0.4] and nulls["se"] == pytest.approx(math.sqrt(0.02))
+    assert bootstrap_test([0.1, 0.3], 0.2, 0.5)["se"] == pytest.approx(math.sqrt(0.02))  # two replicates have a spread

@@ -134,3 +134,15 @@ def test_brute_force_reads_the_bins_it_is_given():
     a = [Atoms(np.array([20, 60]), np.array([1.0, 1.0]), np.array([0.5, 0.5]))]
     assert brute_force(a, 200, other, "rarl") == pytest.approx(solve_exam(a, 200, other, "rarl")[0])
     assert brute_force(a, 200, other, "rarl") != pytest.approx(brute_force(a, 200, LevelBins(), "rarl"))
+
+
+def test_a_capped_attempt_that_leaves_room_for_later_problems_is_the_optimum():
+    # problem 1 is short half the time (30 tokens) and long otherwise (150); two 45-token problems follow.
+    # Capping problem 1 at 40 tokens keeps 90 for them either way: 0.5 * 3 + 0.5 * 2 = 2.5; skipping it
+    # gives 2, attempting it uncapped 1.5.
+    first = Atoms(np.array([30, 150]), np.array([1.0, 1.0]), np.array([0.5, 0.5]))
+    later = Atoms(np.array([45]), np.array([1.0]), np.array([1.0]))
+    atoms = [first, later, later]
+    assert brute_force(atoms, 130, BINS) == pytest.approx(2.5)
+    v, pi, _ = solve_exam(atoms, 130, BINS)
+    assert v == pytest.approx(2.5) and pi[0][130] == 1  # action 1: the 40-token cap
