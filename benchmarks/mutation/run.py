@@ -11,7 +11,8 @@ The project is copied (git's tracked files) to a scratch folder, mutmut's config
 there (the files it mutates: ``CORE``; the tests it runs: ``TESTS``), ``mutmut run`` runs there,
 and ``benchmarks/mutation/RESULTS.md`` gets the counts and every surviving mutant with the
 reason written in ``SURVIVORS.md`` next to this script (equivalent, or the test that should
-exist), or "unexplained" for a new one.
+exist), or "unexplained" for a new one. After adding tests for survivors, ``--survivors-of DIR``
+(a folder kept with ``--keep``) reruns only those survivors against the current tests.
 """
 
 from __future__ import annotations
@@ -100,27 +101,34 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--max-children", type=int, default=2, help="mutants run in parallel (default 2)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder (prints its path)")
+    ap.add_argument(
+        "--survivors-of",
+        metavar="DIR",
+        help="a scratch folder kept by an earlier run (--keep): copy the project's current tests over it and "
+        "rerun only the mutants that survived there (the core's code must be unchanged since)",
+    )
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="osmckp-mutation-"))
+    work = Path(args.survivors_of) if args.survivors_of else Path(tempfile.mkdtemp(prefix="osmckp-mutation-"))
     t0 = time.perf_counter()
     try:
+        names = _survivors(work) if args.survivors_of else []
+        if args.survivors_of and not names:
+            print(f"no surviving mutant recorded in {work}", file=sys.stderr)
+            return 2
         _copy_project(work)
         run = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)], cwd=work
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *names],
+            cwd=work,
+            preexec_fn=_limit_memory,
         )
         if run.returncode not in (0, 1):
             print(f"mutmut run failed with {run.returncode}", file=sys.stderr)
             return run.returncode
         subprocess.run([sys.executable, "-m", "mutmut", "export-cicd-stats"], cwd=work, check=True)
         stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
-        res = subprocess.run([sys.executable, "-m", "mutmut", "results"], cwd=work, capture_output=True, text=True)
-        survivors = [
-            line.strip().split(":")[0]
-            for line in res.stdout.splitlines()
-            if line.strip().endswith((": survived", ": no tests"))
-        ]
+        survivors = _survivors(work)
     finally:
-        if args.keep:
+        if args.keep or args.survivors_of:
             print(f"scratch folder: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
@@ -132,7 +140,12 @@ def main() -> int:
         "# Mutation testing of the pure core",
         "",
         f"Measured with mutmut {_mutmut_version()} by `python benchmarks/mutation/run.py` "
-        f"({minutes:.0f} min on this machine, {args.max_children} mutants at a time).",
+        + (
+            f"({minutes:.0f} min on this machine, {args.max_children} mutants at a time)."
+            if not args.survivors_of
+            else f"(a full run, then its {len(names)} survivors rerun against the current tests with "
+            f"`--survivors-of`, {minutes:.0f} min, {args.max_children} mutants at a time)."
+        ),
         "",
         f"{total} mutants, {killed} killed ({100 * killed / max(total, 1):.1f}%)",
         "",
@@ -154,6 +167,28 @@ def main() -> int:
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{total} mutants, {killed} killed; wrote {HERE / 'RESULTS.md'}")
     return 0
+
+
+MEMORY_LIMIT = 6 << 30  # bytes of heap per process
+
+
+def _limit_memory() -> None:
+    """Cap each mutant's heap: a mutant that loops forever appending (one in ``find_boxed`` does)
+    would otherwise fill the machine's memory before mutmut's CPU-time limit stops it. Past the cap
+    its tests fail with MemoryError, and the mutant counts as killed."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def _survivors(work: Path) -> list[str]:
+    """The mutants mutmut recorded as surviving (or covered by no test) in a scratch folder."""
+    res = subprocess.run([sys.executable, "-m", "mutmut", "results"], cwd=work, capture_output=True, text=True)
+    return [
+        line.strip().split(":")[0]
+        for line in res.stdout.splitlines()
+        if line.strip().endswith((": survived", ": no tests"))
+    ]
 
 
 def _reason(name: str, notes: dict[str, str]) -> str:
