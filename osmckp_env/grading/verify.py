@@ -33,7 +33,9 @@ def verifier_kind(verifier: str) -> str:
     try:
         kind = json.loads(verifier)["kind"]
     except (ValueError, TypeError, KeyError):
-        raise ValueError(f"a problem's verifier must be '' or a JSON object with a 'kind', got {verifier[:80]!r}") from None
+        raise ValueError(
+            f"a problem's verifier must be '' or a JSON object with a 'kind', got {verifier[:80]!r}"
+        ) from None
     lookup({MATH_VERIFIER: None, **VERIFIERS}, kind, kind="verifier")  # an unknown kind: KeyError with did-you-mean
     return kind
 
@@ -55,6 +57,7 @@ def verify_with(pred: str, gold: str, verifier: str = "", *, timeout_s: int = 5)
     if not 0.0 <= credit <= 1.0:
         raise ValueError(f"verifier {kind!r} returned {credit}, outside [0, 1]")
     return credit == 1.0, credit
+
 
 MAX_ANSWER_CHARS = 2_000
 MAX_NESTING = 8

@@ -18,7 +18,14 @@ import logging
 import os
 import sys
 
-from osmckp_env.grading.verify import MATH_VERIFIER, clean_state, verifier_kind, verify_answer, verify_with, warm_verifier
+from osmckp_env.grading.verify import (
+    MATH_VERIFIER,
+    clean_state,
+    verifier_kind,
+    verify_answer,
+    verify_with,
+    warm_verifier,
+)
 
 
 def main(timeout_s: int) -> None:

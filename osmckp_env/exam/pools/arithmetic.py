@@ -52,7 +52,9 @@ def _tier(value, name: str) -> ArithmeticTier:
     if isinstance(value, dict):
         known = {f.name for f in fields(ArithmeticTier)}
         if set(value) - known:
-            raise ValueError(f"arithmetic tier {name!r}: unknown knobs {sorted(set(value) - known)}; knobs: {sorted(known)}")
+            raise ValueError(
+                f"arithmetic tier {name!r}: unknown knobs {sorted(set(value) - known)}; knobs: {sorted(known)}"
+            )
         return ArithmeticTier(**value)
     raise TypeError(f"arithmetic tier {name!r} must be an ArithmeticTier or a dict of its knobs, got {value!r}")
 

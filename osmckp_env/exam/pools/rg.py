@@ -76,7 +76,9 @@ def _tier_config(dataset: str, level: int, overrides_json: str) -> str:
     known = {f.name for f in fields(config_cls)} - set(_OWNED)
     unknown = set(overrides) - known
     if unknown:
-        raise ValueError(f"reasoning-gym dataset {dataset!r} has no knobs {sorted(unknown)}; its knobs: {sorted(known)}")
+        raise ValueError(
+            f"reasoning-gym dataset {dataset!r} has no knobs {sorted(unknown)}; its knobs: {sorted(known)}"
+        )
     if dataset in CURRICULA:
         curriculum = create_curriculum(dataset)
         curriculum.set_global_level(level)
@@ -177,7 +179,9 @@ class ReasoningGymPool:
     def problem(self, tier: str, index: int, *, seed: int = 0, split: str = "eval", attempt: int = 0) -> Problem:
         """Item ``index`` of ``tier`` for a suite ``seed`` and ``split`` (``attempt`` > 0: a redraw)."""
         if not 0 <= index < ATTEMPT_STRIDE:
-            raise ValueError(f"a reasoning-gym pool draws at most {ATTEMPT_STRIDE} problems per tier, asked item {index}")
+            raise ValueError(
+                f"a reasoning-gym pool draws at most {ATTEMPT_STRIDE} problems per tier, asked item {index}"
+            )
         config = {
             **self.tier_config(tier),
             "seed": stable_seed(self.kind, self.dataset, split, seed, tier) % 2**31,
@@ -186,7 +190,7 @@ class ReasoningGymPool:
         entry = _dataset(self.dataset, canonical_json(config))[index + attempt * ATTEMPT_STRIDE]
         if entry.get("answer") is None:
             raise ValueError(
-                f"reasoning-gym dataset {self.dataset!r} gives no single gold answer (item {index}); it cannot be a pool"
+                f"reasoning-gym dataset {self.dataset!r} has no single gold answer (item {index}); it cannot be a pool"
             )
         gold = {"answer": entry["answer"], "metadata": entry.get("metadata", {})}
         spec = {"kind": self.verifier, "dataset": self.dataset, "config": config, "entry": gold}
