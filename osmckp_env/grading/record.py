@@ -148,11 +148,18 @@ def score_completions(
             generated_tokens=generated,
         )
         futures = [
-            grader.submit(pp.answer if pp.status == "answered" else None, prob.answer, prob.verifier)
+            submit(grader, pp.answer if pp.status == "answered" else None, prob)
             for pp, prob in zip(view.parsed, exam.problems)
         ]
         pending.append((exam, view, futures))
     return [_record(exam, view, [f.result() for f in futs], counter, bins) for exam, view, futs in pending]
+
+
+def submit(grader, answer: str | None, problem):
+    """``grader.submit`` for one problem's answer: against its gold, with its pool's verifier when it
+    has one (a grader that knows only math-verify, ``submit(pred, gold)``, still serves the bundled pools)."""
+    verifier = getattr(problem, "verifier", "")
+    return grader.submit(answer, problem.answer, verifier) if verifier else grader.submit(answer, problem.answer)
 
 
 def apportion(parts: list[int], total: int) -> list[int]:
@@ -473,9 +480,7 @@ class SequentialExam:
             generated_tokens=generated_tokens,
         )
         (pp,) = view.parsed
-        grade = (self.grader or default_grader()).submit(
-            pp.answer if pp.status == "answered" else None, problem.answer, problem.verifier
-        )
+        grade = submit(self.grader or default_grader(), pp.answer if pp.status == "answered" else None, problem)
         used = view.completion_tokens
         prob = problem_record(
             pos,

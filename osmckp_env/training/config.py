@@ -18,6 +18,7 @@ from pathlib import Path
 from osmckp_env.exam._files import read_yaml_mapping
 from osmckp_env.exam._lookup import with_suggestion
 from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.pools import pool_by_name
 from osmckp_env.scoring.rewards import REWARD_KINDS
 
 
@@ -353,6 +354,9 @@ class RARLConfig(_Base):
         (256, 512), "level bin edges of the prompts and the reward (must match the MFT checkpoint's)"
     )
     n_exams: int = _opt(2000, "training exams in all (split evenly over the orders)")
+    pool: str | None = _opt(
+        None, "the training exams' problem pool: none (GSM8K/MATH/AIME training pools), arith or rg-<dataset>"
+    )
     reward: str = _opt("rarl", "the training reward")
     regret_reference: str | None = _opt(
         None, "with reward regret: a results.json whose easy-order records cover the training exams"
@@ -367,6 +371,12 @@ class RARLConfig(_Base):
         {}, "TRL GRPOConfig options (over osmckp's defaults, GRPO_DEFAULTS), e.g. num_generations=8 use_vllm=true"
     )
 
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if d["pool"] is None:
+            del d["pool"]  # the bundled pools: the config hash of runs before 0.5 stands
+        return d
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "orders", tuple(self.orders))
         object.__setattr__(self, "level_edges", tuple(self.level_edges))
@@ -375,6 +385,11 @@ class RARLConfig(_Base):
             raise ValueError("RARLConfig.model is required (an MFT checkpoint path or hub id)")
         if self.budget <= 0:
             raise ValueError(f"RARLConfig.budget must be positive, got {self.budget}")
+        if self.pool is not None:
+            try:
+                pool_by_name(self.pool)
+            except ValueError as e:
+                raise ValueError(f"RARLConfig.pool: {e}") from None
         if self.reward not in REWARD_KINDS:
             raise ValueError(f"RARLConfig.reward must be one of {REWARD_KINDS}, got {self.reward!r}")
         if self.reward == "regret" and not self.regret_reference:
