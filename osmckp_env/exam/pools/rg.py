@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import metadata
 from typing import ClassVar
 
@@ -20,8 +20,7 @@ from osmckp_env.exam._lookup import lookup
 from osmckp_env.exam.pools._base import canonical_json, check_tier, content_hash, item_id, stable_seed
 from osmckp_env.exam.problems import TIERS, Problem
 
-RG_SIZE = 1_000_000  # the datasets' virtual size: only an upper bound on the index
-ATTEMPT_STRIDE = 100_000  # a redraw of item i reads item i + attempt * ATTEMPT_STRIDE
+RG_SIZE = 10_000  # the datasets' virtual size: an upper bound on the index (some datasets refuse far more)
 INSTALL = "reasoning-gym pools need the reasoning-gym package; install with: pip install 'osmckp[rg]'"
 _NAME_RE = re.compile(r"^[a-z0-9_]+$")
 _OWNED = ("seed", "size")  # set by the pool, never a knob
@@ -57,13 +56,12 @@ def _json_roundtrip(value, what: str):
     try:
         return json.loads(json.dumps(value))
     except (TypeError, ValueError) as e:
-        raise ValueError(f"{what} is not JSON-able ({e}); such a reasoning-gym dataset cannot be a pool") from None
+        raise ValueError(f"{what} is not JSON-able ({e})") from None
 
 
-@functools.lru_cache(maxsize=256)
-def _tier_config(dataset: str, level: int, overrides_json: str) -> str:
-    """The dataset's config for one tier (canonical JSON, without seed and size): its curriculum at
-    ``level``, the overrides on top."""
+def _config(dataset: str, level: int, knobs_json: str, seed: int, size: int):
+    """The dataset's config object: its curriculum at ``level`` (each attribute at that level's own
+    values, ``UPPER_BOUND``), the knobs on top, the seed and size set."""
     require()
     from reasoning_gym.coaching.base_curriculum import DefaultCurriculumContext, RangeAttributeMode
     from reasoning_gym.factory import CURRICULA, DATASETS, create_curriculum
@@ -72,9 +70,9 @@ def _tier_config(dataset: str, level: int, overrides_json: str) -> str:
         _, config_cls = lookup(DATASETS, dataset, kind="reasoning-gym dataset")
     except KeyError as e:
         raise ValueError(e.args[0]) from None
-    overrides = json.loads(overrides_json)
+    knobs = json.loads(knobs_json)
     known = {f.name for f in fields(config_cls)} - set(_OWNED)
-    unknown = set(overrides) - known
+    unknown = set(knobs) - known
     if unknown:
         raise ValueError(
             f"reasoning-gym dataset {dataset!r} has no knobs {sorted(unknown)}; its knobs: {sorted(known)}"
@@ -83,23 +81,39 @@ def _tier_config(dataset: str, level: int, overrides_json: str) -> str:
         curriculum = create_curriculum(dataset)
         curriculum.set_global_level(level)
         context = DefaultCurriculumContext(mode=RangeAttributeMode.UPPER_BOUND)
-        base = asdict(curriculum.generate_configuration(context=context))
-    elif overrides:
-        base = asdict(config_cls())
-    else:
-        raise ValueError(
-            f"reasoning-gym dataset {dataset!r} has no curriculum to set its tiers from: give its knobs per tier, "
-            f"ReasoningGymPool({dataset!r}, knobs={{'easy': {{...}}, 'medium': {{...}}, 'hard': {{...}}}})"
-        )
-    config = {k: v for k, v in base.items() if k not in _OWNED}
-    config.update(overrides)
-    return canonical_json(_json_roundtrip(config, f"the config of {dataset!r}"))
+        config = curriculum.generate_configuration({"seed": seed, "size": size}, context=context)
+        return replace(config, **knobs)
+    if knobs:
+        return config_cls(**knobs, seed=seed, size=size)
+    raise ValueError(
+        f"reasoning-gym dataset {dataset!r} has no curriculum to set its tiers from: give its knobs per tier, "
+        f"ReasoningGymPool({dataset!r}, knobs={{'easy': {{...}}, 'medium': {{...}}, 'hard': {{...}}}})"
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _tier_knobs(dataset: str, level: int, knobs_json: str) -> str:
+    """A tier's config without seed and size, as canonical JSON (what results record)."""
+    config = asdict(_config(dataset, level, knobs_json, 0, RG_SIZE))
+    view = {k: v for k, v in config.items() if k not in _OWNED}
+    return canonical_json(json.loads(json.dumps(view, default=str)))
 
 
 @functools.lru_cache(maxsize=64)
-def _dataset(dataset: str, config_json: str):
-    rg = require()
-    return rg.create_dataset(dataset, **json.loads(config_json))
+def _dataset(dataset: str, level: int, knobs_json: str, seed: int, size: int):
+    """The dataset of one tier under one seed (``create_dataset``'s steps on our config object)."""
+    from reasoning_gym.factory import DATASETS
+
+    config = _config(dataset, level, knobs_json, seed, size)
+    try:
+        if hasattr(config, "validate"):
+            config.validate()
+        return DATASETS[dataset][0](config=config)
+    except (AssertionError, ValueError) as e:
+        raise ValueError(
+            f"reasoning-gym dataset {dataset!r} at curriculum level {level} with knobs {knobs_json}: {e or 'invalid'}; "
+            "choose other levels or knobs for this tier"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -159,11 +173,13 @@ class ReasoningGymPool:
     def hash(self) -> str:
         return content_hash(self.spec())
 
+    def level(self, tier: str) -> int:
+        check_tier(tier)
+        return dict(zip(TIERS, self.levels))[tier]
+
     def tier_config(self, tier: str) -> dict:
         """The dataset config of ``tier`` (without seed and size): the knobs its problems are drawn with."""
-        check_tier(tier)
-        t = dict(zip(TIERS, self.levels))[tier]
-        return json.loads(_tier_config(self.dataset, t, canonical_json(self.knobs.get(tier, {}))))
+        return json.loads(_tier_knobs(self.dataset, self.level(tier), canonical_json(self.knobs.get(tier, {}))))
 
     def to_dict(self) -> dict:
         """The spec, plus (recorded, not read back) each tier's resolved knobs and reasoning-gym's version."""
@@ -177,31 +193,40 @@ class ReasoningGymPool:
         return cls(d["dataset"], tuple(d.get("levels", (0, 1, 2))), dict(d.get("knobs") or {}))
 
     def problem(self, tier: str, index: int, *, seed: int = 0, split: str = "eval", attempt: int = 0) -> Problem:
-        """Item ``index`` of ``tier`` for a suite ``seed`` and ``split`` (``attempt`` > 0: a redraw)."""
-        if not 0 <= index < ATTEMPT_STRIDE:
-            raise ValueError(
-                f"a reasoning-gym pool draws at most {ATTEMPT_STRIDE} problems per tier, asked item {index}"
-            )
-        config = {
-            **self.tier_config(tier),
-            "seed": stable_seed(self.kind, self.dataset, split, seed, tier) % 2**31,
+        """Item ``index`` of ``tier`` for a suite ``seed`` and ``split`` (``attempt`` > 0: a redraw,
+        the same item under another seed)."""
+        if not 0 <= index < RG_SIZE:
+            raise ValueError(f"a reasoning-gym pool draws at most {RG_SIZE} problems per tier, asked item {index}")
+        spec = {
+            "kind": self.verifier,
+            "dataset": self.dataset,
+            "level": self.level(tier),
+            "knobs": self.knobs.get(tier, {}),
+            "seed": stable_seed(self.kind, self.dataset, split, seed, tier, attempt) % 2**31,
             "size": RG_SIZE,
         }
-        entry = _dataset(self.dataset, canonical_json(config))[index + attempt * ATTEMPT_STRIDE]
+        entry = _dataset_of(spec)[index]
         if entry.get("answer") is None:
             raise ValueError(
                 f"reasoning-gym dataset {self.dataset!r} has no single gold answer (item {index}); it cannot be a pool"
             )
-        gold = {"answer": entry["answer"], "metadata": entry.get("metadata", {})}
-        spec = {"kind": self.verifier, "dataset": self.dataset, "config": config, "entry": gold}
+        spec["entry"] = {"answer": entry["answer"], "metadata": entry.get("metadata", {})}
+        try:
+            verifier = canonical_json(spec)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"reasoning-gym dataset {self.dataset!r}: item {index} is not JSON-able ({e})") from None
         return Problem(
             item_id(self.name, self.hash, split, seed, tier, index, attempt),
             self.name,
             str(entry["question"]),
             str(entry["answer"]),
             tier,
-            verifier=canonical_json(_json_roundtrip(spec, f"item {index} of {self.dataset!r}")),
+            verifier=verifier,
         )
+
+
+def _dataset_of(spec: dict):
+    return _dataset(spec["dataset"], spec["level"], canonical_json(spec["knobs"]), spec["seed"], spec["size"])
 
 
 def warm() -> None:
@@ -211,7 +236,6 @@ def warm() -> None:
 
 def score_answer(pred: str, spec: dict) -> float:
     """The dataset's ``score_answer`` for ``pred`` against the entry in ``spec`` (a problem's verifier),
-    with the dataset built from the same config."""
-    ds = _dataset(spec["dataset"], canonical_json(spec["config"]))
+    with the dataset built as it was for the problem (the same level, knobs, seed and size)."""
     entry = {"question": "", "answer": spec["entry"]["answer"], "metadata": spec["entry"].get("metadata", {})}
-    return float(ds.score_answer(pred, entry))
+    return float(_dataset_of(spec).score_answer(pred, entry))
