@@ -18,7 +18,7 @@ from osmckp_env.grading import Grader
 from osmckp_env.grading.record import score_completions
 from osmckp_env.grading.verify import verifier_kind
 
-FAKE_RG = '''
+FAKE_RG = """
 import os, time
 time.sleep(float(os.environ.get("FAKE_RG_IMPORT_S", "0")))  # a slow import: warm-up, not the answer's time
 
@@ -36,7 +36,7 @@ class _Dataset:
 
 def create_dataset(name, **config):
     return _Dataset()
-'''
+"""
 
 
 def fake_verifier(answer: str = "42") -> str:
@@ -111,4 +111,3 @@ def test_verifier_kinds():
         verifier_kind(json.dumps({"kind": "rgg"}))
     with pytest.raises(ValueError, match="JSON object"):
         verifier_kind("not json")
-
