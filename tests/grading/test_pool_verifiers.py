@@ -21,8 +21,23 @@ from osmckp_env.grading.verify import verifier_kind
 FAKE_RG = """
 import os, time
 time.sleep(float(os.environ.get("FAKE_RG_IMPORT_S", "0")))  # a slow import: warm-up, not the answer's time
+"""
+FAKE_FACTORY = """
+import os, time
+from dataclasses import dataclass
 
-class _Dataset:
+
+@dataclass
+class FakeConfig:
+    knob: int = 0
+    seed: int = 0
+    size: int = 10
+
+
+class FakeDataset:
+    def __init__(self, config):
+        self.config = config
+
     def score_answer(self, answer, entry):
         if answer == "where":
             with open(os.environ["FAKE_RG_PID_FILE"], "w") as fh:
@@ -34,13 +49,20 @@ class _Dataset:
             return 0.5
         return 1.0 if answer == entry["answer"] else 0.0
 
-def create_dataset(name, **config):
-    return _Dataset()
+
+DATASETS = {"fake": (FakeDataset, FakeConfig)}
+CURRICULA = {}
+
+
+def create_curriculum(name):
+    raise ValueError(name)
 """
 
 
 def fake_verifier(answer: str = "42") -> str:
-    return json.dumps({"kind": "rg", "dataset": "fake", "config": {}, "entry": {"answer": answer, "metadata": {}}})
+    entry = {"answer": answer, "metadata": {}}
+    spec = {"kind": "rg", "dataset": "fake", "level": 0, "knobs": {"knob": 1}, "seed": 0, "size": 10, "entry": entry}
+    return json.dumps(spec)
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +70,7 @@ def fake_rg(tmp_path_factory):
     root = tmp_path_factory.mktemp("fake_rg")
     (root / "reasoning_gym").mkdir()
     (root / "reasoning_gym" / "__init__.py").write_text(textwrap.dedent(FAKE_RG), encoding="utf-8")
+    (root / "reasoning_gym" / "factory.py").write_text(textwrap.dedent(FAKE_FACTORY), encoding="utf-8")
     pid_file = root / "pid"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PYTHONPATH", str(root))

@@ -63,7 +63,6 @@ def _config(dataset: str, level: int, knobs_json: str, seed: int, size: int):
     """The dataset's config object: its curriculum at ``level`` (each attribute at that level's own
     values, ``UPPER_BOUND``), the knobs on top, the seed and size set."""
     require()
-    from reasoning_gym.coaching.base_curriculum import DefaultCurriculumContext, RangeAttributeMode
     from reasoning_gym.factory import CURRICULA, DATASETS, create_curriculum
 
     try:
@@ -78,6 +77,8 @@ def _config(dataset: str, level: int, knobs_json: str, seed: int, size: int):
             f"reasoning-gym dataset {dataset!r} has no knobs {sorted(unknown)}; its knobs: {sorted(known)}"
         )
     if dataset in CURRICULA:
+        from reasoning_gym.coaching.base_curriculum import DefaultCurriculumContext, RangeAttributeMode
+
         curriculum = create_curriculum(dataset)
         curriculum.set_global_level(level)
         context = DefaultCurriculumContext(mode=RangeAttributeMode.UPPER_BOUND)
