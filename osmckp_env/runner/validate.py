@@ -127,7 +127,7 @@ def run_suite_of(res: dict, path: Path, records: list[dict]) -> tuple[Suite, str
             return recorded, None
     try:
         rebuilt = build_suite(cfg, name=info["name"])
-    except ValueError:
+    except (ValueError, ImportError):
         rebuilt = Suite(info["name"], cfg, ())
     return rebuilt, f"suite hash {info['hash']} does not match the suite this run names: {why}"
 

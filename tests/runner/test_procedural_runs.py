@@ -111,3 +111,19 @@ def test_rarl_draws_its_exams_from_a_pool_and_its_reward_grades_them(grader):
     assert "pool" not in RARLConfig(model="m").to_dict()  # the bundled pools: config hashes as before
     with pytest.raises(ValueError, match="RARLConfig.pool"):
         RARLConfig(model="m", pool="arithmetic")
+
+
+def test_mft_data_samples_a_pool(tmp_path, grader):
+    datasets = pytest.importorskip("datasets")
+    from osmckp_env.backends.scripted import ScriptedBackend
+    from osmckp_env.training.config import MFTDataConfig
+    from osmckp_env.training.mft_data import make_mft_data
+
+    cfg = MFTDataConfig(
+        spec="x.yaml", out_dir=str(tmp_path), pool="arith", k=1, temperature=0.0, limit_per_tier=2, level_edges=(32, 64)
+    )
+    make_mft_data(cfg, ScriptedBackend("gold"), grader=grader, progress=False)
+    ds = datasets.load_from_disk(str(tmp_path / "dataset"))
+    assert len(ds) == 6 and all(r["problem_id"].startswith("arith-") and "-train-" in r["problem_id"] for r in ds)
+    assert all(r["level"] == 0 and r["solution"] for r in ds)  # every problem solved, in a few tokens
+    assert "pool" not in MFTDataConfig(spec="x.yaml").to_dict()
