@@ -183,8 +183,13 @@ class ReasoningGymPool:
         return json.loads(_tier_knobs(self.dataset, self.level(tier), canonical_json(self.knobs.get(tier, {}))))
 
     def to_dict(self) -> dict:
-        """The spec, plus (recorded, not read back) each tier's resolved knobs and reasoning-gym's version."""
-        return {**self.spec(), "tier_knobs": {t: self.tier_config(t) for t in TIERS}, "reasoning_gym": version()}
+        """The spec, plus (recorded, not read back) each tier's resolved knobs and reasoning-gym's
+        version; where reasoning-gym is not installed (reading a results file), the spec alone."""
+        try:
+            tiers = {t: self.tier_config(t) for t in TIERS}
+        except ImportError:
+            return self.spec()
+        return {**self.spec(), "tier_knobs": tiers, "reasoning_gym": version()}
 
     @classmethod
     def from_dict(cls, d: dict) -> ReasoningGymPool:
