@@ -18,6 +18,7 @@ from osmckp_env.backends.base import (
     raise_on,
 )
 from osmckp_env.exam._lookup import lookup
+from osmckp_env.exam.pools import drawn_answer
 from osmckp_env.exam.problems import SPLITS, TIERS, load_pool
 from osmckp_env.exam.tokenization import TokenCounter, default_counter, truncate
 
@@ -29,8 +30,18 @@ def _gold_answers() -> dict[str, str]:
     return {p.problem.strip(): p.answer for split in SPLITS for tier in TIERS for p in load_pool(split, tier)}
 
 
+def _gold_of(body: str, table: dict[str, str]) -> str:
+    """A problem statement's gold answer: a bundled problem's, a procedural problem's that this
+    process drew (``exam.pools.drawn_answer``), else ``NA``."""
+    ans = table.get(body) or drawn_answer(body)
+    if ans is None:
+        ans = next((a for q, a in table.items() if q and body.startswith(q)), "NA")
+    return ans
+
+
 def gold_reply(messages: Messages, cap: int) -> str:
-    """An oracle that answers every bundled problem in the prompt with its gold answer, with a
+    """An oracle that answers every problem in the prompt with its gold answer (the bundled pools'
+    problems, and the procedural ones of every suite this process built), with a
     ``<predicted_level>Level-0</predicted_level>`` tag when the prompt asks for levels.
 
     For dry runs and tests of the pipeline (a perfect-accuracy upper bound), never a baseline.
@@ -40,13 +51,16 @@ def gold_reply(messages: Messages, cap: int) -> str:
     tag = "<predicted_level>Level-0</predicted_level>\n" if "<predicted_level>" in user else ""
     heads = list(PROMPT_HEADER_RE.finditer(user))
     if not heads:
-        ans = next((a for q, a in table.items() if q and q in user), "NA")
+        ans = next((a for q, a in table.items() if q and q in user), None)
+        if ans is None:  # a procedural problem: its statement ends the prompt, after a blank line
+            tails = user.split("\n\n")
+            ans = next((a for k in range(len(tails)) if (a := drawn_answer("\n\n".join(tails[k:])))), "NA")
         return f"{tag}Short reasoning. \\boxed{{{ans}}}"
     out = []
     for k, m in enumerate(heads):
         end = heads[k + 1].start() if k + 1 < len(heads) else len(user)
         body = user[m.end() : end].strip()
-        ans = table.get(body) or next((a for q, a in table.items() if q and body.startswith(q)), "NA")
+        ans = _gold_of(body, table)
         out.append(f"### Problem {k + 1}\n{tag}Short reasoning. \\boxed{{{ans}}}\n")
     return "".join(out)
 

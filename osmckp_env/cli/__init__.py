@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 import osmckp_env
 from osmckp_env.cli import bench
+from osmckp_env.exam.pools import rg as rg_pool
 from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite, list_suites, parse_budgets, resolve_suite
 from osmckp_env.results.io import LEADERBOARD_OUT
 from osmckp_env.runner.compare import compare_results
@@ -21,15 +23,37 @@ from osmckp_env.sim import cli as sim_cli
 from osmckp_env.training import cli as train_cli
 
 
+def _rg_line() -> str:
+    try:
+        names = rg_pool.datasets()
+    except ImportError:
+        return "  rg-<dataset>-<order>-<B>: a reasoning-gym dataset (pip install 'osmckp[rg]' to list them)"
+    return textwrap.fill(
+        f"rg-<dataset>-<order>-<B>: a reasoning-gym dataset ({rg_pool.version()}), any of: {', '.join(names)}",
+        width=110,
+        initial_indent="  ",
+        subsequent_indent="    ",
+    )
+
+
 def _cmd_suites(args) -> int:
     if args.export:
-        s = get_suite(args.export, n_exams=args.n_exams)
+        s = get_suite(args.export, n_exams=args.n_exams, seed=args.seed)
         path = s.to_jsonl(args.out or f"{s.name}.jsonl")
         print(f"wrote {path} ({len(s)} exams, hash {s.hash})")
         return 0
-    print(f"{'suite':<14}{'order':<8}{'budget':>7}{'exams':>7}  hash")
+    print(f"{'suite':<18}{'order':<8}{'budget':>7}{'exams':>7}  hash")
     for r in list_suites():
-        print(f"{r['name']:<14}{r['order']:<8}{r['budget']:>7}{r['n_exams']:>7}  {r['hash']}")
+        print(f"{r['name']:<18}{r['order']:<8}{r['budget']:>7}{r['n_exams']:>7}  {r['hash']}")
+    print(
+        "Any order (medium, hard, easy) and budget B: <order>-<B>, train-<order>-<B> (the training pools); "
+        "procedural suites:\n  arith-<order>-<B>: the arithmetic pool (digits, terms, operations per tier)"
+    )
+    print(_rg_line())
+    print(
+        "  Another seed (--seed with --export), other knobs, tiers or problems per exam: SuiteConfig(pool=...) "
+        "(README: Procedural suites)"
+    )
     return 0
 
 
@@ -213,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("suites", help="list the named suites with sizes and hashes, or export one")
     s.add_argument("--export", metavar="SUITE", help="write this suite as JSONL")
     s.add_argument("--n-exams", type=int, help="with --export: only the first N exams")
+    s.add_argument("--seed", type=int, default=0, help="with --export: the suite seed (other than 0: other exams)")
     s.add_argument("--out", help="with --export: the file to write (default SUITE.jsonl)")
     s.set_defaults(func=_cmd_suites)
 

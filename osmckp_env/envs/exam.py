@@ -87,7 +87,8 @@ class ExamEnv(gym.Env):
     ## Arguments
 
     - ``suite``: a suite name (``medium-1024`` default, ``medium-512``, ``hard-1024``, ``hard-512``,
-      ``easy-*``), a suite ``.jsonl`` file, a ``SuiteConfig`` or a ``Suite``.
+      ``easy-*``, or a procedural one: ``arith-<order>-<B>``, ``rg-<dataset>-<order>-<B>``), a suite
+      ``.jsonl`` file, a ``SuiteConfig`` (``SuiteConfig(pool="arith", seed=7, ...)``) or a ``Suite``.
     - ``budget``: replaces the suite's budget (the same exams).
     - ``reward``: ``score`` (default), ``rarl`` or ``regret``.
     - ``regret_reference``: for ``reward="regret"``, a results file (``osmckp run SPEC --suite ...``)
@@ -122,7 +123,9 @@ class ExamEnv(gym.Env):
       ``record_version`` 3 (the thinking rule, ``think_markers``) since 0.3. Since 0.4 a record's
       problems carry ``tier`` as before and suites name MATH's level ``math_level``; sequential
       records are built by ``grading.record.SequentialExam`` (the same fields and values). Since 0.5
-      an action may be a mapping carrying ``hidden_reasoning_tokens`` (``CompletionText``).
+      an action may be a mapping carrying ``hidden_reasoning_tokens`` (``CompletionText``), and a suite
+      may be procedural (problems from a pool, graded by its verifier; the record's problems then carry
+      ``verifier`` and ``credit``).
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 1}

@@ -23,9 +23,13 @@ _GSM8K_ANSWER_RE = re.compile(r"####\s*(.+?)\s*$", re.S)
 class Problem:
     """One benchmark problem.
 
-    ``tier`` is easy/medium/hard (GSM8K/MATH/AIME); ``math_level`` the MATH dataset's level 1-5
-    where the source has one (not the cost level 0-3 of ``exam.levels``). ``id`` is stable and
-    traceable to the source file.
+    ``tier`` is easy/medium/hard (GSM8K/MATH/AIME in the bundled pools); ``math_level`` the MATH
+    dataset's level 1-5 where the source has one (not the cost level 0-3 of ``exam.levels``). ``id``
+    is stable and traceable to its source (a bundled file, or a procedural pool's knobs, seed and
+    index). ``verifier`` says how an answer is graded: ``""`` (the bundled and arithmetic pools) is
+    math-verify against ``answer``; otherwise the canonical JSON a pool's verifier needs, naming its
+    kind (``{"kind": "rg", ...}``: reasoning-gym's ``score_answer``), which the grader's workers
+    dispatch on (``grading.verify.VERIFIERS``).
     """
 
     id: str
@@ -34,6 +38,7 @@ class Problem:
     answer: str
     tier: str
     math_level: int | None = None
+    verifier: str = ""
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -53,7 +58,10 @@ class Problem:
         return self.math_level
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.verifier:
+            del d["verifier"]  # math-verify: suite files of the bundled pools are as before 0.5
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Problem:
@@ -72,6 +80,7 @@ class Problem:
             answer=str(d["answer"]),
             tier=str(tier),
             math_level=int(level) if isinstance(level, int) or (isinstance(level, str) and level.isdigit()) else None,
+            verifier=str(d.get("verifier") or ""),
         )
 
 

@@ -1,8 +1,11 @@
 """Exam suites: deterministic lists of exams (ordered problems + one token budget).
 
-A suite is a pure function of (split, seed, n_exams, n_problems, tiers, order, budget); its
-content hash covers every problem id, answer and position, so a result file pins its exams.
-The same seed gives the same problems in every order, which is what Regret compares.
+A suite is a pure function of (pool, split, seed, n_exams, n_problems, tiers, order, budget); its
+content hash covers every problem id, answer (and verifier, where it is not math-verify) and
+position, so a result file pins its exams. The same seed gives the same problems in every order,
+which is what Regret compares. Without a pool, exams draw from the bundled GSM8K / MATH / AIME
+pools; with one (``exam.pools``: ``arith``, ``rg-<dataset>``) they are *procedural*: exam ``i``'s
+problems are items of the pool made from the seed, so any seed gives new exams.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import hashlib
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as dataclass_replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -19,6 +24,7 @@ import numpy as np
 
 from osmckp_env.exam._files import read_input_text
 from osmckp_env.exam._lookup import lookup
+from osmckp_env.exam.pools import Pool, as_pool, remember
 from osmckp_env.exam.problems import SPLITS, TIER_RANK, TIERS, Problem, load_pools
 from osmckp_env.exam.prompts import exam_messages
 
@@ -32,6 +38,8 @@ SUITE_FILE_HINT = (
 # hard order). 2: a Medium exam's order is drawn uniformly from the orders that are neither.
 SUITE_VERSION = 2
 SUITE_VERSIONS = (1, 2)
+PROCEDURAL_N_EXAMS = 500  # exams of a procedural suite when n_exams is not given (as many as the bundled suites)
+MAX_REDRAWS = 100  # a procedural exam redraws a problem that repeats one already in it at most this often
 
 
 @dataclass(frozen=True)
@@ -45,10 +53,20 @@ class SuiteConfig:
         n_exams: number of exams; ``None`` = one per problem of the medium tier (500 for MATH-500).
         n_problems: problems per exam.
         tiers: tier of each slot before ordering; default cycles easy, medium, hard.
-        split: ``eval`` (GSM8K test, MATH-500, AIME 2025) or ``train``.
+        split: ``eval`` (GSM8K test, MATH-500, AIME 2025) or ``train``; for a procedural pool
+            the split enters the seed (training and evaluation exams are drawn apart).
         seed: drives problem choice and the medium shuffle.
         version: how the suite is built (``SUITE_VERSION``; enters the hash). Version 1 is kept
             only so that old results files can be re-derived.
+        pool: ``None`` (the bundled pools), or a procedural pool (``exam.pools``): an
+            ``ArithmeticPool``, a ``ReasoningGymPool``, their dict, or a name (``arith``,
+            ``rg-<dataset>``). A procedural suite has ``PROCEDURAL_N_EXAMS`` exams unless
+            ``n_exams`` says otherwise, and its first exams are those of any longer one.
+
+    Example:
+        >>> suite = build_suite(SuiteConfig(pool="arith", budget=128, n_exams=2, seed=7))
+        >>> suite.name.startswith("custom-arith-3p-medium-128-"), sorted(p.tier for p in suite[0].problems)
+        (True, ['easy', 'hard', 'medium'])
     """
 
     order: str = "medium"
@@ -59,8 +77,10 @@ class SuiteConfig:
     split: str = "eval"
     seed: int = 0
     version: int = SUITE_VERSION
+    pool: Pool | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "pool", as_pool(self.pool))
         if self.version not in SUITE_VERSIONS:
             raise ValueError(
                 f"suite version {self.version!r} is not known to this osmckp (knows {SUITE_VERSIONS}); "
@@ -92,11 +112,15 @@ class SuiteConfig:
         return self.tiers or tuple(TIERS[i % len(TIERS)] for i in range(self.n_problems))
 
     def replace(self, **changes) -> SuiteConfig:
-        return SuiteConfig(**{**asdict(self), **changes})
+        return dataclass_replace(self, **changes)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["tiers"] = list(self.slot_tiers)
+        if self.pool is None:
+            del d["pool"]  # the bundled pools: configs (and their hashes) as before 0.5
+        else:
+            d["pool"] = self.pool.to_dict()
         return d
 
     @classmethod
@@ -142,17 +166,24 @@ class Exam:
 
     @classmethod
     def from_columns(
-        cls, problem_ids, answers, tiers, budget, order: str = "medium", index: int = 0, problems=None
+        cls, problem_ids, answers, tiers, budget, order: str = "medium", index: int = 0, problems=None, verifiers=None
     ) -> Exam:
         """The one inverse of ``Suite.to_dataset``: an exam from one row's columns (``problems``,
-        the statements, may be left out where only grading is needed)."""
+        the statements, may be left out where only grading is needed; ``verifiers``, each problem's
+        ``Problem.verifier``, where every problem is graded by math-verify)."""
         ids, golds, ts = list(problem_ids), list(answers), list(tiers)
         if not (len(ids) == len(golds) == len(ts)):
             raise ValueError(f"exam columns disagree: {len(ids)} problem_ids, {len(golds)} answers, {len(ts)} tiers")
         texts = list(problems) if problems is not None else [""] * len(ids)
+        checks = [v or "" for v in verifiers] if verifiers is not None else [""] * len(ids)
+        if len(checks) != len(ids):
+            raise ValueError(f"exam columns disagree: {len(ids)} problem_ids, {len(checks)} verifiers")
         return cls(
             int(index),
-            tuple(Problem(pid, pid.split("-")[0], t, g, tier) for pid, t, g, tier in zip(ids, texts, golds, ts)),
+            tuple(
+                Problem(pid, pid.split("-")[0], t, g, tier, verifier=v)
+                for pid, t, g, tier, v in zip(ids, texts, golds, ts, checks)
+            ),
             int(budget),
             str(order or "medium"),
         )
@@ -201,7 +232,10 @@ class Suite:
             for e in self.exams
         )
         base = self.name.rsplit("-", 1)
-        name = f"{order}-{base[1]}" if len(base) == 2 and base[0] in ORDERS else f"{self.name}@{order}"
+        if self.config.pool is not None and is_named_suite(self.name):
+            name = standard_name(self.config.replace(order=order))  # arith-medium-128 -> arith-easy-128
+        else:
+            name = f"{order}-{base[1]}" if len(base) == 2 and base[0] in ORDERS else f"{self.name}@{order}"
         return Suite(name, self.config.replace(order=order), exams)
 
     def to_jsonl(self, path: str | Path) -> Path:
@@ -249,13 +283,17 @@ class Suite:
                 f"{path}: content hash {suite.hash} != header hash {header.get('hash')}; the file was edited "
                 "(export it again with `osmckp suites --export`, or build it with `Suite.to_jsonl`)"
             )
-        if is_named_suite(suite.name) and not is_standard(suite.name, suite.config, suite.exams):
-            # written before 0.4 under a standard name it is not: named from its content instead
-            suite = cls(suite_name(suite.config, suite.exams), suite.config, suite.exams)
+        try:
+            if is_named_suite(suite.name) and not is_standard(suite.name, suite.config, suite.exams):
+                # written before 0.4 under a standard name it is not: named from its content instead
+                suite = cls(suite_name(suite.config, suite.exams), suite.config, suite.exams)
+        except ImportError:
+            pass  # a pool whose extra is not installed here cannot be rebuilt to compare: the file's name stands
         return suite
 
     def to_dataset(self):
-        """As a ``datasets.Dataset``: one row per exam with ``prompt`` (chat messages) and gold answers."""
+        """As a ``datasets.Dataset``: one row per exam with ``prompt`` (chat messages), gold answers
+        and each problem's verifier (``""``: math-verify)."""
         import datasets
 
         rows = {
@@ -268,6 +306,7 @@ class Suite:
             "problems": [],
             "answers": [],
             "tiers": [],
+            "verifiers": [],
             "prompt": [],
         }
         for e in self.exams:
@@ -280,6 +319,7 @@ class Suite:
             rows["problems"].append([p.problem for p in e.problems])
             rows["answers"].append([p.answer for p in e.problems])
             rows["tiers"].append([p.tier for p in e.problems])
+            rows["verifiers"].append([p.verifier for p in e.problems])
             rows["prompt"].append(exam_messages(e))
         return datasets.Dataset.from_dict(rows)
 
@@ -295,6 +335,7 @@ class Suite:
                 row["order"],
                 row["exam_index"],
                 row["problems"],
+                row.get("verifiers"),
             )
             for row in ds
         ]
@@ -305,9 +346,10 @@ class Suite:
 
 
 def suite_hash(exams, version: int = SUITE_VERSION) -> str:
-    """sha256 (first 16 hex) of the canonical JSON of every exam's ordered problems and budget,
-    and of the suite version (from version 2 on; version-1 hashes are unchanged)."""
-    content = [[e.budget, [[p.id, p.answer] for p in e.problems]] for e in exams]
+    """sha256 (first 16 hex) of the canonical JSON of every exam's ordered problems (id, answer, and
+    the verifier where it is not math-verify) and budget, and of the suite version (from version 2
+    on; version-1 hashes are unchanged)."""
+    content = [[e.budget, [[p.id, p.answer, *([p.verifier] if p.verifier else [])] for p in e.problems]] for e in exams]
     blob = json.dumps(content if version < 2 else {"version": version, "exams": content}, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
@@ -361,8 +403,43 @@ def _draw(pool: tuple[Problem, ...], count: int, rng: np.random.Generator) -> li
     return out[:count]
 
 
+def _procedural_exams(config: SuiteConfig) -> tuple[Exam, ...]:
+    """Exams of a procedural pool: slot ``k`` of exam ``i``, of a tier with ``per`` slots per exam,
+    holds the pool's item ``i * per + j`` of that tier (``j``: the slot's rank among them), so exam
+    ``i`` is made from the seed and ``i`` alone. An item that repeats a problem already in the exam
+    is redrawn (``attempt``)."""
+    pool, slots = config.pool, config.slot_tiers
+    per = Counter(slots)
+    exams = []
+    for i in range(config.n_exams or PROCEDURAL_N_EXAMS):
+        taken: Counter = Counter()
+        statements: set[str] = set()
+        slotted = []
+        for tier in slots:
+            index = i * per[tier] + taken[tier]
+            taken[tier] += 1
+            for attempt in range(MAX_REDRAWS):
+                p = pool.problem(tier, index, seed=config.seed, split=config.split, attempt=attempt)
+                if p.problem not in statements:
+                    break
+            else:
+                raise ValueError(
+                    f"pool {pool.name}: {MAX_REDRAWS} draws of a {tier!r} problem for exam {i} all repeat one already "
+                    "in it; its knobs allow too few distinct problems for this many per exam (widen them)"
+                )
+            statements.add(p.problem)
+            remember(p)
+            slotted.append(p)
+        ordered = _order_problems(tuple(slotted), config.order, config.seed, i, config.version)
+        exams.append(Exam(i, ordered, config.budget, config.order))
+    return tuple(exams)
+
+
 def build_suite(config: SuiteConfig, name: str | None = None) -> Suite:
     """Build the suite ``config`` describes. Problems never repeat inside one exam."""
+    if config.pool is not None:
+        exams = _procedural_exams(config)
+        return Suite(name or suite_name(config, exams), config, exams)
     pools = load_pools(config.split)
     slots = config.slot_tiers
     n_exams = config.n_exams or len(pools["medium"])
@@ -395,8 +472,17 @@ def build_suite(config: SuiteConfig, name: str | None = None) -> Suite:
     return Suite(name or suite_name(config, exams), config, exams)
 
 
-def _standard_name(config: SuiteConfig) -> str:
-    return ("train-" if config.split == "train" else "") + f"{config.order}-{config.budget}"
+def suite_stem(config: SuiteConfig) -> str:
+    """A named suite's name without its budget: ``medium``, ``train-hard``, ``arith-medium``,
+    ``rg-chain_sum-easy`` (a budget sweep's family)."""
+    pool = f"{config.pool.name}-" if config.pool is not None else ""
+    return ("train-" if config.split == "train" else "") + pool + config.order
+
+
+def standard_name(config: SuiteConfig) -> str:
+    """The name a config's suite has if it is a named one: ``medium-512``, ``train-hard-1024``,
+    ``arith-medium-128``, ``rg-chain_sum-hard-256``."""
+    return f"{suite_stem(config)}-{config.budget}"
 
 
 def is_standard(name: str, config: SuiteConfig, exams) -> bool:
@@ -408,7 +494,12 @@ def is_standard(name: str, config: SuiteConfig, exams) -> bool:
     standard = named_suite_config(name)
     if {**config.to_dict(), "n_exams": None} != {**standard.to_dict(), "n_exams": None}:
         return False
-    full = get_suite(name)
+    if standard.pool is not None:  # random access: the standard suite's first exams, built alone
+        if not 0 < len(exams) <= PROCEDURAL_N_EXAMS:
+            return False
+        full = get_suite(name, n_exams=len(exams))
+    else:
+        full = get_suite(name)
     return 0 < len(exams) <= len(full) and suite_hash(exams, config.version) == suite_hash(
         full.exams[: len(exams)], config.version
     )
@@ -417,12 +508,14 @@ def is_standard(name: str, config: SuiteConfig, exams) -> bool:
 def suite_name(config: SuiteConfig, exams) -> str:
     """The name a built suite gets: the standard name (``medium-512``, ``train-hard-1024``) when it is
     a standard suite or its first exams; else one made from what it is,
-    ``custom-<n>p-<order>-<budget>-<hash8>``, so that a custom suite never runs, resumes or ranks
-    under a standard suite's name."""
-    name = _standard_name(config)
+    ``custom-<n>p-<order>-<budget>-<hash8>`` (``custom-<pool>-<n>p-...`` for a procedural pool: another
+    seed, other knobs, other tiers), so that a custom suite never runs, resumes or ranks under a
+    standard suite's name."""
+    name = standard_name(config)
     if is_standard(name, config, exams):
         return name
-    return f"custom-{config.n_problems}p-{config.order}-{config.budget}-{suite_hash(exams, config.version)[:8]}"
+    pool = f"{config.pool.name}-" if config.pool is not None else ""
+    return f"custom-{pool}{config.n_problems}p-{config.order}-{config.budget}-{suite_hash(exams, config.version)[:8]}"
 
 
 NAMED_SUITES: dict[str, SuiteConfig] = {
@@ -431,6 +524,9 @@ NAMED_SUITES: dict[str, SuiteConfig] = {
 MAIN_SETTINGS = ("medium-1024", "medium-512", "hard-1024", "hard-512")
 SWEEP_BUDGETS = (256, 512, 1024, 2048)  # the default budget sweep (`osmckp bench`, `osmckp sim leaderboard`)
 _ANY_BUDGET_RE = re.compile(r"^(?:(train|eval)-)?(medium|hard|easy)-([1-9][0-9]{0,8})$")
+# procedural suites by name: arith-<order>-<B>, rg-<dataset>-<order>-<B> (train- for the training split)
+_POOL_SUITE_RE = re.compile(r"^(?:(train|eval)-)?(arith|rg-[a-z0-9_]+)-(medium|hard|easy)-([1-9][0-9]{0,8})$")
+PROCEDURAL_EXAMPLES = ("arith-medium-128", "arith-hard-128", "arith-easy-128")  # listed by `osmckp suites`
 
 
 def parse_budgets(budgets) -> list[int | None] | None:
@@ -454,12 +550,17 @@ def named_suite_config(name: str) -> SuiteConfig:
     """The config of a named suite: the listed ones (``NAMED_SUITES``), ``<order>-<B>`` for any
     positive budget ``B`` (``medium-4096``: the same exams as ``medium-512`` under 4096 tokens), and
     ``<split>-<order>-<B>`` (``train-hard-1024``: the training pools' exams, the names the training
-    exports write; ``eval-medium-512`` is ``medium-512``)."""
+    exports write; ``eval-medium-512`` is ``medium-512``); and the procedural suites,
+    ``arith-<order>-<B>`` (the arithmetic pool) and ``rg-<dataset>-<order>-<B>`` (a reasoning-gym
+    dataset), seed 0, ``train-`` in front for the training split."""
     if name in NAMED_SUITES:
         return NAMED_SUITES[name]
     m = _ANY_BUDGET_RE.match(str(name))
     if m:
         return SuiteConfig(order=m.group(2), budget=int(m.group(3)), split=m.group(1) or "eval")
+    m = _POOL_SUITE_RE.match(str(name))
+    if m:
+        return SuiteConfig(order=m.group(3), budget=int(m.group(4)), split=m.group(1) or "eval", pool=m.group(2))
     if str(name).startswith("custom-"):
         raise KeyError(
             f"{name!r} is a custom suite (named from its content): run it from its file, "
@@ -470,28 +571,36 @@ def named_suite_config(name: str) -> SuiteConfig:
     except KeyError as e:
         raise KeyError(
             f"{e.args[0]} Any budget works as <order>-<B>: medium-<B>, hard-<B>, easy-<B>; the training pools' "
-            "exams as train-<order>-<B>."
+            "exams as train-<order>-<B>; procedural exams as arith-<order>-<B> or rg-<dataset>-<order>-<B>."
         ) from None
 
 
 def is_named_suite(name: str) -> bool:
-    """True for a listed suite name or ``<order>-<B>``."""
-    return name in NAMED_SUITES or bool(_ANY_BUDGET_RE.match(str(name)))
+    """True for a listed suite name, ``<order>-<B>`` or a procedural one (``arith-<order>-<B>``,
+    ``rg-<dataset>-<order>-<B>``)."""
+    return name in NAMED_SUITES or bool(_ANY_BUDGET_RE.match(str(name)) or _POOL_SUITE_RE.match(str(name)))
 
 
 @lru_cache(maxsize=32)
 def get_suite(name: str, *, n_exams: int | None = None, seed: int = 0) -> Suite:
-    """A named suite (``medium-512``, ``medium-1024``, ``hard-512``, ``hard-1024``, ``easy-*``).
+    """A named suite (``medium-512``, ``medium-1024``, ``hard-512``, ``hard-1024``, ``easy-*``,
+    ``arith-<order>-<B>``, ``rg-<dataset>-<order>-<B>``).
 
-    ``n_exams`` takes the first exams of the full suite (same exams, same hash prefix order);
-    ``seed`` other than 0 draws a different suite.
+    ``n_exams`` takes the first exams of the full suite (same exams, same hash prefix order; a
+    procedural suite builds only those); ``seed`` other than 0 draws a different suite.
 
     Example:
         >>> suite = get_suite("hard-512", n_exams=3)
         >>> len(suite), suite[0].budget, [p.tier for p in suite[0].problems]
         (3, 512, ['hard', 'medium', 'easy'])
+        >>> [p.tier for p in get_suite("arith-hard-128", n_exams=1)[0].problems]
+        ['hard', 'medium', 'easy']
     """
     cfg = named_suite_config(name)
+    if cfg.pool is not None and n_exams is not None:
+        if not isinstance(n_exams, int) or not 0 < n_exams <= PROCEDURAL_N_EXAMS:
+            raise ValueError(f"n_exams must be in 1..{PROCEDURAL_N_EXAMS} for suite {name!r}, got {n_exams}")
+        return build_suite(cfg.replace(seed=seed, n_exams=n_exams), name=name)
     full = build_suite(cfg.replace(seed=seed), name=name)
     if n_exams is None:
         return full
@@ -501,9 +610,10 @@ def get_suite(name: str, *, n_exams: int | None = None, seed: int = 0) -> Suite:
 
 
 def list_suites() -> list[dict]:
-    """Every named suite with its size and content hash."""
+    """Every named suite with its size and content hash (and the arithmetic pool's at budget 128;
+    any ``arith-<order>-<B>`` and ``rg-<dataset>-<order>-<B>`` is named too)."""
     out = []
-    for name in NAMED_SUITES:
+    for name in (*NAMED_SUITES, *PROCEDURAL_EXAMPLES):
         s = get_suite(name)
         out.append(
             {"name": name, "order": s.config.order, "budget": s.config.budget, "n_exams": len(s), "hash": s.hash}
@@ -522,7 +632,8 @@ def resolve_suite(suite, budget: int | None = None, n_exams: int | None = None, 
     elif isinstance(suite, (str, Path)) and str(suite).endswith(".jsonl"):
         s = Suite.from_jsonl(suite)
     elif isinstance(suite, str):
-        s = get_suite(suite, seed=suite_seed)
+        procedural = is_named_suite(suite) and named_suite_config(suite).pool is not None
+        s = get_suite(suite, seed=suite_seed, n_exams=n_exams if procedural else None)
     else:
         raise TypeError(
             f"suite must be a suite name, a .jsonl file, a SuiteConfig or a Suite, got {type(suite).__name__}"
@@ -532,7 +643,7 @@ def resolve_suite(suite, budget: int | None = None, n_exams: int | None = None, 
             raise ValueError(f"budget must be a positive int (tokens), got {budget!r}")
         if budget != s.config.budget:
             s = Suite(
-                _standard_name(s.config.replace(budget=budget)) if is_named_suite(s.name) else f"{s.name}-b{budget}",
+                standard_name(s.config.replace(budget=budget)) if is_named_suite(s.name) else f"{s.name}-b{budget}",
                 s.config.replace(budget=budget),
                 tuple(Exam(e.index, e.problems, budget, e.order) for e in s.exams),
             )

@@ -1,10 +1,12 @@
-"""Hang-proof grading: math-verify in killable worker processes with a hard wall-clock limit.
+"""Hang-proof grading: math-verify and the pools' verifiers in killable worker processes with a
+hard wall-clock limit.
 
-Each worker runs ``verify_answer`` in its own main thread (so math-verify's signal timeouts
-work); the parent waits at most ``hard_timeout_s`` per answer and SIGKILLs and replaces a
-worker that overruns (a power tower like ``9^{9^{9^{9}}}`` ignores signals inside C code) or
-dies. It can be called from any thread or process. Timeouts and errors are reported as such,
-never folded into "wrong".
+Each worker runs ``verify_with`` (math-verify, or the problem's pool verifier from the one table,
+``verify.VERIFIERS``) in its own main thread (so math-verify's signal timeouts work); the parent
+waits at most ``hard_timeout_s`` per answer and SIGKILLs and replaces a worker that overruns (a
+power tower like ``9^{9^{9^{9}}}`` ignores signals inside C code; a pool's ``score_answer`` that
+loops) or dies. It can be called from any thread or process. Timeouts and errors are reported as
+such, never folded into "wrong".
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ from osmckp_env.grading.verify import plain_number_verdict, reject_reason
 class GradeResult:
     """Outcome of grading one answer.
 
-    ``status``: ``ok`` (math-verify decided), ``rejected`` (too large or deeply nested to parse:
+    ``status``: ``ok`` (the verifier decided), ``rejected`` (too large or deeply nested to parse:
     graded wrong, see ``verify.reject_reason``), ``timeout`` or ``error`` (grader failures).
+    ``credit``: a pool verifier's score in [0, 1] (``None`` for math-verify); only 1.0 is correct,
+    partial credit is kept here and in the problem's record, never counted.
     """
 
     correct: bool
     status: str = "ok"
     detail: str = ""
+    credit: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,6 +64,7 @@ class _Worker:
     """One ``osmckp_env.grading.worker`` subprocess with a deadline-aware line reader."""
 
     def __init__(self, timeout_s: int, startup_timeout_s: float) -> None:
+        self.startup_timeout_s = startup_timeout_s
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "osmckp_env.grading.worker", str(timeout_s)],
             stdin=subprocess.PIPE,
@@ -91,20 +97,28 @@ class _Worker:
         line, self._buf = self._buf.split(b"\n", 1)
         return line
 
-    def ask(self, pred: str, gold: str, timeout_s: float) -> GradeResult:
-        self.send([(pred, gold)])
+    def ask(self, pred: str, gold: str, timeout_s: float, verifier: str = "") -> GradeResult:
+        self.send([(pred, gold, verifier)])
         return self.receive(timeout_s)
 
-    def send(self, pairs) -> None:
-        self.proc.stdin.write("".join(json.dumps([p, g]) + "\n" for p, g in pairs).encode())
+    def send(self, items) -> None:
+        """``(pred, gold)`` or ``(pred, gold, verifier)`` items, one line each (``verifier`` only when set)."""
+        lines = (json.dumps([p, g, *(v[:1] if v and v[0] else [])]) for p, g, *v in items)
+        self.proc.stdin.write("".join(line + "\n" for line in lines).encode())
         self.proc.stdin.flush()
 
     def receive(self, timeout_s: float) -> GradeResult:
-        """The next verdict, waiting at most ``timeout_s`` from now."""
+        """The next verdict, waiting at most ``timeout_s`` from now; a verifier's one-time warm-up
+        (``{"warming": kind}`` ... ``{"warmed": kind}``) is timed by the start-up limit and restarts the clock."""
         line = self._read_line(timeout_s)
         if line is None:
             raise TimeoutError(f"no answer within {timeout_s}s")
-        return GradeResult(**json.loads(line))
+        msg = json.loads(line)
+        if "warming" in msg:
+            if self._read_line(self.startup_timeout_s) is None:
+                raise TimeoutError(f"verifier {msg['warming']!r} did not warm up within {self.startup_timeout_s}s")
+            return self.receive(timeout_s)
+        return GradeResult(**msg)
 
     def kill(self) -> None:
         try:
@@ -154,8 +168,8 @@ class Grader:
         self._live: dict[str, _Worker] = {}
         self._pid = os.getpid()
         self.cache_size = int(cache_size)
-        self._cache: OrderedDict[tuple[str, str], GradeResult] = OrderedDict()
-        self._inflight: dict[tuple[str, str], Future] = {}
+        self._cache: OrderedDict[tuple[str, str, str], GradeResult] = OrderedDict()
+        self._inflight: dict[tuple[str, str, str], Future] = {}
         self.stats = {
             "graded": 0,
             "rejected": 0,
@@ -214,7 +228,7 @@ class Grader:
                     self._tasks.put(None)  # keep the stop signal for after this batch
                     break
                 batch.append(nxt)
-            batch = [(f, p, g) for f, p, g in batch if f.set_running_or_notify_cancel()]
+            batch = [(f, p, g, v) for f, p, g, v in batch if f.set_running_or_notify_cancel()]
             if not batch:
                 continue
             results: list[GradeResult] = []
@@ -223,7 +237,7 @@ class Grader:
                 if worker is None or worker.proc.poll() is not None:
                     worker = _Worker(self.timeout_s, self.startup_timeout_s)
                     self._live[threading.current_thread().name] = worker
-                worker.send([(p, g) for _, p, g in batch])
+                worker.send([(p, g, v) for _, p, g, v in batch])
                 for _ in batch:
                     results.append(worker.receive(self.hard_timeout_s))
             except TimeoutError:
@@ -237,29 +251,36 @@ class Grader:
                 worker = None
                 with self._lock:
                     self.stats["worker_restarts"] += 1
-            for (fut, _, _), res in zip(batch, results):
+            for (fut, *_), res in zip(batch, results):
                 with self._lock:
                     self.stats["graded"] += 1
                     if res.status != "ok":
                         self.stats[res.status] += 1
                 fut.set_result(res)
-            for fut, pred, gold in batch[len(results) :]:  # never reached by the killed worker
+            for fut, pred, gold, verifier in batch[len(results) :]:  # never reached by the killed worker
                 requeued: Future = Future()
                 requeued.add_done_callback(lambda f, fut=fut: fut.set_result(_verdict(f)))
-                self._tasks.put((requeued, pred, gold))
+                self._tasks.put((requeued, pred, gold, verifier))
 
     def worker_pids(self) -> list[int]:
         """PIDs of the live grading processes (for monitoring and fault-injection tests)."""
         return [w.proc.pid for w in list(self._live.values()) if w.proc.poll() is None]
 
-    def submit(self, pred: str | None, gold: str) -> Future:
-        """Grade asynchronously; the future resolves to a ``GradeResult``."""
+    def submit(self, pred: str | None, gold: str, verifier: str = "") -> Future:
+        """Grade asynchronously; the future resolves to a ``GradeResult``. ``verifier``: the
+        problem's (``Problem.verifier``; ``""``: math-verify against ``gold``); a pool's verifier
+        is always called in a worker, with none of math-verify's shortcuts."""
         fut: Future = Future()
         if pred is None:
             fut.set_result(GradeResult(False, "ok", "no answer"))
             return fut
-        if not isinstance(pred, str) or not isinstance(gold, str):
-            raise TypeError(f"pred and gold must be str, got {type(pred).__name__}, {type(gold).__name__}")
+        if not isinstance(pred, str) or not isinstance(gold, str) or not isinstance(verifier, str):
+            raise TypeError(
+                f"pred, gold and verifier must be str, got {type(pred).__name__}, {type(gold).__name__}, "
+                f"{type(verifier).__name__}"
+            )
+        if verifier:
+            return self._queue(fut, pred, gold, verifier)
         if pred.strip() == gold.strip() and pred.strip():
             fut.set_result(GradeResult(True))
             return fut
@@ -275,11 +296,15 @@ class Grader:
                 self.stats["plain_numbers"] += 1
             fut.set_result(GradeResult(plain))
             return fut
+        return self._queue(fut, pred, gold, verifier)
+
+    def _queue(self, fut: Future, pred: str, gold: str, verifier: str) -> Future:
+        """Send an answer to the workers, unless its verdict is remembered or being graded."""
         if not self.cache_size:
             self._ensure_started()
-            self._tasks.put((fut, pred, gold))
+            self._tasks.put((fut, pred, gold, verifier))
             return fut
-        key = (pred.strip(), gold.strip())
+        key = (pred.strip(), gold.strip(), verifier)
         hit = first = None
         with self._lock:
             hit = self._cache.get(key)
@@ -299,10 +324,10 @@ class Grader:
         with self._lock:
             self._inflight[key] = fut
         fut.add_done_callback(lambda f, k=key: self._remember(k, _verdict(f)))
-        self._tasks.put((fut, pred, gold))
+        self._tasks.put((fut, pred, gold, verifier))
         return fut
 
-    def _remember(self, key: tuple[str, str], res: GradeResult) -> None:
+    def _remember(self, key: tuple[str, str, str], res: GradeResult) -> None:
         with self._lock:
             self._inflight.pop(key, None)
             if res.status == "ok":
@@ -311,13 +336,13 @@ class Grader:
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
 
-    def grade(self, pred: str | None, gold: str) -> GradeResult:
+    def grade(self, pred: str | None, gold: str, verifier: str = "") -> GradeResult:
         """Grade one answer (blocking, bounded by ``hard_timeout_s`` plus worker start-up)."""
-        return self.submit(pred, gold).result()
+        return self.submit(pred, gold, verifier).result()
 
     def grade_many(self, pairs) -> list[GradeResult]:
-        """Grade ``(pred, gold)`` pairs in parallel, results in input order."""
-        futures = [self.submit(p, g) for p, g in pairs]
+        """Grade ``(pred, gold)`` or ``(pred, gold, verifier)`` items in parallel, results in input order."""
+        futures = [self.submit(*item) for item in pairs]
         return [f.result() for f in futures]
 
     def close(self) -> None:
@@ -359,14 +384,15 @@ def default_grader() -> Grader:
         return _DEFAULT
 
 
-def grade(pred: str | None, gold: str) -> GradeResult:
-    """Grade one answer with the shared grader (math-verify, in a killable worker).
+def grade(pred: str | None, gold: str, verifier: str = "") -> GradeResult:
+    """Grade one answer with the shared grader (math-verify, or the problem's ``verifier``, in a
+    killable worker).
 
     Example:
         >>> grade("0.5", "\\\\frac{1}{2}").correct, grade("2", "\\\\frac{1}{2}").correct
         (True, False)
     """
-    return default_grader().grade(pred, gold)
+    return default_grader().grade(pred, gold, verifier)
 
 
 def grade_many(pairs) -> list[GradeResult]:

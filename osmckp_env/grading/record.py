@@ -53,6 +53,8 @@ class ProblemRecord(TypedDict):
     rarl: bool  # correct AND predicted level == actual level
     grade_status: str  # ok | rejected | timeout | error
     grade_detail: str
+    verifier: NotRequired[str]  # a pool's verifier (``Problem.verifier``), absent for math-verify; since 0.5
+    credit: NotRequired[float]  # that verifier's score in [0, 1]; only 1.0 is correct (partial credit not counted)
 
 
 class ExamRecord(TypedDict):
@@ -146,11 +148,18 @@ def score_completions(
             generated_tokens=generated,
         )
         futures = [
-            grader.submit(pp.answer if pp.status == "answered" else None, prob.answer)
+            submit(grader, pp.answer if pp.status == "answered" else None, prob)
             for pp, prob in zip(view.parsed, exam.problems)
         ]
         pending.append((exam, view, futures))
     return [_record(exam, view, [f.result() for f in futs], counter, bins) for exam, view, futs in pending]
+
+
+def submit(grader, answer: str | None, problem):
+    """``grader.submit`` for one problem's answer: against its gold, with its pool's verifier when it
+    has one (a grader that knows only math-verify, ``submit(pred, gold)``, still serves the bundled pools)."""
+    verifier = getattr(problem, "verifier", "")
+    return grader.submit(answer, problem.answer, verifier) if verifier else grader.submit(answer, problem.answer)
 
 
 def apportion(parts: list[int], total: int) -> list[int]:
@@ -319,9 +328,13 @@ def problem_record(
     bins: LevelBins,
 ) -> ProblemRecord:
     """A problem's record: its actual level from the tokens it used, correct only if answered
-    and graded right, ``rarl`` only if also its predicted level was right."""
+    and graded right, ``rarl`` only if also its predicted level was right. A problem graded by a
+    pool's verifier also records it (``verifier``) and the credit it gave (``credit``)."""
     lvl = actual_level(status, tokens, bins)
     correct = bool(grade.correct) and status == "answered" and grade.status == "ok"
+    pool = {} if not getattr(problem, "verifier", "") else {"verifier": problem.verifier}
+    if getattr(grade, "credit", None) is not None:
+        pool["credit"] = grade.credit
     return {
         "position": position,
         "id": problem.id,
@@ -336,6 +349,7 @@ def problem_record(
         "rarl": correct and predicted_level == lvl,
         "grade_status": grade.status,
         "grade_detail": grade.detail,
+        **pool,
     }
 
 
@@ -466,7 +480,7 @@ class SequentialExam:
             generated_tokens=generated_tokens,
         )
         (pp,) = view.parsed
-        grade = (self.grader or default_grader()).submit(pp.answer if pp.status == "answered" else None, problem.answer)
+        grade = submit(self.grader or default_grader(), pp.answer if pp.status == "answered" else None, problem)
         used = view.completion_tokens
         prob = problem_record(
             pos,

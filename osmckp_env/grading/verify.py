@@ -1,18 +1,63 @@
-"""In-process answer equivalence with math-verify. Pure; the only module that imports it.
+"""In-process answer equivalence with math-verify (the only module that imports it), and the one
+table of pool verifiers (``VERIFIERS``). Pure.
 
 Use ``Grader`` (grader.py) to call this safely: math-verify's own timeouts rely on
-``signal.alarm`` (main thread only) and cannot interrupt long C-level integer arithmetic.
+``signal.alarm`` (main thread only) and cannot interrupt long C-level integer arithmetic, and a
+pool's verifier is code of another package: both run in the grader's killable workers.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 import threading
 from decimal import Decimal
 
+from osmckp_env.exam._lookup import lookup
+from osmckp_env.exam.pools import rg as rg_pool
 from osmckp_env.grading.normalize import is_plain_mixed_number, normalize_answer
+
+MATH_VERIFIER = "math"  # the kind of ``Problem.verifier == ""``: math-verify against the gold answer
+# kind -> (warm-up, score): ``score(pred, spec)`` is the credit in [0, 1] of ``pred`` under the problem's
+# verifier spec (``Problem.verifier`` parsed); only a credit of 1.0 is correct. ``warm()`` imports what
+# ``score`` needs, once per worker, before the first answer's clock starts.
+VERIFIERS = {"rg": (rg_pool.warm, rg_pool.score_answer)}
+
+
+def verifier_kind(verifier: str) -> str:
+    """The kind of a problem's verifier: ``math`` for ``""``, else its spec's ``kind``."""
+    if not verifier:
+        return MATH_VERIFIER
+    try:
+        kind = json.loads(verifier)["kind"]
+    except (ValueError, TypeError, KeyError):
+        raise ValueError(
+            f"a problem's verifier must be '' or a JSON object with a 'kind', got {verifier[:80]!r}"
+        ) from None
+    lookup({MATH_VERIFIER: None, **VERIFIERS}, kind, kind="verifier")  # an unknown kind: KeyError with did-you-mean
+    return kind
+
+
+def warm_verifier(kind: str) -> None:
+    """Import what a verifier kind needs (nothing for math-verify, which a worker warms at start)."""
+    if kind != MATH_VERIFIER:
+        lookup(VERIFIERS, kind, kind="verifier")[0]()
+
+
+def verify_with(pred: str, gold: str, verifier: str = "", *, timeout_s: int = 5) -> tuple[bool, float | None]:
+    """Grade ``pred`` with the problem's verifier: math-verify against ``gold`` (``verifier == ""``;
+    credit ``None``), or the pool's (``VERIFIERS``): correct only when its credit is 1.0, the credit
+    returned beside the verdict (partial credit is recorded, never counted)."""
+    if not verifier:
+        return verify_answer(pred, gold, timeout_s=timeout_s), None
+    kind = verifier_kind(verifier)
+    credit = float(VERIFIERS[kind][1](pred, json.loads(verifier)))
+    if not 0.0 <= credit <= 1.0:
+        raise ValueError(f"verifier {kind!r} returned {credit}, outside [0, 1]")
+    return credit == 1.0, credit
+
 
 MAX_ANSWER_CHARS = 2_000
 MAX_NESTING = 8

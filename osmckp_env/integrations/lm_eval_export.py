@@ -34,7 +34,8 @@ def task_name(suite: str) -> str:
 
 
 def write_lm_eval_tasks(out_dir: str | Path, suites=MAIN_SETTINGS, counter: str = "qwen2.5") -> list[Path]:
-    """Write one task config per suite (any ``medium-<B>`` / ``hard-<B>``), the group config and
+    """Write one task config per suite (any ``medium-<B>`` / ``hard-<B>``, or a procedural
+    ``arith-<order>-<B>`` / ``rg-<dataset>-<order>-<B>``), the group config and
     the class shim into ``out_dir``; returns the files written. ``counter``: who counts tokens for
     the budget, ``qwen2.5`` (the bundled tokenizer) or the evaluated model's tokenizer (a folder,
     ``tokenizer.json``, ``.gguf`` file or ``pkg:PACKAGE/FILE``), as a spec's ``counter: backend``
@@ -44,7 +45,10 @@ def write_lm_eval_tasks(out_dir: str | Path, suites=MAIN_SETTINGS, counter: str 
     for s in suites:
         cfg = named_suite_config(s)  # a clear error for an unknown name
         if cfg.order == "easy" or cfg.split != "eval":
-            raise ValueError(f"{s}: export evaluation suites medium-<B> or hard-<B> (Regret needs a given order)")
+            raise ValueError(
+                f"{s}: export evaluation suites medium-<B> or hard-<B>, arith-<order>-<B> or rg-<dataset>-<order>-<B> "
+                "with order medium or hard (Regret needs a given order)"
+            )
     out.mkdir(parents=True, exist_ok=True)
     files = [out / "osmckp_task.py"]
     files[0].write_text(SHIM, encoding="utf-8")

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from osmckp_env.exam.problems import TIERS  # noqa: E402
-from osmckp_env.exam.suites import exam_set_hash, is_named_suite, named_suite_config
+from osmckp_env.exam.suites import exam_set_hash, is_named_suite, named_suite_config, suite_stem
 from osmckp_env.leaderboard.entries import entry_labels
 from osmckp_env.leaderboard.naming import ORDER_RANK, setting_key, setting_of, setting_title, sort_settings  # noqa: E402
 from osmckp_env.results.io import results_records
@@ -252,14 +252,13 @@ _BUDGET_OVERRIDE_RE = re.compile(r"-b[1-9][0-9]*$")  # `resolve_suite`'s name fo
 
 
 def _family_name(names: set[str], order: str, n: int, exams: str) -> str:
-    """A family's name: the standard suites' order (``medium``, ``train-hard``), a suite file's own
+    """A family's name: the standard suites' stem (``medium``, ``train-hard``, ``arith-medium``), a suite file's own
     name without its budget suffix (``mini`` for ``mini`` and ``mini-b256``), else one made from
     what it is, ``custom-<n>p-<order>-<exam-set hash8>``."""
     stems = set()
     for name in names:
         if is_named_suite(name):
-            cfg = named_suite_config(name)
-            stems.add(("train-" if cfg.split == "train" else "") + cfg.order)
+            stems.add(suite_stem(named_suite_config(name)))
         else:
             stems.add(_BUDGET_OVERRIDE_RE.sub("", name))
     if len(stems) == 1 and not next(iter(stems)).startswith("custom-"):

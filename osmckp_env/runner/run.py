@@ -481,7 +481,7 @@ def suite_of_results(res: dict, results_path: str | Path | None = None) -> Suite
     for make in candidates:
         try:
             suite = make()
-        except (ValueError, FileNotFoundError) as e:
+        except (ValueError, FileNotFoundError, ImportError) as e:  # ImportError: a pool's extra is not here
             tried.append(str(e))
             continue
         if suite.hash == info["hash"]:

@@ -118,6 +118,7 @@ def run_suite_of(res: dict, path: Path, records: list[dict]) -> tuple[Suite, str
                 r["budget"],
                 r["order"],
                 i,
+                verifiers=[p.get("verifier", "") for p in r["problems"]],
             )
             for i, r in sorted(given.items())
         )
@@ -126,7 +127,7 @@ def run_suite_of(res: dict, path: Path, records: list[dict]) -> tuple[Suite, str
             return recorded, None
     try:
         rebuilt = build_suite(cfg, name=info["name"])
-    except ValueError:
+    except (ValueError, ImportError):
         rebuilt = Suite(info["name"], cfg, ())
     return rebuilt, f"suite hash {info['hash']} does not match the suite this run names: {why}"
 
@@ -181,6 +182,7 @@ def _regrade(records: list[dict], res: dict, grader: Grader) -> list[str]:
                 r["budget"],
                 r["order"],
                 r["exam_index"],
+                verifiers=[p.get("verifier", "") for p in r["problems"]],
             )
             for r in records
         ]
@@ -201,7 +203,9 @@ def _regrade(records: list[dict], res: dict, grader: Grader) -> list[str]:
     else:
         # the counting tokenizer is the agent's own and not loadable here: re-grade the stored answers only
         pairs = [
-            (p["answer"] if p["status"] == "answered" else None, p["gold"]) for r in records for p in r["problems"]
+            (p["answer"] if p["status"] == "answered" else None, p["gold"], p.get("verifier", ""))
+            for r in records
+            for p in r["problems"]
         ]
         grades = iter(grader.grade_many(pairs))
         for r in records:

@@ -6,7 +6,7 @@ zero-weight terms RL logs (``skip_rate``, ``tokens``, ``level_accuracy``). ``OSM
 the sequential env, and the one reward object for training, ``ExamReward`` (TRL, RARL's trainer
 with its logging views, verl's ``compute_score``), all read it. TRL-shaped functions are
 ``fn(prompts, completions, **columns) -> list[float]``, with the columns of ``Suite.to_dataset()``
-(``problem_ids``, ``problems``, ``answers``, ``tiers``, ``budget``, ``order``).
+(``problem_ids``, ``problems``, ``answers``, ``tiers``, ``verifiers``, ``budget``, ``order``).
 """
 
 from __future__ import annotations
@@ -164,8 +164,9 @@ def completion_text(completion) -> str:
     raise TypeError(f"completion must be a str or a list of chat messages, got {type(completion).__name__}")
 
 
-def exams_from_columns(problem_ids, answers, tiers, budget, problems=None, order=None) -> list[Exam]:
-    """Rebuild the exams of a batch from dataset columns (``Exam.from_columns`` row by row)."""
+def exams_from_columns(problem_ids, answers, tiers, budget, problems=None, order=None, verifiers=None) -> list[Exam]:
+    """Rebuild the exams of a batch from dataset columns (``Exam.from_columns`` row by row;
+    ``verifiers``: each problem's pool verifier, absent where all are graded by math-verify)."""
     return [
         Exam.from_columns(
             ids,
@@ -175,6 +176,7 @@ def exams_from_columns(problem_ids, answers, tiers, budget, problems=None, order
             order[i] if order is not None else "medium",
             i,
             None if problems is None else problems[i],
+            None if verifiers is None else verifiers[i],
         )
         for i, (ids, golds, ts) in enumerate(zip(problem_ids, answers, tiers, strict=True))
     ]
@@ -183,7 +185,8 @@ def exams_from_columns(problem_ids, answers, tiers, budget, problems=None, order
 class ExamReward:
     """The one reward object for TRL, verl and the envs: ``reward(prompts, completions, **columns)
     -> list[float]`` with the columns ``Suite.to_dataset()`` writes (``problem_ids``, ``answers``,
-    ``tiers``, ``budget``, optionally ``order`` and ``problems``).
+    ``tiers``, ``budget``, optionally ``order``, ``problems`` and ``verifiers``: a procedural pool's
+    problems are graded by their own verifier).
 
     A batch is scored once (the one record builder, the one reward table) and remembered under its
     *content* (completions and exam columns), never its object identity, so ``metric(name)`` views
@@ -228,7 +231,9 @@ class ExamReward:
         state.update(grader=None, _key=None, _records=[])
         return state
 
-    def records(self, completions, *, problem_ids, answers, tiers, budget, order=None, problems=None, **_) -> list:
+    def records(
+        self, completions, *, problem_ids, answers, tiers, budget, order=None, problems=None, verifiers=None, **_
+    ) -> list:
         """The exam records of a batch, scored once per distinct batch content."""
         texts = [completion_text(c) for c in completions]
         key = (
@@ -238,9 +243,10 @@ class ExamReward:
             tuple(tuple(x) for x in tiers),
             tuple(int(b) for b in budget),
             None if order is None else tuple(order),
+            None if verifiers is None else tuple(tuple(x) for x in verifiers),
         )
         if key != self._key:
-            exams = exams_from_columns(problem_ids, answers, tiers, budget, problems, order)
+            exams = exams_from_columns(problem_ids, answers, tiers, budget, problems, order, verifiers)
             self._records = score_completions(
                 exams,
                 texts,

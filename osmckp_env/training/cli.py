@@ -135,6 +135,7 @@ def _export_verl(args) -> int:
         reward=args.reward,
         seed=args.seed,
         regret_reference=args.regret_reference,
+        pool=args.pool,
     )
     print(f"wrote {path}: exams in verl's RL dataset schema; reward: osmckp_env/training/verl.py:compute_score")
     return 0
@@ -194,6 +195,10 @@ def add_command(sub) -> None:
         "--regret-reference", help="with --reward regret: a results file whose easy-order records hold these exams"
     )
     v.add_argument("--seed", type=int, default=0, help="suite seed")
+    v.add_argument(
+        "--pool",
+        help="a procedural problem pool instead of GSM8K/MATH/AIME: arith or rg-<dataset> (a reasoning-gym dataset)",
+    )
     v.add_argument("--out", required=True, help="output folder (writes SPLIT.parquet)")
     v.set_defaults(func=_export_verl)
     lm = es.add_parser(
@@ -210,7 +215,8 @@ def add_command(sub) -> None:
         nargs="+",
         default=list(MAIN_SETTINGS),
         metavar="SUITE",
-        help="evaluation suites to export, any medium-<B> or hard-<B>",
+        help="evaluation suites to export, any medium-<B> or hard-<B>, or a procedural one, arith-<order>-<B> or "
+        "rg-<dataset>-<order>-<B> (order medium or hard)",
     )
     lm.add_argument(
         "--counter",

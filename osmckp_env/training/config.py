@@ -18,6 +18,7 @@ from pathlib import Path
 from osmckp_env.exam._files import read_yaml_mapping
 from osmckp_env.exam._lookup import with_suggestion
 from osmckp_env.exam.levels import LevelBins
+from osmckp_env.exam.pools import pool_by_name
 from osmckp_env.scoring.rewards import REWARD_KINDS
 
 
@@ -212,6 +213,21 @@ def check_trl_options(options: dict, config_cls, where: str) -> None:
         raise ValueError(f"{where}: not an option of TRL's {config_cls.__name__}: {hints}")
 
 
+def _without_default_pool(d: dict) -> dict:
+    """A config's dict without ``pool`` when it is the bundled pools: config hashes as before 0.5."""
+    if d.get("pool") is None:
+        d.pop("pool", None)
+    return d
+
+
+def _check_pool(cfg) -> None:
+    if cfg.pool is not None:
+        try:
+            pool_by_name(cfg.pool)
+        except ValueError as e:
+            raise ValueError(f"{type(cfg).__name__}.pool: {e}") from None
+
+
 def _check_resume(cfg) -> None:
     if cfg.resume is not None and (not isinstance(cfg.resume, str) or not cfg.resume):
         raise ValueError(
@@ -255,7 +271,12 @@ class MFTDataConfig(_Base):
     k: int = _opt(4, "samples per training problem")
     keep: str = _opt("shortest", "which correct samples become targets: 'shortest' (one per problem) or 'all'")
     tiers: tuple[str, ...] = _opt(("easy", "medium", "hard"), "training pools to sample from")
-    limit_per_tier: int | None = _opt(None, "at most this many problems per tier (None: all; a quick run)")
+    limit_per_tier: int | None = _opt(
+        None, "at most this many problems per tier (None: all; a quick run; with a pool: 500 unless given)"
+    )
+    pool: str | None = _opt(
+        None, "a procedural pool to sample from instead of GSM8K/MATH/AIME train: arith or rg-<dataset>"
+    )
     temperature: float = _opt(0.7, "sampling temperature (> 0 when k > 1, so the samples differ)")
     max_tokens: int = _opt(1024, "cap per sample (a capped sample is never a target)")
     n_exam_examples: int = _opt(0, "multi-problem (exam-format) examples composed from the single ones")
@@ -283,6 +304,10 @@ class MFTDataConfig(_Base):
             raise ValueError("MFTDataConfig.max_tokens and batch_size must be positive")
         if self.temperature <= 0 and self.k > 1:
             raise ValueError("MFTDataConfig.temperature must be > 0 when k > 1, or all samples are identical")
+        _check_pool(self)
+
+    def to_dict(self) -> dict:
+        return _without_default_pool(asdict(self))
 
 
 @_legacy_kwargs
@@ -353,6 +378,9 @@ class RARLConfig(_Base):
         (256, 512), "level bin edges of the prompts and the reward (must match the MFT checkpoint's)"
     )
     n_exams: int = _opt(2000, "training exams in all (split evenly over the orders)")
+    pool: str | None = _opt(
+        None, "the training exams' problem pool: none (GSM8K/MATH/AIME training pools), arith or rg-<dataset>"
+    )
     reward: str = _opt("rarl", "the training reward")
     regret_reference: str | None = _opt(
         None, "with reward regret: a results.json whose easy-order records cover the training exams"
@@ -367,6 +395,9 @@ class RARLConfig(_Base):
         {}, "TRL GRPOConfig options (over osmckp's defaults, GRPO_DEFAULTS), e.g. num_generations=8 use_vllm=true"
     )
 
+    def to_dict(self) -> dict:
+        return _without_default_pool(asdict(self))
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "orders", tuple(self.orders))
         object.__setattr__(self, "level_edges", tuple(self.level_edges))
@@ -375,6 +406,7 @@ class RARLConfig(_Base):
             raise ValueError("RARLConfig.model is required (an MFT checkpoint path or hub id)")
         if self.budget <= 0:
             raise ValueError(f"RARLConfig.budget must be positive, got {self.budget}")
+        _check_pool(self)
         if self.reward not in REWARD_KINDS:
             raise ValueError(f"RARLConfig.reward must be one of {REWARD_KINDS}, got {self.reward!r}")
         if self.reward == "regret" and not self.regret_reference:

@@ -13,9 +13,10 @@ from tqdm.auto import tqdm
 from osmckp_env.backends import Sampling
 from osmckp_env.backends.base import prompt_hash
 from osmckp_env.exam.levels import LEVEL_TAG_RE, SKIP_LEVEL, LevelBins
+from osmckp_env.exam.pools import pool_by_name, remember
 from osmckp_env.exam.problems import Problem, load_pool
 from osmckp_env.exam.prompts import LEVEL_TAG, SYSTEM_PROMPT, exam_user_prompt, level_legend
-from osmckp_env.exam.suites import Exam
+from osmckp_env.exam.suites import PROCEDURAL_N_EXAMS, Exam
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.grading.record import score_completions, segment_levels
 from osmckp_env.results.io import RecordWriter
@@ -78,7 +79,17 @@ def label_targets(solutions: list[str | None], counter, bins: LevelBins) -> tupl
 
 
 def training_problems(cfg: MFTDataConfig) -> list[Problem]:
+    """The problems to sample: each tier's training pool (a seeded subset with ``limit_per_tier``),
+    or with ``cfg.pool`` that procedural pool's first items of each tier under the training split."""
     out = []
+    if cfg.pool is not None:
+        pool = pool_by_name(cfg.pool)
+        n = cfg.limit_per_tier if cfg.limit_per_tier is not None else PROCEDURAL_N_EXAMS
+        for tier in cfg.tiers:
+            out.extend(pool.problem(tier, i, seed=cfg.seed, split="train") for i in range(n))
+        for p in out:
+            remember(p)
+        return out
     for tier in cfg.tiers:
         pool = load_pool("train", tier)
         if cfg.limit_per_tier is not None:

@@ -6,7 +6,7 @@ import logging
 
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import exam_messages
-from osmckp_env.exam.suites import SuiteConfig, build_suite
+from osmckp_env.exam.suites import SuiteConfig, build_suite, standard_name
 from osmckp_env.exam.tokenization import HFTokenCounter
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.scoring.rewards import LOG_TERMS, REWARD_KINDS, ExamReward, regret_reference
@@ -18,15 +18,14 @@ logger = logging.getLogger("osmckp.training")
 
 def rarl_suites(cfg: RARLConfig) -> list:
     """RARL's training exams, one suite per order, all with the same problem triples (one seed),
-    as the evaluation suites are: one reference run's easy order covers them all."""
+    as the evaluation suites are: one reference run's easy order covers them all. From the
+    training pools, or from ``cfg.pool`` (``arith``, ``rg-<dataset>``) under the training split."""
     per = max(1, cfg.n_exams // len(cfg.orders))
-    return [
-        build_suite(
-            SuiteConfig(order=order, budget=cfg.budget, n_exams=per, split="train", seed=cfg.seed),
-            name=f"train-{order}-{cfg.budget}" + ("" if cfg.seed == 0 else f"-seed{cfg.seed}"),
-        )
-        for order in cfg.orders
-    ]
+    out = []
+    for order in cfg.orders:
+        config = SuiteConfig(order=order, budget=cfg.budget, n_exams=per, split="train", seed=cfg.seed, pool=cfg.pool)
+        out.append(build_suite(config, name=standard_name(config) + ("" if cfg.seed == 0 else f"-seed{cfg.seed}")))
+    return out
 
 
 def check_regret_reference(cfg: RARLConfig) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import exam_messages
-from osmckp_env.exam.suites import SuiteConfig, build_suite
+from osmckp_env.exam.suites import SuiteConfig, build_suite, standard_name
 from osmckp_env.grading.record import with_both_levels
 from osmckp_env.scoring.rewards import REWARD_KINDS, ExamReward, reference_score, reward_table
 from osmckp_env.scoring.rewards import regret_reference as load_reference
@@ -50,6 +50,7 @@ def exam_rows(
                     "problem_ids": [p.id for p in e.problems],
                     "answers": golds,
                     "tiers": [p.tier for p in e.problems],
+                    "verifiers": [p.verifier for p in e.problems],
                     "order": e.order,
                     "budget": e.budget,
                     "level_edges": list(bins.edges),
@@ -73,19 +74,20 @@ def write_verl_data(
     reward: str = "rarl",
     seed: int = 0,
     regret_reference=None,
+    pool=None,
 ) -> Path:
     """``out_dir/<split>.parquet``: ``n_exams`` exams per order under ``budget``. Training exams
-    come from the training pools only (GSM8K train, MATH train, AIME 2022-2024), as for RARL with TRL."""
+    come from the training pools only (GSM8K train, MATH train, AIME 2022-2024), as for RARL with
+    TRL; or, with ``pool`` (``arith``, ``rg-<dataset>``, or a pool), from a procedural pool under
+    the training split's seeds."""
     import pandas as pd
 
     if split not in ("train", "eval"):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
     rows = []
     for order in orders:  # one seed for every order: Medium and Hard hold the same problem triples
-        suite = build_suite(
-            SuiteConfig(order=order, budget=budget, n_exams=n_exams, split=split, seed=seed),
-            name=training_suite_name(split, order, budget, seed),
-        )
+        config = SuiteConfig(order=order, budget=budget, n_exams=n_exams, split=split, seed=seed, pool=pool)
+        suite = build_suite(config, name=training_suite_name(split, order, budget, seed, config.pool))
         rows += exam_rows(suite, reward=reward, start_index=len(rows), regret_reference=regret_reference)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,10 +96,11 @@ def write_verl_data(
     return path
 
 
-def training_suite_name(split: str, order: str, budget: int, seed: int = 0) -> str:
+def training_suite_name(split: str, order: str, budget: int, seed: int = 0, pool=None) -> str:
     """The suite name an export writes, one ``osmckp run --suite`` accepts (seed 0 only: the named
-    suites are seed 0)."""
-    return f"{split}-{order}-{budget}" + ("" if seed == 0 else f"-seed{seed}")
+    suites are seed 0): ``train-medium-1024``, ``train-arith-hard-128``."""
+    name = standard_name(SuiteConfig(order=order, budget=budget, split=split, pool=pool))
+    return (f"{split}-{name}" if split == "eval" else name) + ("" if seed == 0 else f"-seed{seed}")
 
 
 def _plain(value):
@@ -110,8 +113,8 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
     ``extra_info["regret_reference"]``, per ``extra_info["reward"]``) reward for one response,
     plus the per-exam details verl logs.
 
-    The exam is rebuilt from ``extra_info`` (its problem ids, golds, tiers, order, budget and
-    level bins); ``ground_truth`` must hold the same golds. Tokens are counted with the bundled
+    The exam is rebuilt from ``extra_info`` (its problem ids, golds, tiers, verifiers, order,
+    budget and level bins); ``ground_truth`` must hold the same golds. Tokens are counted with the bundled
     Qwen2.5 tokenizer, as the env does by default.
     """
 
@@ -129,6 +132,7 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
         problem_ids=[_plain(extra_info["problem_ids"])],
         answers=[golds],
         tiers=[_plain(extra_info["tiers"])],
+        verifiers=[_plain(extra_info["verifiers"])] if extra_info.get("verifiers") is not None else None,
         budget=[int(extra_info["budget"])],
         order=[extra_info.get("order", "medium")],
     )

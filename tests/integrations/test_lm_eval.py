@@ -1,6 +1,7 @@
 """The lm-evaluation-harness task: lm-eval's own evaluator, fed by scripted models, reports the
 Score and Regret that `osmckp run` reports on the same completions."""
 
+import importlib.util
 import json
 
 import pytest
@@ -15,7 +16,8 @@ from osmckp_env.agents import make_agent  # noqa: E402
 from osmckp_env.backends.scripted import ScriptedBackend, gold_reply, skip_reply  # noqa: E402
 from osmckp_env.cli import main  # noqa: E402
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_messages, exam_user_prompt  # noqa: E402
-from osmckp_env.exam.suites import get_suite  # noqa: E402
+from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite  # noqa: E402
+from osmckp_env.integrations.lm_eval_export import task_name  # noqa: E402
 from osmckp_env.runner.run import run_suite  # noqa: E402
 from osmckp_env.runner.spec import AgentSpec  # noqa: E402
 
@@ -51,10 +53,14 @@ class Scripted(LM):
         return "scripted"
 
 
+# procedural suites export and score as the others (exported with them: lm-eval's task index costs ~15 s a call)
+PROCEDURAL = ["arith-hard-128"] + (["rg-chain_sum-medium-256"] if importlib.util.find_spec("reasoning_gym") else [])
+
+
 @pytest.fixture(scope="module")
 def tasks_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("lm-eval")
-    assert main(["export", "lm-eval", "--out", str(out)]) == 0
+    assert main(["export", "lm-eval", "--out", str(out), "--suites", *MAIN_SETTINGS, *PROCEDURAL]) == 0
     return out
 
 
@@ -67,7 +73,13 @@ def _evaluate(model, tasks_dir, tasks, limit, **kw):
 
 def test_gold_answers_score_3_with_regret_0_on_every_setting(tasks_dir):
     out = _evaluate(Scripted(gold_reply), tasks_dir, ["osmckp"], limit=3)
-    for name in ("osmckp_medium_512", "osmckp_medium_1024", "osmckp_hard_512", "osmckp_hard_1024"):
+    for name in (
+        "osmckp_medium_512",
+        "osmckp_medium_1024",
+        "osmckp_hard_512",
+        "osmckp_hard_1024",
+        *map(task_name, PROCEDURAL),
+    ):
         assert out[name]["score,none"] == 3.0 and out[name]["regret,none"] == 0.0
         assert out[name]["score_stderr,none"] == 0.0  # lm-eval's own stderr for the mean
         assert out[name]["regret_stderr,none"] == "N/A"  # ours: regret_ci_low/high
