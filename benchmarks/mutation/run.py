@@ -47,6 +47,7 @@ TESTS = [
     "tests/grading/test_thinking.py",
     "tests/grading/test_record.py",
     "tests/grading/test_backend_counts.py",
+    "tests/grading/test_pool_verifiers.py",
     "tests/exam/test_tokenization.py",
     "tests/exam/test_truncate_prefix.py",
     "tests/exam/test_levels.py",
