@@ -97,7 +97,8 @@ class ExamEnv(gym.Env):
     - ``n_exams``: use only the suite's first ``n_exams`` exams.
     - ``suite_seed``: draws a different named suite (default 0, the published one).
     - ``counter``: the token counter, a ``TokenCounter`` or a tokenizer (default: the bundled Qwen2.5 BPE).
-    - ``level_bins``: ``LevelBins`` or a tuple of edges (default ``(256, 512)``).
+    - ``level_bins``: ``LevelBins`` or a tuple of edges (default ``LevelBins.for_budget`` of the suite's
+      budget: the paper's ``(256, 512)`` at 512 and 1024).
     - ``with_levels``: ask for ``<predicted_level>`` tags in the prompt (default ``False``).
     - ``grader``: a ``Grader`` (default: the process-wide one).
     - ``think_markers``: the thinking rule's (opening, closing) markers, default ``("<think>",
@@ -167,7 +168,7 @@ class ExamEnv(gym.Env):
             self.counter = HFTokenCounter(counter, getattr(counter, "name_or_path", type(counter).__name__))
         if isinstance(level_bins, tuple):
             level_bins = LevelBins(edges=level_bins)
-        self.bins = level_bins or LevelBins()
+        self.bins = level_bins or LevelBins.for_budget(self.suite.config.budget)
         self.with_levels = with_levels
         self.think_markers = check_think_markers(think_markers)
         self.grader = grader

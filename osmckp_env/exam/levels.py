@@ -46,17 +46,19 @@ class LevelBins:
 
     @classmethod
     def for_budget(cls, budget: int) -> LevelBins:
-        """The bins for an exam budget (``level_edges: auto``): the paper's ``(256, 512)`` up to
-        1024 tokens (the paper's budgets, 512 and 1024, keep the paper's bins); above, edges at a
-        quarter and a half of the budget, ``(B/4, B/2)``, which is the paper's rule at 1024
-        continued, with typical costs at the same places in the bins (half the first edge, the
+        """The bins for an exam budget (``level_edges: auto``, and the env's default): the paper's
+        ``(256, 512)`` from 512 to 1024 tokens (the paper's budgets keep the paper's bins); below
+        512 and above 1024, edges at a quarter and a half of the budget, ``(B/4, B/2)``, which is
+        the paper's rule at 1024 continued (under 512 the paper's bins would put every answer in
+        Level-0), with typical costs at the same places in the bins (half the first edge, the
         middle of the second bin, 1.5x the last edge: the paper's 128/384/768 at 1024)."""
         if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
             raise ValueError(f"budget must be a positive int, got {budget!r}")
-        if budget <= 1024:
+        if 512 <= budget <= 1024:
             return cls()
-        e1, e2 = budget // 4, budget // 2
-        return cls(edges=(e1, e2), typical_costs=(e1 // 2, (e1 + e2) // 2, e2 * 3 // 2))
+        e1 = max(1, budget // 4)
+        e2 = max(e1 + 1, budget // 2)
+        return cls(edges=(e1, e2), typical_costs=(max(1, e1 // 2), (e1 + e2) // 2, e2 * 3 // 2))
 
     def level_of(self, n_tokens: int) -> int:
         """Level whose bin holds ``n_tokens`` (beyond the last edge: Level-2, or 3 with 3 edges).

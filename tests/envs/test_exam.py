@@ -78,7 +78,8 @@ def test_sequential_budget_runs_out(grader):
     assert term and r == 0.0
     probs = info["record"]["problems"]
     assert [p["status"] for p in probs] == ["missing", "unreached", "unreached"]
-    assert [p["actual_level"] for p in probs] == [0, None, None]
+    # the bins follow the budget (LevelBins.for_budget(30): edges 7 and 15): all 30 tokens are Level-2
+    assert [p["actual_level"] for p in probs] == [2, None, None]
 
 
 @pytest.mark.parametrize("action", [b"bytes", 3, None, ["list"]])
@@ -310,3 +311,12 @@ def test_an_action_may_carry_the_backends_own_token_count():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="generated_tokens"):
         env.step({"text": text, "generated_tokens": -3})
+
+
+def test_the_envs_level_bins_follow_the_suites_budget():
+    from osmckp_env.exam.levels import LevelBins
+
+    assert gym.make("OSMCKP-v0", suite="medium-512", n_exams=1).unwrapped.bins == LevelBins()  # the paper's
+    small = gym.make("OSMCKP-v0", suite="arith-medium-128", n_exams=1).unwrapped.bins
+    assert small.edges == (32, 64)  # not (256, 512), which would put every answer in Level-0
+    assert gym.make("OSMCKP-v0", suite="medium-512", n_exams=1, level_bins=(10, 20)).unwrapped.bins.edges == (10, 20)

@@ -38,7 +38,11 @@ def test_level_edges_costs_and_the_budget_rule():
     assert [strict.level_of(n) for n in (1023, 1024)] == [2, 3]
     assert [b.cost_of(k) for k in (0, 1, 2, 3, -1)] == [128, 384, 768, None, None]
     assert SKIP_LEVEL == 3
-    assert LevelBins.for_budget(1) == b and LevelBins.for_budget(1024) == b
+    assert LevelBins.for_budget(512) == b and LevelBins.for_budget(1024) == b
+    # under 512 the paper's bins would put every answer in Level-0: (B/4, B/2), as above 1024
+    assert LevelBins.for_budget(128) == LevelBins(edges=(32, 64), typical_costs=(16, 48, 96))
+    assert LevelBins.for_budget(511).edges == (127, 255)
+    assert LevelBins.for_budget(1).edges == (1, 2) and LevelBins.for_budget(3).edges == (1, 2)
     big = LevelBins.for_budget(1025)
     assert big.edges == (256, 512) and big.typical_costs == (128, 384, 768)  # 1025 // 4 == 256
     assert LevelBins.for_budget(8192) == LevelBins(edges=(2048, 4096), typical_costs=(1024, 3072, 6144))
