@@ -91,9 +91,9 @@ class OSMCKPTask(ConfigurableTask):
         if self.suite.config.order == "easy":
             raise ValueError(f"{self.suite.name}: an easy-order suite has no Regret; export medium-<B> or hard-<B>")
         self.easy = self.suite.with_order("easy")
-        self.bins = LevelBins()
-        self.counter = task_counter(meta.get("counter"))
         budget = self.suite.config.budget
+        self.bins = LevelBins.for_budget(budget)  # as the env's default
+        self.counter = task_counter(meta.get("counter"))
         super().__init__(
             config={
                 "task": config.get("task") or f"osmckp_{self.suite.name.replace('-', '_')}",
