@@ -126,7 +126,7 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict, size: s
     fig, axes = new_figure(size, 1, 2, row_height=row * len(settings) + 0.45, sharey=True)
     span = min(0.7, 0.14 * k)
     for ax, key, axis in ((axes[0][0], "score", SCORE_AXIS), (axes[0][1], "regret", REGRET_AXIS)):
-        axis = axis.replace("\n", " ")
+        axis = axis.replace("\n", " ") if size == "2col" else axis
         for j, s in enumerate(settings):
             for r in results:
                 if setting_of(r) != s or labels[id(r)] not in names:
@@ -162,7 +162,10 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict, size: s
     axes[0][0].set_ylim(len(settings) - 0.5, -0.5)  # the first setting on top
     axes[0][0].set_title("Score (95% CI)")
     axes[0][1].set_title("Regret (95% CI)")
-    axes[0][0].set_xlim(left=min(0.0, axes[0][0].get_xlim()[0]))
+    for ax in axes[0]:  # room for a mark at either end (a Score of 0 or of the maximum)
+        lo, hi = ax.get_xlim()
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+        ax.set_xlim(lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo))
     figure_legend(fig, _marker_handles(styles, names), size, title=title)
     return fig
 
@@ -196,7 +199,7 @@ def position_figure(results: list[dict], labels: dict, styles: dict, size: str =
                 mew=0.4,
                 elinewidth=0.7,
                 capsize=1.5,
-                transform=_shift(ax, DODGE_IN * (i - (len(rs) - 1) / 2)),
+                transform=_shift(ax, DODGE_IN * (i - (len(names) - 1) / 2)),
             )
         ax.set_title(setting_title(s))
         ax.set_ylim(-0.05, 1.05)
@@ -227,7 +230,7 @@ def tokens_figure(records_by_entry: dict[str, list[dict]], styles: dict, size: s
     top = max([t for d in toks.values() for v in d.values() for t in v] or [1])
     edges = [top * i / 24 for i in range(25)]
     ncols = len(TIERS) if size == "2col" else 1
-    fig, grid = new_figure(size, math.ceil(len(TIERS) / ncols), ncols, row_height=1.3, sharex=True, sharey=True)
+    fig, grid = new_figure(size, math.ceil(len(TIERS) / ncols), ncols, row_height=1.5, sharex=True, sharey=True)
     axes = hide_unused(grid, len(TIERS))
     drawn = []
     for ax, tier in zip(axes, TIERS):
@@ -239,7 +242,7 @@ def tokens_figure(records_by_entry: dict[str, list[dict]], styles: dict, size: s
                 drawn.append(label)
         ax.set_title(f"{tier} problems")
     fig.supxlabel("tokens used by an attempted problem")
-    fig.supylabel("share of attempted problems")
+    fig.supylabel("share of attempted\nproblems" if size == "2col" else "share of attempted problems")
     shown = [n for n in records_by_entry if n in drawn]
     handles = [Line2D([], [], color=styles[n]["color"], ls=styles[n]["ls"], label=n) for n in shown]
     if handles:
@@ -254,7 +257,7 @@ def confusion_figure(matrices: dict[str, list[list[int]]], size: str = "2col", *
     fig, grid = new_figure(size, nrows, ncols, row_height=1.7, extra_height=0.3, sharex=True, sharey=True)
     axes = hide_unused(grid, len(matrices))
     for ax, (label, m) in zip(axes, matrices.items()):
-        ax.imshow(m, cmap="Greys", vmin=0)
+        ax.imshow(m, cmap="Greys", vmin=0, aspect="auto")
         top = max(map(max, m)) or 1
         for i in range(len(m)):
             for j in range(len(m)):  # white on the dark cells, black on the light ones
@@ -333,6 +336,7 @@ def sweep_figure(
         ax.set_xlim(ticks[0] / 2**0.3, ticks[-1] * 2**0.3)
         if key == "gap":  # oracle - policy >= 0: near-optimal policies spread out on a log scale
             ax.set_yscale("symlog", linthresh=GAP_LINEAR, linscale=0.5)
+            ax.yaxis.set_major_formatter(lambda v, _: f"{v:g}")
             ax.set_ylim(0, max([v for v in drawn[key] if not math.isnan(v)] + [GAP_LINEAR]) * 1.5)
         else:
             fit_ylim(ax, drawn[key])
@@ -690,4 +694,5 @@ def learning_curve_figure(meta: dict, size: str = "1col", *, seeds: dict | None 
     ax.set_ylabel(f"mean score, last {window} episodes\n(correct answers per exam)")
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:g}k" if x else "0")
     ax.legend(handles=handles, loc="lower right")
+    ax.set_title(style.wrap(f"PPO on OSMCKP-Sim-v0, {meta['profile']} profile: simulator, not a model", size))
     return fig
