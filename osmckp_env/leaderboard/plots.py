@@ -78,6 +78,13 @@ def _ci(r: dict, key: str):
     return None if lo is None or hi is None else (float(lo), float(hi))
 
 
+def _errorbar(ax, *args, label: str, **kw):
+    """``ax.errorbar`` whose data line carries ``label`` (tests and legends find the line by it)."""
+    container = ax.errorbar(*args, label=label, **kw)
+    container[0].set_label(label)
+    return container
+
+
 def fit_ylim(ax, values, *, pad: float = 0.08) -> None:
     """A y-range holding every value and interval end drawn (and 0), with ``pad`` to spare: set
     by hand, since autoscaling misses lines drawn with a dodge transform."""
@@ -123,7 +130,7 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict, size: s
     names = [n for n in styles if any(labels[id(r)] == n for r in results)]
     k = len(names)
     row = max(0.16, 0.07 * k + 0.08)
-    fig, axes = new_figure(size, 1, 2, row_height=row * len(settings) + 0.45, sharey=True)
+    fig, axes = new_figure(size, 1, 2, row_height=max(1.3, row * len(settings) + 0.45), sharey=True)
     span = min(0.7, 0.14 * k)
     for ax, key, axis in ((axes[0][0], "score", SCORE_AXIS), (axes[0][1], "regret", REGRET_AXIS)):
         axis = axis.replace("\n", " ") if size == "2col" else axis
@@ -141,7 +148,8 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict, size: s
                 ci = _ci(r, key)
                 y = j + dodge(i, k, span)
                 xerr = None if ci is None else [[max(0.0, v - ci[0])], [max(0.0, ci[1] - v)]]
-                ax.errorbar(
+                _errorbar(
+                    ax,
                     [v],
                     [y],
                     xerr=xerr,
@@ -189,7 +197,8 @@ def position_figure(results: list[dict], labels: dict, styles: dict, size: str =
             hi = [
                 max(0.0, _num((c.get("ci") or [None, None])[1]) - p) if c.get("ci") else 0.0 for p, c in zip(pos, cis)
             ]
-            ax.errorbar(
+            _errorbar(
+                ax,
                 range(1, len(pos) + 1),
                 pos,
                 yerr=[lo, hi],
@@ -257,7 +266,10 @@ def confusion_figure(matrices: dict[str, list[list[int]]], size: str = "2col", *
     fig, grid = new_figure(size, nrows, ncols, row_height=1.7, extra_height=0.3, sharex=True, sharey=True)
     axes = hide_unused(grid, len(matrices))
     for ax, (label, m) in zip(axes, matrices.items()):
-        ax.imshow(m, cmap="Greys", vmin=0, aspect="auto")
+        edges = [k - 0.5 for k in range(len(m) + 1)]
+        ax.pcolormesh(edges, edges, m, cmap="Greys", vmin=0)  # vector cells (an image is a raster in a PDF)
+        ax.set_xlim(-0.5, len(m) - 0.5)
+        ax.set_ylim(len(m) - 0.5, -0.5)
         top = max(map(max, m)) or 1
         for i in range(len(m)):
             for j in range(len(m)):  # white on the dark cells, black on the light ones
@@ -318,7 +330,8 @@ def sweep_figure(
                 [0.0 if c is None or math.isnan(y) else max(0.0, y - c[0]) for y, c in zip(ys, cis)],
                 [0.0 if c is None or math.isnan(y) else max(0.0, c[1] - y) for y, c in zip(ys, cis)],
             ]
-            ax.errorbar(
+            _errorbar(
+                ax,
                 bs,
                 ys,
                 yerr=err,

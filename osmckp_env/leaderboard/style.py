@@ -190,6 +190,7 @@ def draw_bars(ax, xs, heights, names, styles: dict, *, width: float, errors=None
         if h is None or math.isnan(h):
             continue
         b = ax.bar(x, h, width=width, color=st["color"], edgecolor="black", lw=0.5, hatch=st["hatch"], label=n)
+        b[0].set_label(n)  # the bar itself carries the entry's name (a container's label does not reach it)
         bars.append(b[0])
         if h == 0:
             ax.plot([x], [0], marker=st["marker"], color=st["color"], mec="black", mew=0.5, ms=4, clip_on=False)

@@ -203,8 +203,8 @@ def learning_curve_caption(meta: dict, seeds: dict | None = None) -> str:
     parts = [
         f"**ppo_learning_curve**: PPO on OSMCKP-Sim-v0 with the `{meta['profile']}` response profile (simulator "
         f"results, not model results), reward `score`. Every {every:,} environment steps (all {meta['n_envs']} "
-        f"parallel envs together) the mean score (correct answers per exam) of the last {window} training episodes "
-        f"that ended. Trained for {meta['timesteps']:,} steps, seed {meta['seed']}, on "
+        f"parallel envs together) the mean score (correct answers per exam) of the last n = {window} training "
+        f"episodes that ended. Trained for {meta['timesteps']:,} steps, seed {meta['seed']}, on "
         f"{_suites_in_words(meta['train_suites'])}; stable-baselines3 {meta.get('sb3_version', '?')}.",
         "",
     ]
@@ -212,8 +212,8 @@ def learning_curve_caption(meta: dict, seeds: dict | None = None) -> str:
         parts += ["Shaded around the line: the 95% interval of each window mean (mean ± 1.96 sd / sqrt(n)).", ""]
     if seeds:
         parts += [
-            f"Grey band: the lowest to the highest curve of the same recipe retrained with seeds "
-            f"{', '.join(map(str, seeds))} (dashed: their mean), from `osmckp_env/data/policies/"
+            f"Grey band: the lowest to the highest curve of the same recipe retrained with n = {len(seeds)} seeds "
+            f"({', '.join(map(str, seeds))}; dashed: their mean), from `osmckp_env/data/policies/"
             "ppo-synthetic-v0-seeds.json`; the bundled policy (solid line, from its own training record "
             "`ppo-synthetic-v0.json`) was trained with an earlier version of the kit and is not reproduced bit for bit "
             "by its seed 0.",
