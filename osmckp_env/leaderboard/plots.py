@@ -78,6 +78,36 @@ def _ci(r: dict, key: str):
     return None if lo is None or hi is None else (float(lo), float(hi))
 
 
+_HASHED = re.compile(r"^(?P<base>.+?)(?:-[0-9a-f]{8}| \(suite [0-9a-f]{8}\)| \(exams [0-9a-f]{8}\))$")
+
+
+def figure_labels(names) -> dict[str, str]:
+    """Setting (or suite family) names as a figure shows them: titled (``Medium-512``), without the
+    hash that tells apart suites of one name (``medium-512 (suite 26e385f7)``, ``custom-5p-medium-
+    2048-1a2b3c4d``); names that would then read alike get letters, ``Medium-512 (A)``. The
+    caption maps each label back (``label_key``)."""
+    names = sort_settings(names)
+    base = {}
+    for n in names:
+        m = _HASHED.match(n)
+        base[n] = setting_title(m["base"] if m else n)
+    seen: dict[str, int] = {}
+    out = {}
+    for n in names:
+        if list(base.values()).count(base[n]) > 1:
+            out[n] = f"{base[n]} ({'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[seen.get(base[n], 0) % 26]})"
+            seen[base[n]] = seen.get(base[n], 0) + 1
+        else:
+            out[n] = base[n]
+    return out
+
+
+def label_key(labels: dict[str, str]) -> str:
+    """A caption line mapping the labels that differ from their names (a hash dropped) back to them."""
+    moved = [f"{v} = `{k}`" for k, v in labels.items() if v != setting_title(k)]
+    return f"Labels in the figure: {'; '.join(moved)}." if moved else ""
+
+
 def _errorbar(ax, *args, label: str, **kw):
     """``ax.errorbar`` whose data line carries ``label`` (tests and legends find the line by it)."""
     container = ax.errorbar(*args, label=label, **kw)
@@ -166,7 +196,8 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict, size: s
         ax.set_xlabel(axis)
         ax.grid(axis="x", color="0.9", lw=0.5)
         ax.set_axisbelow(True)
-    axes[0][0].set_yticks(range(len(settings)), [setting_title(s) for s in settings])
+    shown = figure_labels(settings)
+    axes[0][0].set_yticks(range(len(settings)), [shown[s] for s in settings])
     axes[0][0].set_ylim(len(settings) - 0.5, -0.5)  # the first setting on top
     axes[0][0].set_title("Score (95% CI)")
     axes[0][1].set_title("Regret (95% CI)")
@@ -183,6 +214,7 @@ def position_figure(results: list[dict], labels: dict, styles: dict, size: str =
     """Accuracy at each position of the exam with its 95% interval, a panel per setting, a line
     per entry (dodged a little so that equal lines stay apart)."""
     settings = sort_settings(setting_of(r) for r in results)
+    shown = figure_labels(settings)
     nrows, ncols = grid_shape(len(settings), size)
     fig, grid = new_figure(size, nrows, ncols, row_height=1.45, sharex=True, sharey=True)
     axes = hide_unused(grid, len(settings))
@@ -210,7 +242,7 @@ def position_figure(results: list[dict], labels: dict, styles: dict, size: str =
                 capsize=1.5,
                 transform=_shift(ax, DODGE_IN * (i - (len(names) - 1) / 2)),
             )
-        ax.set_title(setting_title(s))
+        ax.set_title(shown[s])
         ax.set_ylim(-0.05, 1.05)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         n_pos = max(len(r["metrics"]["position_accuracy"]) for r in rs) if rs else 1
@@ -354,7 +386,7 @@ def sweep_figure(
         else:
             fit_ylim(ax, drawn[key])
         ax.set_ylabel(unit)
-        ax.set_title(f"{setting_title(family)}: {what}")
+        ax.set_title(f"{figure_labels([family])[family]}: {what}")
         ax.axhline(0, color="0.5", lw=0.5, zorder=0)
     fig.supxlabel(BUDGET_AXIS)
     fig.align_ylabels(axes)
@@ -432,6 +464,9 @@ class _Captions:
         if self.note:
             parts += [self.note, ""]
         parts += ["Runs (numbers from these results files, measured with `osmckp run`):", "", self.runs(results), ""]
+        key = label_key(figure_labels({setting_of(r) for r in results or self.results}))
+        if key:
+            parts += [key, ""]
         if intervals:
             parts += [interval_rule(results or self.results), ""]
         if self.hidden:
@@ -498,7 +533,8 @@ def budget_sweeps(
             f"in easy-to-hard order) against the token budget for the suite family `{family}` (the same exams under "
             f"each budget), a line per entry with 95% intervals; the budget axis is logarithmic (base 2). "
             f"Markers are shifted sideways a little so that equal values stay visible."
-            + (f" Other entries of this family not drawn: {', '.join(hidden)}." if hidden else ""),
+            + (f" Other entries of this family not drawn: {', '.join(hidden)}." if hidden else "")
+            + (f" {label_key(figure_labels([family]))}" if label_key(figure_labels([family])) else ""),
             drawn,
         )
         names += style.write_figure(

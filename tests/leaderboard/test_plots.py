@@ -53,6 +53,30 @@ def test_one_entry_is_one_mark_and_a_zero_is_drawn():
     assert not patches_wider_than(score, 0.0)
 
 
+def test_suites_of_one_name_are_told_apart_by_letters_not_hashes():
+    import re
+
+    from osmckp_env.leaderboard.plots import figure_labels, label_key, position_figure
+
+    rs = [_result("a", 1.0, [0.5, 1.5], 0.1, [0.0, 0.2]), _result("a", 2.0, [1.5, 2.5], 0.1, [0.0, 0.2])]
+    for r, h in zip(rs, ("26e385f7", "71a7882d")):
+        r["_setting"] = f"medium-512 (suite {h})"
+        r["metrics"]["position_accuracy"] = [0.5, 0.5, 0.5]
+    labels, styles = {id(r): "a" for r in rs}, entry_styles(["a"])
+    fig = score_regret_figure(rs, labels, styles)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Medium-512 (A)", "Medium-512 (B)"]
+    pos = position_figure(rs, labels, styles)
+    assert [ax.get_title() for ax in pos.axes if ax.get_visible()] == ["Medium-512 (A)", "Medium-512 (B)"]
+    for f in (fig, pos):
+        f.canvas.draw()
+        assert not any(re.search(r"[0-9a-f]{8}", t.get_text()) for t in f.findobj(lambda a: hasattr(a, "get_text")))
+    key = label_key(figure_labels(r["_setting"] for r in rs))  # the caption maps the labels back
+    assert key == (
+        "Labels in the figure: Medium-512 (A) = `medium-512 (suite 26e385f7)`; "
+        "Medium-512 (B) = `medium-512 (suite 71a7882d)`."
+    )
+
+
 def patches_wider_than(ax, width: float) -> list:
     return [p for p in ax.patches if p.get_width() > width]
 
@@ -84,7 +108,7 @@ def test_a_custom_suite_never_joins_a_standard_suites_budget_curve(tmp_path, gra
     # the Medium curve holds the Medium suite's budgets only: no point (vertical segment) at 2048
     assert drawn(sweeps["budget_sweep_medium"]) == ("Medium: Score", {"gold": [256, 512]})
     title, lines = drawn(sweeps[custom])
-    assert title.startswith("custom-5p-medium-") and lines == {"gold": [1024, 2048]}
+    assert title == "custom-5p-medium: Score" and lines == {"gold": [1024, 2048]}  # its hash: in the file name
     # five problems per exam, all answered: the custom curve's Scores are 5s, the Medium curve's 3s
     assert list(sweeps[custom].axes[0].lines[0].get_ydata()) == [5.0, 5.0]
     assert list(sweeps["budget_sweep_medium"].axes[0].lines[0].get_ydata()) == [3.0, 3.0]
