@@ -155,7 +155,7 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict, size: s
     """Score and Regret per setting with their 95% intervals: a panel per metric, a row per
     setting (sorted), a marker per entry (dodged, never on top of each other). A single entry is a
     single mark, and a suite of its own is a row, not a panel. Regret not defined (S_easy = 0) is
-    left out (the caption says so); a zero is a mark like any other value."""
+    left out, a row with none defined says "not defined"; a zero is a mark like any other value."""
     settings = sort_settings(setting_of(r) for r in results)
     names = [n for n in styles if any(labels[id(r)] == n for r in results)]
     k = len(names)
@@ -165,9 +165,12 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict, size: s
     for ax, key, axis in ((axes[0][0], "score", SCORE_AXIS), (axes[0][1], "regret", REGRET_AXIS)):
         axis = axis.replace("\n", " ") if size == "2col" else axis
         for j, s in enumerate(settings):
-            for r in results:
-                if setting_of(r) != s or labels[id(r)] not in names:
-                    continue
+            here = [r for r in results if setting_of(r) == s and labels[id(r)] in names]
+            if key == "regret" and here and all(r["metrics"].get("regret_defined") is False for r in here):
+                # a row with nothing to mark says why, not an empty row that reads as missing data
+                ax.text(0.02, j, "not defined", transform=ax.get_yaxis_transform(), va="center",
+                        color="0.35", fontsize=style.FONT_PT["note"])  # fmt: skip
+            for r in here:
                 i = names.index(labels[id(r)])
                 st = styles[labels[id(r)]]
                 v = _num(r["metrics"].get(key))
@@ -201,8 +204,10 @@ def score_regret_figure(results: list[dict], labels: dict, styles: dict, size: s
     axes[0][0].set_ylim(len(settings) - 0.5, -0.5)  # the first setting on top
     axes[0][0].set_title("Score (95% CI)")
     axes[0][1].set_title("Regret (95% CI)")
-    for ax in axes[0]:  # room for a mark at either end (a Score of 0 or of the maximum)
+    for ax, key in zip(axes[0], ("score", "regret")):  # room for a mark at either end (0, or the maximum)
         lo, hi = ax.get_xlim()
+        if key == "score":  # a Score is never negative: the axis starts at 0 (with room for a mark there)
+            lo, hi = 0.0, max(hi, 1.0)
         lo, hi = min(lo, 0.0), max(hi, 0.0)
         ax.set_xlim(lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo))
     figure_legend(fig, _marker_handles(styles, names), size, title=title)

@@ -158,7 +158,9 @@ def figure_legend(fig, handles: list, size: str, *, title: str = "") -> None:
     """One legend for the whole figure, above the panels, never over the data; ``title`` (what the
     figure is, when it must say so on its face: a simulator, a trial run) heads it, wrapped to the
     figure's width (a title of its own would collide with the legend)."""
-    ncol = min(len(handles), 3 if size == "2col" else 2)
+    # as many columns as the longest label lets fit in the width (7 pt: about 4 pt a character)
+    longest = max((len(h.get_label()) for h in handles), default=1) + 6
+    ncol = max(1, min(len(handles), 3 if size == "2col" else 2, int(WIDTHS[size] * 72 / 4.2) // longest))
     fig.legend(
         handles=handles, loc="outside upper center", ncols=max(1, ncol), title=wrap(title, size) if title else None
     )
