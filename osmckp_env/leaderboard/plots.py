@@ -276,7 +276,14 @@ def tokens_figure(records_by_entry: dict[str, list[dict]], styles: dict, size: s
     top = max([t for d in toks.values() for v in d.values() for t in v] or [1])
     edges = [top * i / 24 for i in range(25)]
     ncols = len(TIERS) if size == "2col" else 1
-    fig, grid = new_figure(size, math.ceil(len(TIERS) / ncols), ncols, row_height=1.5, sharex=True, sharey=True)
+    fig, grid = new_figure(
+        size,
+        math.ceil(len(TIERS) / ncols),
+        ncols,
+        row_height=1.75 if size == "2col" else 1.35,
+        sharex=True,
+        sharey=True,
+    )
     axes = hide_unused(grid, len(TIERS))
     drawn = []
     for ax, tier in zip(axes, TIERS):
