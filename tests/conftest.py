@@ -155,16 +155,17 @@ def long_solver_wrong_on_aime(messages, cap):
 
 @pytest.fixture
 def saved_figures(monkeypatch):
-    """Every figure ``leaderboard.plots`` saves during the test, by file name: tests read what a
-    figure shows (panels, labels, series), not its file size."""
-    from osmckp_env.leaderboard import plots
+    """Every figure saved during the test, by name without extension (``score_regret`` is the
+    two-column figure, ``score_regret-1col`` the one-column one): tests read what a figure shows
+    (panels, labels, series), not its file size."""
+    from osmckp_env.leaderboard import style
 
     figures = {}
-    save = plots.save_figure
+    save = style.save_figure
 
     def capture(fig, out, name):
         figures[name] = fig
         return save(fig, out, name)
 
-    monkeypatch.setattr(plots, "save_figure", capture)
+    monkeypatch.setattr(style, "save_figure", capture)
     return figures

@@ -155,8 +155,7 @@ def _cmd_leaderboard(args) -> int:
     if not Path(args.runs).is_dir():
         raise FileNotFoundError(f"--runs {args.runs}: no such folder; give the folder `osmckp run --out` wrote to")
     out = build_leaderboard(args.runs, args.out, reported=args.reported, plots=not args.no_plots)
-    for setting, df in out["settings"].items():
-        print(f"{setting}: {len(df)} entr{'y' if len(df) == 1 else 'ies'}")
+    bench.print_leaderboard(out)
     for p in out["skipped"]:
         print(f"skipped: {p}", file=sys.stderr)
     print(f"wrote {args.out}/README.md")

@@ -17,7 +17,9 @@ from osmckp_env.sim.profiles import get_profile
 def _bench(args) -> int:
     from osmckp_env.leaderboard import build_leaderboard  # deferred: pandas and matplotlib, only for this command
     from osmckp_env.sim.leaderboard import (  # deferred: pandas and matplotlib, only for this command
+        SIM_INTERVAL_RULE,
         default_out_dir,
+        sim_console_table,
         sim_leaderboard,
     )
 
@@ -27,13 +29,11 @@ def _bench(args) -> int:
     sim_out = default_out_dir(prof, Path(args.out) / "sim", n_exams=args.n_exams, budgets=budgets)
     tables = sim_leaderboard(sim_out, profile=prof, n_exams=args.n_exams, progress=not args.quiet, budgets=budgets)
     for setting, df in tables.items():
-        print(f"\n== {setting} (sim, {prof.name}) ==")
-        print(
-            df[["policy", "expected_score", "oracle_regret", "regret", "mc_score"]].to_string(
-                index=False, float_format=lambda x: f"{x:.3f}"
-            )
-        )
+        print(f"\n== {setting} (sim, {prof.name}; n = {int(df['n_exams'].iloc[0])} exams) ==")
+        print(sim_console_table(df))
+    print(f"\n{SIM_INTERVAL_RULE}")
     out = build_leaderboard(args.runs, args.out, reported=args.reported, plots=True)
+    print_leaderboard(out)
     n_text = sum(len(df) for df in out["settings"].values())
     print(
         f"\nwrote {sim_out}/README.md (sim) and {args.out}/README.md ({n_text} measured text-env entries "
@@ -42,6 +42,17 @@ def _bench(args) -> int:
     if args.out == LEADERBOARD_OUT:
         print("(the committed leaderboards/ are left as they are: `osmckp bench --out leaderboards` refreshes them)")
     return 0
+
+
+def print_leaderboard(out: dict) -> None:
+    """The model leaderboard's tables as ``build_leaderboard`` returned them: per setting, each
+    entry's n and its Score and Regret with their 95% intervals (trial runs apart)."""
+    from osmckp_env.leaderboard.tables import console_table  # deferred: pandas, only for this command
+
+    for kind, tables in (("", out["settings"]), (" (trial: first n exams, not ranked)", out["trials"])):
+        for setting, df in tables.items():
+            print(f"\n== {setting}{kind} ==")
+            print(console_table(df))
 
 
 def add_command(sub) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -117,6 +118,135 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def fmt_interval(point, lo, hi, digits: int = 3) -> str:
+    """``0.860 [0.810, 0.910]``: a number with its interval (``—`` for a missing number, the point
+    alone where there is no interval)."""
+    point = _num(point)
+    if point is None or (isinstance(point, float) and math.isnan(point)):
+        return "—"
+    if lo is None or hi is None or any(isinstance(v, float) and math.isnan(v) for v in (lo, hi)):
+        return f"{point:.{digits}f}"
+    return f"{point:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "—": "---",
+    "≈": r"$\approx$",
+    "−": "$-$",
+}
+
+
+def latex_escape(text) -> str:
+    """``text`` as LaTeX source (its special characters escaped)."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in str(text))
+
+
+def latex_table(header: list[str], rows: list[list], *, caption: str, label: str, align: str | None = None) -> str:
+    """A booktabs table (``\\toprule``/``\\midrule``/``\\bottomrule``, needs ``\\usepackage{booktabs}``)
+    of already formatted cells, escaped here; ``align``: the column spec (default: the first
+    column left, the rest right).
+
+    Example:
+        >>> print(latex_table(["agent", "Score"], [["gold_1", "3.000 [3.000, 3.000]"]], caption="c", label="t"))
+        \\begin{table}[t]
+        \\centering
+        \\caption{c}
+        \\label{t}
+        \\begin{tabular}{lr}
+        \\toprule
+        agent & Score \\\\
+        \\midrule
+        gold\\_1 & 3.000 [3.000, 3.000] \\\\
+        \\bottomrule
+        \\end{tabular}
+        \\end{table}
+    """
+    align = align or "l" + "r" * (len(header) - 1)
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        rf"\caption{{{latex_escape(caption)}}}",
+        rf"\label{{{label}}}",
+        rf"\begin{{tabular}}{{{align}}}",
+        r"\toprule",
+        " & ".join(latex_escape(h) for h in header) + r" \\",
+        r"\midrule",
+    ]
+    lines += [" & ".join(latex_escape(_fmt(c)) for c in row) + r" \\" for row in rows]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def _rule(results: list[dict]) -> str:
+    cfg = next((r["metrics"].get("interval_config") for r in results if r["metrics"].get("interval_config")), None)
+    if not cfg:
+        return "no intervals recorded"
+    return (
+        f"{round(100 * cfg['level'])}% intervals: {cfg['method']}, {cfg['resamples']:,} resamples, seed {cfg['seed']}"
+    )
+
+
+def _regret_cell(row) -> str:
+    if row["regret_ci95"] == REGRET_UNDEFINED:
+        return REGRET_UNDEFINED
+    return f"{_fmt(row['regret'])} {row['regret_ci95']}".replace(" —", "")
+
+
+PAPER_COLUMNS = ["agent", "n", "Score [95% CI]", "Regret [95% CI]", "skip rate", "tokens/problem", "budget exhausted"]
+
+
+def paper_rows(df: pd.DataFrame) -> list[list[str]]:
+    """A leaderboard table's rows as a paper shows them: agent (``≈`` where tied with the entry
+    above), n (exams, x samples), Score and Regret with their 95% intervals, skip rate, tokens per
+    problem, share of exams that ran out of budget."""
+    rows = []
+    for _, r in df.iterrows():
+        n = f"{r['n_exams']}" + (f" x {r['samples']}" if int(r["samples"]) != 1 else "")
+        rows.append(
+            [
+                r["agent"] + (" (≈ above)" if r["tie"] else ""),
+                n,
+                f"{_fmt(r['score'])} {r['score_ci95']}".replace(" —", ""),
+                _regret_cell(r),
+                _fmt(r["skip_rate"]),
+                f"{r['tokens_per_problem']:.0f}" if not math.isnan(r["tokens_per_problem"]) else "—",
+                _fmt(r["budget_exhausted_rate"]),
+            ]
+        )
+    return rows
+
+
+def console_table(df: pd.DataFrame) -> str:
+    """A leaderboard table for the terminal: agent, n and Score and Regret with their 95% intervals."""
+    rows = [PAPER_COLUMNS[:4]] + [row[:4] for row in paper_rows(df)]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def write_latex(df: pd.DataFrame, results: list[dict], path: Path, heading: str, *, trial: bool = False) -> None:
+    """One leaderboard table as LaTeX (booktabs) at ``path``; its caption states n, the interval
+    rule and the suite hash."""
+    hashes = sorted({r["suite"]["hash"] for r in results})
+    what = "Trial runs (the first n exams of the suite; not ranked)" if trial else "Ranked by Score"
+    caption = (
+        f"{heading}: {what}. Score = correct answers per exam; Regret = (S_easy - S) / S_easy on the same exams "
+        f"in easy-to-hard order; n = exams. Numbers as 'value [lower, upper]', {_rule(results)}. "
+        f"Suite hash {', '.join(hashes)}. Measured with osmckp run."
+    )
+    label = "tab:" + re.sub(r"[^A-Za-z0-9]+", "-", path.stem).strip("-")
+    path.write_text(latex_table(PAPER_COLUMNS, paper_rows(df), caption=caption, label=label), encoding="utf-8")
+
+
 def to_markdown(df: pd.DataFrame) -> str:
     cols = list(df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -155,6 +285,33 @@ def _table(results: list[dict], labels: dict, out_dir: Path, ties: bool = True) 
     return pd.DataFrame(rows, columns=columns(max(n_problems(r) for r in results)))
 
 
+FIGURES_NOTE = (
+    "Each figure is a vector PDF and a PNG at print size, two-column (6.9 in wide: `NAME.pdf`, `NAME.png`) and "
+    "one-column (3.3 in: `NAME-1col.pdf`, `NAME-1col.png`), with a caption file `NAME.caption.md` (what is "
+    "plotted, n, the settings, the results files and hashes the numbers come from)."
+)
+
+
+def figure_index(names: list[str]) -> list[str]:
+    """README lines for the figures written (``names``: every file), one block per figure: the
+    two-column PNG shown, links to its PDFs, the one-column PNG and its caption file."""
+    lines = []
+    for cap in [n for n in names if n.endswith(".caption.md")]:
+        stem = cap[: -len(".caption.md")]
+        lines += [
+            f"![{stem}]({stem}.png)",
+            "",
+            f"[{stem}.pdf]({stem}.pdf) · one column: [{stem}-1col.pdf]({stem}-1col.pdf), "
+            f"[{stem}-1col.png]({stem}-1col.png) · caption: [{cap}]({cap})",
+            "",
+        ]
+    return lines
+
+
+def _stem(setting: str) -> str:
+    return setting.replace(" (suite ", "-").replace(")", "")
+
+
 def _settings(by_setting: dict) -> list[str]:
     return [s for s in MAIN_SETTINGS if s in by_setting] + sort_settings(set(by_setting) - set(MAIN_SETTINGS))
 
@@ -186,10 +343,12 @@ def build_leaderboard(
     plots: bool = True,
     title: str = "osmckp leaderboard",
 ) -> dict:
-    """Write ``out_dir/<setting>.md`` and ``.csv`` per setting, ``out_dir/README.md`` and PNG plots.
+    """Write ``out_dir/<setting>.md``, ``.csv`` and ``.tex`` (LaTeX, booktabs) per setting,
+    ``out_dir/README.md`` and the figures (PDF and PNG at both paper sizes, with captions).
 
     Full runs are ranked per setting; trial runs (``--n-exams``) get their own unranked section
-    and stay out of the plots. Every row links to its results file and shows its suite and config hash.
+    (tables ``trial-<setting>.tex``) and figures of their own (``trial_*``), never drawn with full
+    runs. Every row links to its results file and shows its suite and config hash.
     """
     out_dir = Path(out_dir)
     reported_text = reported_block(reported) if reported is not None else None  # a bad file: refused, nothing made
@@ -213,12 +372,13 @@ def build_leaderboard(
     ]
     for setting in _settings(by_setting):
         df = _table(by_setting[setting], labels, out_dir)
-        stem = setting.replace(" (suite ", "-").replace(")", "")
+        stem = _stem(setting)
         df.to_csv(out_dir / f"{stem}.csv", index=False)
         md = to_markdown(df)
         heading = _heading(setting, by_setting[setting])
         (out_dir / f"{stem}.md").write_text(f"# {heading}\n\n{md}\n", encoding="utf-8")
-        index += [f"## {heading}", "", md, ""]
+        write_latex(df, by_setting[setting], out_dir / f"{stem}.tex", heading)
+        index += [f"## {heading}", "", md, "", f"LaTeX: [{stem}.tex]({stem}.tex)", ""]
         written[setting] = df
     if not by_setting:
         index += ["_No full runs yet: run `osmckp run SPEC` first._", ""]
@@ -233,7 +393,10 @@ def build_leaderboard(
         for setting in _settings(by_trial):
             df = _table(by_trial[setting], labels, out_dir)
             written_trials[setting] = df
-            index += [f"### {_heading(setting, by_trial[setting])} (trial)", "", to_markdown(df), ""]
+            heading = _heading(setting, by_trial[setting])
+            tex = f"trial-{_stem(setting)}.tex"
+            write_latex(df, by_trial[setting], out_dir / tex, f"{heading} (trial)", trial=True)
+            index += [f"### {heading} (trial)", "", to_markdown(df), "", f"LaTeX: [{tex}]({tex})", ""]
     if incomplete:
         index += [
             "## Incomplete runs (not ranked)",
@@ -268,10 +431,19 @@ def build_leaderboard(
         index += ["## Reported in the paper (not measured here)", "", reported_text, ""]
     if problems:
         index += ["## Skipped files", ""] + [f"- {p}" for p in problems] + [""]
-    if plots and full:
+    if plots and (full or trials):
         from osmckp_env.leaderboard.plots import plot_all  # deferred: matplotlib, only when plots are drawn
 
-        for name in plot_all(full, out_dir, labels):
-            index.append(f"![{name}]({name})")
+        index += ["## Figures", "", FIGURES_NOTE, ""]
+        if full:
+            index += figure_index(plot_all(full, out_dir, labels))
+        if trials:
+            note = (
+                "**Trial runs** (the first n exams of each suite, `--n-exams`): not ranked and never drawn with "
+                "full runs; n is small, so the intervals are wide."
+            )
+            index += ["### Trial runs (not ranked)", "", note, ""]
+            title = "Trial runs (the first n exams of each suite): not ranked"
+            index += figure_index(plot_all(trials, out_dir, labels, prefix="trial_", note=note, title=title))
     (out_dir / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     return {"settings": written, "trials": written_trials, "skipped": problems}

@@ -64,10 +64,10 @@ def _calibrate(args) -> int:
 def _train_ppo(args) -> int:
     out = Path(args.out or default_ppo_path(args.profile, args.seed))
     meta = train_ppo(out, timesteps=args.timesteps, seed=args.seed, profile=args.profile, progress=not args.quiet)
-    plot_learning_curve(meta, out.with_suffix(".png"))
+    figs = plot_learning_curve(meta, out)
     last = meta["learning_curve"][-1][1] if meta["learning_curve"] else float("nan")
-    print(f"wrote {out} ({args.timesteps} steps, final mean score {last:.3f}); rank it with "
-          f"`osmckp sim leaderboard --ppo {out}`")  # fmt: skip
+    print(f"wrote {out} ({args.timesteps} steps, final mean score {last:.3f}) and its learning curve "
+          f"({', '.join(figs)}); rank it with `osmckp sim leaderboard --ppo {out}`")  # fmt: skip
     return 0
 
 

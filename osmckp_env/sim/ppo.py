@@ -9,6 +9,8 @@ from osmckp_env.exam.suites import SuiteConfig
 from osmckp_env.sim.profiles import get_profile
 from osmckp_env.sim.vector import SimVectorEnv
 
+CURVE_EVERY = 5000  # a learning-curve point every this many environment steps
+CURVE_WINDOW = 500  # ... over the episodes (all envs together) that ended last, at most this many
 TRAIN_SUITES = [
     SuiteConfig(order=o, budget=b, split="train", n_exams=2000, seed=1) for o in ("medium", "hard") for b in (512, 1024)
 ]
@@ -49,8 +51,10 @@ def train_ppo(
             for info in self.locals.get("infos", []):
                 if "episode" in info:
                     self._buf.append(info["episode"]["r"])
-            if self.num_timesteps % 5000 < self.training_env.num_envs and self._buf:
-                curve.append((int(self.num_timesteps), float(np.mean(self._buf[-500:]))))
+            if self.num_timesteps % CURVE_EVERY < self.training_env.num_envs and self._buf:
+                window = np.asarray(self._buf[-CURVE_WINDOW:], dtype=float)
+                sd = float(window.std(ddof=1)) if len(window) > 1 else 0.0
+                curve.append((int(self.num_timesteps), float(window.mean()), sd, len(window)))
             return True
 
         def _on_training_start(self) -> None:
@@ -83,7 +87,11 @@ def train_ppo(
         "profile": profile,
         "n_envs": n_envs,
         "train_suites": [c.to_dict() for c in TRAIN_SUITES],
+        # [steps, mean, sd, n]: the mean episode score (and its sd) over the last n <= CURVE_WINDOW
+        # episodes that ended, every CURVE_EVERY steps (files before 0.5 hold [steps, mean] only)
         "learning_curve": curve,
+        "learning_curve_every": CURVE_EVERY,
+        "learning_curve_window": CURVE_WINDOW,
         "sb3_version": sb3.__version__,
     }
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
@@ -165,13 +173,62 @@ def bundled_ppo_path() -> Path | None:
     return Path(str(p)) if p.is_file() else None
 
 
-def plot_learning_curve(meta: dict, out: str | Path) -> Path:
-    """The learning curve of a PPO run (``leaderboard.plots.learning_curve_figure``) as a PNG."""
-    from osmckp_env.leaderboard.plots import (  # deferred: matplotlib, only when a curve is drawn
-        learning_curve_figure,
-        save_figure,
+def bundled_ppo_seed_curves() -> dict[str, list] | None:
+    """Learning curves of the bundled PPO's recipe retrained under several seeds (the band of the
+    learning-curve figure), by seed; None when the file is not bundled."""
+    from importlib import resources
+
+    p = resources.files("osmckp_env") / "data" / "policies" / "ppo-synthetic-v0-seeds.json"
+    return json.loads(p.read_text())["curves"] if p.is_file() else None
+
+
+def _suites_in_words(configs: list[dict]) -> str:
+    orders = sorted(
+        {c["order"] for c in configs}, key=lambda o: ("medium", "hard").index(o) if o in ("medium", "hard") else 9
+    )
+    budgets = sorted({c["budget"] for c in configs})
+    c = configs[0]
+    return (
+        f"{' and '.join(o.capitalize() for o in orders)} exams under the budgets {' and '.join(map(str, budgets))} "
+        f"({len(configs)} suites of {c['n_exams']:,} {c['split']}-split exams each, {c['n_problems']} problems, "
+        f"suite seed {c['seed']})"
     )
 
+
+def learning_curve_caption(meta: dict, seeds: dict | None = None) -> str:
+    """What the learning-curve figure shows, in words: the window, the training settings, the band."""
+    every = meta.get("learning_curve_every", CURVE_EVERY)
+    window = meta.get("learning_curve_window", CURVE_WINDOW)
+    has_sd = any(len(c) >= 4 for c in meta["learning_curve"])
+    parts = [
+        f"**ppo_learning_curve**: PPO on OSMCKP-Sim-v0 with the `{meta['profile']}` response profile (simulator "
+        f"results, not model results), reward `score`. Every {every:,} environment steps (all {meta['n_envs']} "
+        f"parallel envs together) the mean score (correct answers per exam) of the last n = {window} training "
+        f"episodes that ended. Trained for {meta['timesteps']:,} steps, seed {meta['seed']}, on "
+        f"{_suites_in_words(meta['train_suites'])}; stable-baselines3 {meta.get('sb3_version', '?')}.",
+        "",
+    ]
+    if has_sd:
+        parts += ["Shaded around the line: the 95% interval of each window mean (mean ± 1.96 sd / sqrt(n)).", ""]
+    if seeds:
+        parts += [
+            f"Grey band: the lowest to the highest curve of the same recipe retrained with n = {len(seeds)} seeds "
+            f"({', '.join(map(str, seeds))}; dashed: their mean), from `osmckp_env/data/policies/"
+            "ppo-synthetic-v0-seeds.json`; the bundled policy (solid line, from its own training record "
+            "`ppo-synthetic-v0.json`) was trained with an earlier version of the kit and is not reproduced bit for bit "
+            "by its seed 0.",
+            "",
+        ]
+    return "\n".join(parts)
+
+
+def plot_learning_curve(meta: dict, out: str | Path) -> list[str]:
+    """The learning curve of a PPO run (``leaderboard.plots.learning_curve_figure``): ``out``'s
+    stem as PDF and PNG at both paper sizes, with a caption file. Returns the files written."""
+    from osmckp_env.leaderboard.plots import learning_curve_figure  # deferred: matplotlib, only when drawn
+    from osmckp_env.leaderboard.style import write_figure  # deferred: matplotlib, only when drawn
+
     out = Path(out)
-    save_figure(learning_curve_figure(meta), out.parent, out.name)
-    return out
+    return write_figure(
+        out.parent, out.stem, lambda size: learning_curve_figure(meta, size), learning_curve_caption(meta)
+    )

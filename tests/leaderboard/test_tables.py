@@ -31,52 +31,51 @@ def test_leaderboard_from_recorded_results(tmp_path, grader, saved_figures):
     assert len(out["skipped"]) == 1 and "broken" in out["skipped"][0]
     assert list(df["description"]) == ["gold pipeline check", "skipper pipeline check"]
     assert df["level_accuracy"].iloc[0] == 1.0  # the gold script tags Level-0 and uses < 256 tokens
-    for f in (
-        "medium-512.csv",
-        "hard-1024.md",
-        "score_regret.png",
-        "position_accuracy.png",
-        "token_lengths.png",
-        "level_confusion.png",
-    ):
+    for f in ("medium-512.csv", "hard-1024.md", "hard-1024.tex"):
         assert (tmp_path / "lb" / f).stat().st_size > 0
-    # what the plots show: one panel per setting and metric, sorted (Medium first), one bar per entry
-    bars = [ax for ax in figures["score_regret.png"].axes if ax.get_visible()]
-    assert [ax.get_title() for ax in bars] == [
-        "Medium-512: Score (95% CI)",
-        "Hard-1024: Score (95% CI)",
-        "Medium-512: Regret (95% CI)",
-        "Hard-1024: Regret (95% CI)",
-    ]
-    score_ax = bars[0]
-    assert [t.get_text() for t in score_ax.get_xticklabels()] == ["gold", "skipper"]
-    assert [round(p.get_height(), 3) for p in score_ax.patches] == [3.0, 0.0]
-    assert [t.get_text() for t in score_ax.texts] == ["3.000", "0.000"]  # a zero is labelled, not hidden
-    assert score_ax.get_ylabel() == "Score (correct answers per exam)"
-    assert bars[0].get_ylim() == bars[1].get_ylim() and bars[2].get_ylim() == bars[3].get_ylim()
-    gold_colour = score_ax.patches[0].get_facecolor()
-    pos = [ax for ax in figures["position_accuracy.png"].axes if ax.get_visible()]
-    assert [ax.get_title() for ax in pos] == ["Medium-512: accuracy per position", "Hard-1024: accuracy per position"]
-    assert all(ax.get_xlabel() == "position in exam" and "accuracy" in ax.get_ylabel() for ax in pos)
-    assert [len(ax.lines) for ax in pos] == [2, 2]  # one line per entry in each setting's panel
+    for stem in ("score_regret", "position_accuracy", "token_lengths", "level_confusion"):
+        for f in (f"{stem}.pdf", f"{stem}.png", f"{stem}-1col.pdf", f"{stem}-1col.png", f"{stem}.caption.md"):
+            assert (tmp_path / "lb" / f).stat().st_size > 0
+        assert f"![{stem}]({stem}.png)" in readme and f"({stem}.caption.md)" in readme
+    # what the plots show: a panel per metric, a row per setting, sorted (Medium first), a mark per entry
+    panels = [ax for ax in figures["score_regret"].axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["Score (95% CI)", "Regret (95% CI)"]
+    score_ax = panels[0]
+    assert [t.get_text() for t in score_ax.get_yticklabels()] == ["Medium-512", "Hard-1024"]
+    marks = sorted((line.get_label(), *line.get_xdata()) for line in score_ax.lines if line.get_label()[0] != "_")
+    assert marks == [("gold", 3.0), ("gold", 3.0), ("skipper", 0.0), ("skipper", 0.0)]  # a zero is a mark
+    assert score_ax.get_xlabel() == "Score (correct per exam)"
+    assert panels[1].get_shared_y_axes().joined(panels[0], panels[1])  # one setting axis, labelled once
+    assert not [t.get_text() for t in panels[1].get_yticklabels() if t.get_visible() and t.get_text()]
+    gold_colour = next(line for line in score_ax.lines if line.get_label() == "gold").get_color()
+    pos = [ax for ax in figures["position_accuracy"].axes if ax.get_visible()]
+    assert [ax.get_title() for ax in pos] == ["Medium-512", "Hard-1024"]
+    fig = figures["position_accuracy"]  # axes the panels share are labelled once, for the figure
+    assert fig.get_supxlabel() == "position in exam" and "accuracy" in fig.get_supylabel()
+    assert all(ax.get_xlabel() == "" and ax.get_ylabel() == "" for ax in pos)
+    labelled = [[line for line in ax.lines if line.get_label()[0] != "_"] for ax in pos]
+    assert [len(lines) for lines in labelled] == [2, 2]  # one line per entry in each setting's panel
     gold_line = next(line for line in pos[0].lines if line.get_label() == "gold")
     assert list(gold_line.get_ydata()) == [1.0, 1.0, 1.0] and list(gold_line.get_xdata()) == [1, 2, 3]
     skip_line = next(line for line in pos[0].lines if line.get_label() == "skipper")
     # equal lines stay visible: each entry has its own marker and dash; and its own colour everywhere
     assert (gold_line.get_marker(), gold_line.get_linestyle()) != (skip_line.get_marker(), skip_line.get_linestyle())
-    assert tuple(gold_line.get_color()[:3]) == tuple(gold_colour[:3])
-    toks = [ax for ax in figures["token_lengths.png"].axes if ax.get_visible()]
-    assert [ax.get_title() for ax in toks] == [f"tokens per problem: {t}" for t in ("easy", "medium", "hard")]
-    assert all(ax.get_xlabel() == "tokens" and ax.get_ylabel() == "problems" for ax in toks)
-    for name in ("score_regret.png", "position_accuracy.png", "token_lengths.png"):
+    assert gold_line.get_color() == gold_colour
+    toks = [ax for ax in figures["token_lengths"].axes if ax.get_visible()]
+    assert [ax.get_title() for ax in toks] == [f"{t} problems" for t in ("easy", "medium", "hard")]
+    assert "share" in figures["token_lengths"].get_supylabel()  # shares, so that runs of different n compare
+    for name in ("score_regret", "position_accuracy", "token_lengths", "score_regret-1col", "token_lengths-1col"):
         fig = figures[name]
-        (legend,) = fig.legends  # one legend, outside the panels (right of them)
-        assert legend.get_bbox_to_anchor().x0 >= fig.bbox.x1 - 1
+        fig.canvas.draw()
+        (legend,) = fig.legends  # one legend for the figure, over none of the panels
+        box = legend.get_window_extent()
         assert all(not ax.get_legend() for ax in fig.axes)
+        assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes if ax.get_visible()), name
 
 
-def test_figures_are_grids_of_at_most_four_panels_a_row():
-    from osmckp_env.leaderboard.plots import MAX_PER_ROW, panel_grid, sort_settings
+def test_figures_are_grids_of_at_most_four_panels_a_row_two_at_one_column():
+    from osmckp_env.leaderboard.naming import sort_settings
+    from osmckp_env.leaderboard.style import grid_shape, hide_unused, new_figure
 
     names = ["hard-2048", "medium-1024", "medium-512", "hard-256", "medium-256", "hard-512", "custom-5p-2048-ab"]
     assert sort_settings(names) == [
@@ -88,12 +87,17 @@ def test_figures_are_grids_of_at_most_four_panels_a_row():
         "hard-2048",
         "custom-5p-2048-ab",
     ]
-    fig, (score, regret) = panel_grid(8, rows_per_block=2)
-    rows = {round(ax.get_position().y0, 3) for ax in score + regret}
-    cols = {round(ax.get_position().x0, 3) for ax in score + regret}
-    assert len(cols) == MAX_PER_ROW == 4 and len(rows) == 4 and len(score) == len(regret) == 8
-    fig, (three,) = panel_grid(3)
-    assert len([ax for ax in fig.axes if ax.get_visible()]) == 3
+    assert grid_shape(8, "2col") == (2, 4) and grid_shape(8, "1col") == (4, 2) and grid_shape(3, "2col") == (1, 3)
+    fig, grid = new_figure("2col", *grid_shape(7, "2col"), row_height=1.4, sharex=True)
+    shown = hide_unused(grid, 7)
+    fig.canvas.draw()
+    assert (
+        len([ax for ax in fig.axes if ax.get_visible()]) == 7
+        and len({round(ax.get_position().x0, 3) for ax in shown}) == 4
+    )
+    # the last column's panel stands in the first row alone: it still shows its x tick labels
+    assert any(t.get_visible() and t.get_text() for t in shown[3].get_xticklabels())
+    assert not any(t.get_visible() and t.get_text() for t in shown[0].get_xticklabels())
 
 
 def test_trial_runs_are_listed_apart_rows_link_their_results_and_plots_follow_the_table(tmp_path):
@@ -155,19 +159,25 @@ def test_trial_runs_are_listed_apart_rows_link_their_results_and_plots_follow_th
     assert df["suite_hash"].iloc[0] in readme and df["config_hash"].iloc[0] in readme
     for f in (
         "score_regret.png",
-        "position_accuracy.png",
-        "token_lengths.png",
-        "level_confusion.png",
+        "position_accuracy.pdf",
+        "token_lengths-1col.pdf",
+        "level_confusion-1col.png",
         "budget_sweep_mini.png",  # the suite file's own family, named after it (never Medium's curve)
+        "budget_sweep_mini.caption.md",
+        "trial_score_regret.pdf",  # the trial run: figures of its own, never beside the ranked runs
+        "trial-medium-512.tex",
     ):
         assert (tmp_path / "lb" / f).stat().st_size > 0
+    assert "medium-512" not in (tmp_path / "lb" / "score_regret.caption.md").read_text()
+    trial = (tmp_path / "lb" / "trial_score_regret.caption.md").read_text()
+    assert "Trial runs" in trial and "gold on medium-512: n = 3 exams" in trial
 
 
 def test_plots_get_only_the_ranked_entries_with_one_label_each(tmp_path, grader, monkeypatch):
     from osmckp_env.leaderboard import plots
 
     seen = {}
-    monkeypatch.setattr(plots, "_confusion", lambda recs, out: seen.setdefault("confusion", recs) and None)
+    monkeypatch.setattr(plots, "_confusion", lambda recs, out, **kw: seen.setdefault("confusion", recs) and [])
     spec = AgentSpec(name="gold", agent="mft", backend="scripted", backend_args={"reply": "gold"}, counter="qwen2.5")
     run_suite(spec, get_suite("hard-512", n_exams=5), tmp_path / "runs" / "full", grader=grader, progress=False)
     run_suite(
@@ -215,8 +225,38 @@ def test_the_budget_sweep_draws_each_entry_in_its_leaderboard_colour(tmp_path, g
             run_suite(spec, suite, tmp_path / "runs" / name / str(b), grader=grader, progress=False)
     build_leaderboard(tmp_path / "runs", tmp_path / "lb")
     colour = {}
-    for ax in saved_figures["position_accuracy.png"].axes:
+    for ax in saved_figures["position_accuracy"].axes:
         colour.update({line.get_label(): line.get_color() for line in ax.lines})
-    ax = saved_figures["budget_sweep_medium.png"].axes[0]
+    ax = saved_figures["budget_sweep_medium"].axes[0]
     drawn = {line.get_label(): line.get_color() for line in ax.lines if not line.get_label().startswith("_")}
     assert drawn == {"a": colour["a"], "c": colour["c"]} and colour["a"] != colour["c"]
+
+
+def test_the_console_and_latex_tables_show_n_and_the_95_interval(tmp_path, grader, capsys):
+    import json
+
+    from conftest import long_solver_wrong_on_aime
+
+    from osmckp_env.agents import make_agent
+    from osmckp_env.backends.scripted import ScriptedBackend
+    from osmckp_env.cli import main
+
+    spec = AgentSpec(name="long_solver", agent="direct", backend="scripted", counter="qwen2.5")
+    agent = make_agent("direct", ScriptedBackend(long_solver_wrong_on_aime))
+    run_suite(spec, get_suite("medium-512", n_exams=8), tmp_path / "runs" / "long", agent=agent, grader=grader)
+    res = json.loads((tmp_path / "runs" / "long" / "results.json").read_text())
+    m = res["metrics"]
+    (slo, shi), (rlo, rhi) = m["intervals"]["score"]["ci"], m["intervals"]["regret"]["ci"]
+    assert slo < shi  # an interval with width: the numbers below are read from it, not guessed
+    assert main(["leaderboard", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "lb"), "--no-plots"]) == 0
+    printed = capsys.readouterr().out
+    row = next(line for line in printed.splitlines() if line.startswith("long_solver"))
+    assert row.split()[1] == "8"  # n
+    assert f"{m['score']:.3f} [{slo:.3f}, {shi:.3f}]" in row and f"{m['regret']:.3f} [{rlo:.3f}, {rhi:.3f}]" in row
+    assert "Score [95% CI]" in printed
+    tex = (tmp_path / "lb" / "medium-512.tex").read_text()
+    assert tex.index(r"\toprule") < tex.index(r"\midrule") < tex.index(r"\bottomrule")
+    assert (
+        f"long\\_solver & 8 & {m['score']:.3f} [{slo:.3f}, {shi:.3f}] & {m['regret']:.3f} [{rlo:.3f}, {rhi:.3f}]" in tex
+    )
+    assert r"95\% intervals: percentile bootstrap over exams" in tex and res["suite"]["hash"] in tex

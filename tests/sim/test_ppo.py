@@ -6,9 +6,13 @@ pytest.importorskip("stable_baselines3")
 def test_ppo_smoke_and_reproducible(tmp_path):
     from osmckp_env.sim.ppo import load_ppo, train_ppo
 
-    m1 = train_ppo(tmp_path / "a.zip", timesteps=512, seed=3, n_envs=2)
-    m2 = train_ppo(tmp_path / "b.zip", timesteps=512, seed=3, n_envs=2)
+    m1 = train_ppo(tmp_path / "a.zip", timesteps=5120, seed=3, n_envs=2)  # one learning-curve point (at 5,000)
+    m2 = train_ppo(tmp_path / "b.zip", timesteps=5120, seed=3, n_envs=2)
     assert m1["learning_curve"] == m2["learning_curve"]
+    # each point: steps, the mean episode score of the window, its sd and how many episodes it holds
+    assert len(m1["learning_curve"]) == 1
+    for steps, mean, sd, n in m1["learning_curve"]:
+        assert steps % 5000 < 2 and 0 <= mean <= 3 and sd >= 0 and 0 < n <= m1["learning_curve_window"] == 500
     model = load_ppo(tmp_path / "a.zip")
     import numpy as np
 
@@ -48,3 +52,5 @@ def test_train_ppo_command_runs_as_the_readme_writes_it_with_its_progress_bar(tm
     assert "tqdm" in sim and "rich" in sim
     assert main(["sim", "train-ppo", "--timesteps", "256", "--seed", "0", "--out", str(tmp_path / "p.zip")]) == 0
     assert (tmp_path / "p.zip").exists() and "wrote" in capsys.readouterr().out
+    for f in ("p.pdf", "p.png", "p-1col.pdf", "p-1col.png", "p.caption.md"):  # its learning curve
+        assert (tmp_path / f).stat().st_size > 0
