@@ -73,6 +73,19 @@ def exam_columns(states) -> dict:
     return {"completions": [completion_text(s["completion"]) for s in states], **columns}
 
 
+class ExamEnv(vf.SingleTurnEnv):
+    """``vf.SingleTurnEnv`` whose every request is capped at its exam's budget, whatever the caller's
+    sampling arguments say (``vf-eval`` without ``-t`` sends ``max_tokens: None``, which would
+    lift the cap): the budget is the benchmark, as every osmckp backend enforces it."""
+
+    async def get_model_response(self, state, prompt, client=None, model=None, tool_defs=None, sampling_args=None):
+        args = dict(sampling_args or state["sampling_args"] or {})
+        asked = args.pop("max_completion_tokens", None) or args.get("max_tokens")
+        budget = int(state["info"]["budget"])
+        args["max_tokens"] = min(int(asked), budget) if asked else budget
+        return await super().get_model_response(state, prompt, client, model, tool_defs, args)
+
+
 def load_environment(
     suite: str = "medium-512",
     reward: str = "score",
@@ -83,7 +96,7 @@ def load_environment(
     counter: str = "qwen2.5",
     level_edges: list[int] | None = None,
     **kwargs,
-) -> vf.SingleTurnEnv:
+) -> ExamEnv:
     """An osmckp suite as a single-turn verifiers environment.
 
     Args:
@@ -106,7 +119,7 @@ def load_environment(
     rubric.add_group_score_object_provider(exam_columns)
     dataset = exam_rows(s, easy=easy and s.config.order != "easy", with_levels=reward == "rarl", bins=bins)
     sampling = {"max_tokens": s.config.budget, **kwargs.pop("sampling_args", {})}
-    return vf.SingleTurnEnv(eval_dataset=dataset, rubric=rubric, sampling_args=sampling, **kwargs)
+    return ExamEnv(eval_dataset=dataset, rubric=rubric, sampling_args=sampling, **kwargs)
 
 
 def rollouts(results) -> list[dict]:

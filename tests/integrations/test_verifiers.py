@@ -66,8 +66,13 @@ def test_verifiers_finds_the_environment_by_name_and_gold_answers_score_3_with_r
     assert {b.get("max_completion_tokens") or b.get("max_tokens") for b in bodies} == {512}
 
 
-def test_skipping_everything_scores_0():
-    out, _ = evaluate(load_environment(suite="medium-1024", n_exams=2), skip_reply)
+def test_skipping_everything_scores_0_and_no_sampling_argument_lifts_the_budget():
+    env = load_environment(suite="medium-1024", n_exams=2)
+    for sampling in ({"max_tokens": None}, {"max_tokens": 4096}, {"max_completion_tokens": 9000}):
+        out, bodies = evaluate(env, skip_reply, sampling_args=sampling)
+        assert {b.get("max_completion_tokens") or b.get("max_tokens") for b in bodies} == {1024}, sampling
+    out, bodies = evaluate(env, skip_reply, sampling_args={"max_tokens": 100})  # a lower cap is the caller's
+    assert {b.get("max_completion_tokens") or b.get("max_tokens") for b in bodies} == {100}
     assert [o["reward"] for o in out["outputs"]] == [0.0] * 4
     m = suite_metrics(out)
     assert m["score"] == 0.0 and m["skip_rate"] == 1.0 and m["regret"] == 0.0
@@ -121,8 +126,10 @@ def test_the_vf_eval_command_runs_the_environment_by_name(tmp_path):
                '{"suite": "hard-512", "n_exams": 2}', "-n", "4", "-m", "m", "-b", srv.base_url,
                "-k", "OSMCKP_FAKE_KEY", "-s", "-d", "--disable-env-server", "-o", str(tmp_path)]  # fmt: skip
         run = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+        bodies = list(srv.bodies)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     assert "reward: avg - 3.000" in run.stdout
+    assert {b.get("max_completion_tokens") or b.get("max_tokens") for b in bodies} == {512}  # no -t: the budget
     (results,) = tmp_path.rglob("results.jsonl")
     m = suite_metrics(results.parent)
     assert m["score"] == 3.0 and m["regret"] == 0.0
