@@ -122,6 +122,11 @@ def osmckp(suite: str = "medium-512", n_exams: int | None = None, budget: int | 
         budget: the suite under another budget.
         counter: who counts tokens for the budget: ``qwen2.5`` (bundled) or the model's tokenizer
             (a folder, ``tokenizer.json``, ``.gguf`` or ``pkg:PACKAGE/FILE``).
+
+    Example:
+        >>> t = osmckp(suite="hard-512", n_exams=2)  # then inspect_ai.eval(t, model="openai-api/local/...")
+        >>> t.name, len(t.dataset), t.dataset[0].input[-1].text.startswith("Total token budget for this exam: 512")
+        ('osmckp_hard_512', 2, True)
     """
     given = resolve_suite(suite, budget=budget, n_exams=n_exams)
     if given.config.order == "easy":

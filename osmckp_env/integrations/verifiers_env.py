@@ -108,6 +108,11 @@ def load_environment(
         counter: who counts tokens for the budget: ``qwen2.5`` (bundled) or the model's tokenizer.
         level_edges: the level bins (default 256, 512) of the rarl prompt and reward.
         **kwargs: passed to ``vf.SingleTurnEnv``.
+
+    Example:
+        >>> env = load_environment(suite="hard-512", n_exams=2)  # then env.evaluate_sync(client, model)
+        >>> [(row["info"]["exam_index"], row["info"]["order"]) for row in env.get_eval_dataset()]
+        [(0, 'hard'), (0, 'easy'), (1, 'hard'), (1, 'easy')]
     """
     s = resolve_suite(suite, budget=budget, n_exams=n_exams)
     bins = LevelBins(edges=tuple(level_edges)) if level_edges else LevelBins()
