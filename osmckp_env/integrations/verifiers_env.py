@@ -1,16 +1,18 @@
-"""osmckp as a verifiers environment (needs ``verifiers`` 0.2-0.3, the ``verifiers`` extra).
+"""osmckp as a verifiers environment (needs ``verifiers`` 0.3, the ``verifiers`` extra: 0.4 dropped
+this API).
 
-``load_environment(suite=..., reward=...)`` returns a ``vf.SingleTurnEnv``: one row per exam and
-order, each exam in its given order followed by the same exam in easy order (Regret's reference;
-``easy=False`` leaves those out, as training wants), with the prompt of our ``direct`` agent (the
-``mft`` prompt, with level tags, for ``reward="rarl"``) and ``max_tokens`` = the exam budget. The
-rubric's reward is the kit's ``ExamReward`` (the object TRL and verl use: the env's token count and
-budget cut, the parser, the grader, the reward table), with zero-weight views of ``score``,
-``skip_rate`` and ``tokens`` that share its scoring; a group score-object provider hands it the
-exam columns of ``Suite.to_dataset()`` that each row carries in ``info``. ``suite_metrics`` turns
-an evaluation's rollouts (``env.evaluate_sync(...)``, or the ``results.jsonl`` of ``vf-eval -s``)
-into ``osmckp run``'s Score, Regret and intervals. The environment package that ``vf-eval
-osmckp-verifiers`` finds is ``environments/osmckp_verifiers`` (it re-exports ``load_environment``).
+``load_environment(suite=..., reward=...)`` returns a ``vf.SingleTurnEnv`` (``ExamEnv``, which caps
+every request at its exam's budget whatever the caller asks) with one row per exam and order: each
+exam in its given order, then in easy order (Regret's reference; ``easy=False`` leaves those out,
+as training wants), with the prompt of our ``direct`` agent (the ``mft`` prompt, with level tags,
+for ``reward="rarl"``). The rubric's reward is the kit's ``ExamReward`` (the object TRL and verl
+use: the env's token count and budget cut, the parser, the grader, the reward table), with
+zero-weight views of ``score``, ``skip_rate`` and ``tokens`` that share its scoring; a group
+score-object provider hands it the exam columns of ``Suite.to_dataset()`` that each row carries in
+``info``. ``suite_metrics`` turns an evaluation's rollouts (``env.evaluate_sync(...)``, or the
+``results.jsonl`` of ``vf-eval -s``) into ``osmckp run``'s Score, Regret and intervals. The
+environment package that ``vf-eval osmckp-verifiers`` finds is ``environments/osmckp_verifiers``
+(it re-exports ``load_environment``).
 """
 
 from __future__ import annotations
