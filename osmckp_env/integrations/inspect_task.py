@@ -91,8 +91,9 @@ def osmckp_summary() -> Metric:
 
 @scorer(metrics=[osmckp_summary()])
 def exam_scorer(suite, easy, counter=None, bins: LevelBins | None = None):
-    """Both orders' completions of an exam scored by the env's path; the sample's value is its Score."""
-    bins = bins or LevelBins()
+    """Both orders' completions of an exam scored by the env's path; the sample's value is its Score.
+    ``bins``: the env's default, ``LevelBins.for_budget`` of the suite's budget."""
+    bins = bins or LevelBins.for_budget(suite.config.budget)
 
     async def score(state: TaskState, target: Target) -> Score:
         i = state.metadata["position"]

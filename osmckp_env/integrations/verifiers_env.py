@@ -75,6 +75,11 @@ def exam_columns(states) -> dict:
     return {"completions": [completion_text(s["completion"]) for s in states], **columns}
 
 
+def level_bins(level_edges, budget: int) -> LevelBins:
+    """The given edges, else the env's default for the budget (``LevelBins.for_budget``)."""
+    return LevelBins(edges=tuple(level_edges)) if level_edges else LevelBins.for_budget(int(budget))
+
+
 class ExamEnv(vf.SingleTurnEnv):
     """``vf.SingleTurnEnv`` whose every request is capped at its exam's budget, whatever the caller's
     sampling arguments say (``vf-eval`` without ``-t`` sends ``max_tokens: None``, which would
@@ -108,7 +113,7 @@ def load_environment(
         n_exams: the suite's first exams only. budget: the suite under another budget.
         easy: add each exam's easy-order row (Regret needs them; training may leave them out).
         counter: who counts tokens for the budget: ``qwen2.5`` (bundled) or the model's tokenizer.
-        level_edges: the level bins (default 256, 512) of the rarl prompt and reward.
+        level_edges: the level bins of the rarl prompt and reward (default: the env's for the budget).
         **kwargs: passed to ``vf.SingleTurnEnv``.
 
     Example:
@@ -117,7 +122,7 @@ def load_environment(
         [(0, 'hard'), (0, 'easy'), (1, 'hard'), (1, 'easy')]
     """
     s = resolve_suite(suite, budget=budget, n_exams=n_exams)
-    bins = LevelBins(edges=tuple(level_edges)) if level_edges else LevelBins()
+    bins = level_bins(level_edges, s.config.budget)
     exam_reward = ExamReward(reward, counter=load_counter(counter), bins=bins, regret_reference=regret_reference)
     if exam_reward.reference is not None:
         exam_reward.reference.check_covers(s.exams, s.name, n_exams=len(s))
@@ -144,7 +149,7 @@ def suite_metrics(results, *, counter: str = "qwen2.5", level_edges: list[int] |
     skip rate, tokens per problem, with intervals) of an evaluation of ``load_environment``: its
     completions scored again by ``ExamReward``'s path (failed rollouts left out, as ``osmckp run`` does)."""
     done = [r for r in rollouts(results) if not r.get("error")]
-    bins = LevelBins(edges=tuple(level_edges)) if level_edges else LevelBins()
+    bins = level_bins(level_edges, done[0]["info"]["budget"] if done else 512)
     scored = ExamReward("score", counter=load_counter(counter), bins=bins).records(**exam_columns(done))
     # a batch's records are numbered by position: put back each exam's own index, which pairs its orders
     records = [{**rec, "exam_index": r["info"]["exam_index"]} for rec, r in zip(scored, done, strict=True)]

@@ -58,8 +58,9 @@ def evaluate(task, model, tmp_path, **kw):
     return {k: m.value for k, m in log.results.scores[0].metrics.items()}, log
 
 
-def test_gold_answers_score_n_problems_with_regret_0(tmp_path):
-    out, _ = evaluate(osmckp(suite="hard-512", n_exams=3), Scripted(gold_reply).model(), tmp_path)
+@pytest.mark.parametrize("suite", ["hard-512", "arith-medium-128"])  # bundled, procedural
+def test_gold_answers_score_n_problems_with_regret_0(tmp_path, suite):
+    out, _ = evaluate(osmckp(suite=suite, n_exams=3), Scripted(gold_reply).model(), tmp_path)
     assert out["score"] == 3.0 and out["score_easy"] == 3.0 and out["regret"] == 0.0
     assert [out["score_ci_low"], out["score_ci_high"], out["regret_ci_low"], out["regret_ci_high"]] == [3, 3, 0, 0]
 
@@ -151,10 +152,27 @@ def test_the_inspect_command_on_an_openai_compatible_server(tmp_path):
     with FakeOpenAIServer(reply) as srv:
         env = {**os.environ, "LOCAL_BASE_URL": srv.base_url, "LOCAL_API_KEY": "none",
                "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
-        cmd = [sys.executable, "-m", "inspect_ai", "eval", f"{TASK_FILE}@osmckp", "-T", "suite=hard-512",
-               "-T", "n_exams=2", "--model", "openai-api/local/Qwen2.5-1.5B-Instruct", "--log-dir",
-               str(tmp_path), "--display", "none", "--log-format", "json",
-               "--max-tokens", "4096"]  # fmt: skip  (the exam budget wins over the command line's cap)
+        cmd = [
+            sys.executable,
+            "-m",
+            "inspect_ai",
+            "eval",
+            f"{TASK_FILE}@osmckp",
+            "-T",
+            "suite=hard-512",
+            "-T",
+            "n_exams=2",
+            "--model",
+            "openai-api/local/Qwen2.5-1.5B-Instruct",
+            "--log-dir",
+            str(tmp_path),
+            "--display",
+            "none",
+            "--log-format",
+            "json",
+            "--max-tokens",
+            "4096",
+        ]  # fmt: skip  (the exam budget wins over the command line's cap)
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
         assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
         bodies = list(srv.bodies)

@@ -66,6 +66,17 @@ def test_verifiers_finds_the_environment_by_name_and_gold_answers_score_3_with_r
     assert {b.get("max_completion_tokens") or b.get("max_tokens") for b in bodies} == {512}
 
 
+def test_a_procedural_suite_scores_gold_through_its_pools_verifier_column():
+    pytest.importorskip("reasoning_gym")
+    env = load_environment(suite="rg-chain_sum-hard-256", n_exams=2)
+    # Suite.to_dataset()'s column, which ExamReward hands to the grader: reasoning-gym's score_answer
+    assert all(v for row in env.get_eval_dataset() for v in row["info"]["verifiers"])
+    out, _ = evaluate(env, gold_reply)
+    assert [o["reward"] for o in out["outputs"]] == [3.0] * 4
+    m = suite_metrics(out)
+    assert m["score"] == 3.0 and m["regret"] == 0.0
+
+
 def test_skipping_everything_scores_0_and_no_sampling_argument_lifts_the_budget():
     env = load_environment(suite="medium-1024", n_exams=2)
     for sampling in ({"max_tokens": None}, {"max_tokens": 4096}, {"max_completion_tokens": 9000}):
