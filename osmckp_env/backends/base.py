@@ -99,6 +99,19 @@ def join_reasoning(reasoning: str | None, content: str, markers=("<think>", "</t
     return f"{opening}\n{reasoning}\n{closing}\n\n{content}"
 
 
+def hidden_reasoning(
+    reasoning_tokens, returned_reasoning: str | None, text: str, markers=("<think>", "</think>")
+) -> int:
+    """Reasoning a server charged but did not return (OpenAI's reasoning models: the count in
+    ``usage.completion_tokens_details.reasoning_tokens``, no reasoning text): what the env charges
+    as ``hidden_reasoning_tokens``, before the text. 0 when the reasoning came back (split off, or
+    inside think markers in ``text``): it is then counted in the text, and charging the server's
+    count too would charge it twice."""
+    if not reasoning_tokens or returned_reasoning or any(m in text for m in markers or ()):
+        return 0
+    return int(reasoning_tokens)
+
+
 def opens_thinking(rendered_prompt: str, markers=("<think>", "</think>")) -> bool:
     """True if a rendered chat prompt ends inside an open think block (a chat template that opens
     it for the model, as Qwen3's and the R1 distills' do): the completion then starts in thinking."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from osmckp_env.backends.base import CHATML_TEMPLATE
-from osmckp_env.exam.tokenization import HFTokenCounter
+from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, HFTokenCounter, TokenCounter, default_counter
 
 PKG_PREFIX = "pkg:"
 
@@ -103,3 +103,12 @@ def load_tokenizer(path: str, *, need_template: bool):
     from tokenizers import Tokenizer
 
     return None, HFTokenCounter(Tokenizer.from_file(str(folder / "tokenizer.json")), str(path))
+
+
+def load_counter(name: str | None) -> TokenCounter:
+    """The token counter a harness integration counts the budget with, by name: the bundled Qwen2.5
+    tokenizer (``None``, ``""`` or ``qwen2.5``) or the evaluated model's own (a tokenizer folder,
+    ``tokenizer.json``, ``.gguf`` file or ``pkg:PACKAGE/FILE``), as a spec's ``counter: backend``."""
+    if name in (None, "", DEFAULT_TOKENIZER):
+        return default_counter()
+    return load_tokenizer(name, need_template=False)[1]

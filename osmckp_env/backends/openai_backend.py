@@ -33,6 +33,7 @@ from osmckp_env.backends.base import (
     Sampling,
     check_arg_values,
     check_max_tokens,
+    hidden_reasoning,
     is_bool,
     is_counter_or_none,
     is_int,
@@ -337,7 +338,7 @@ class OpenAIBackend:
         reasoning_tokens = getattr(details, "reasoning_tokens", None) if details is not None else None
         meta: dict = {}
         hidden = 0
-        if reasoning_tokens and not reasoning and not any(m in text for m in self._markers):
+        if hidden_reasoning(reasoning_tokens, reasoning, text, self._markers):
             hidden = int(reasoning_tokens)  # reasoning reported, not returned (OpenAI's reasoning models)
             meta["hidden_reasoning"] = "usage.completion_tokens_details.reasoning_tokens"
         elif reported is not None:

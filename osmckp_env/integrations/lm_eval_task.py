@@ -22,11 +22,10 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.metrics import mean
 from lm_eval.api.task import ConfigurableTask
 
-from osmckp_env.backends.model_files import load_tokenizer
+from osmckp_env.backends.model_files import load_counter
 from osmckp_env.exam.levels import LevelBins
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_user_prompt
 from osmckp_env.exam.suites import resolve_suite
-from osmckp_env.exam.tokenization import DEFAULT_TOKENIZER, default_counter
 from osmckp_env.grading import default_grader
 from osmckp_env.grading.record import score_completions
 from osmckp_env.scoring.metrics import intervals, regret, score
@@ -71,14 +70,6 @@ METRICS = {
 }
 
 
-def task_counter(name: str | None):
-    """The token counter of a task's ``metadata.counter``: the bundled Qwen2.5 tokenizer (absent or
-    ``qwen2.5``) or a tokenizer folder / ``tokenizer.json`` / ``.gguf`` / ``pkg:`` file."""
-    if name in (None, "", DEFAULT_TOKENIZER):
-        return default_counter()
-    return load_tokenizer(name, need_template=False)[1]
-
-
 class OSMCKPTask(ConfigurableTask):
     """One osmckp suite (``metadata.suite``: ``medium-512``, ``hard-1024``, ...) as an lm-eval task."""
 
@@ -93,7 +84,7 @@ class OSMCKPTask(ConfigurableTask):
         self.easy = self.suite.with_order("easy")
         budget = self.suite.config.budget
         self.bins = LevelBins.for_budget(budget)  # as the env's default
-        self.counter = task_counter(meta.get("counter"))
+        self.counter = load_counter(meta.get("counter"))  # the budget's counter
         super().__init__(
             config={
                 "task": config.get("task") or f"osmckp_{self.suite.name.replace('-', '_')}",

@@ -316,3 +316,31 @@ def summarize(
     out["intervals"] = intervals(records, easy_records, ci)
     out["interval_config"] = ci.to_dict()
     return out
+
+
+HEADLINE = ("score", "score_easy", "regret", "skip_rate", "tokens_per_problem")
+
+
+def headline(records: Sequence[dict], easy_records: Sequence[dict], ci: IntervalConfig | None = None) -> dict:
+    """The numbers a harness reports for a suite, flat (a name -> a number each), from the same
+    ``summarize`` as ``osmckp run``'s results: Score, Score_easy, Regret, skip rate and tokens per
+    problem, each with its bootstrap interval as ``<name>_ci_low`` / ``<name>_ci_high`` (``None``
+    where it has none), and ``regret_defined``. Harnesses whose metrics are one number each (Inspect,
+    verifiers' reports) show these.
+
+    Example:
+        >>> rec = lambda i, *ok: {"exam_index": i, "budget_exhausted": False, "rarl_reward": 0, "problems": [
+        ...     {"correct": c, "rarl": False, "status": "answered", "tokens": 10, "tier": "easy",
+        ...      "predicted_level": None, "actual_level": 0, "grade_status": "ok", "id": "p"} for c in ok]}
+        >>> h = headline([rec(0, True, False), rec(1, False, False)], [rec(0, True, True), rec(1, True, False)])
+        >>> h["score"], h["score_easy"], h["regret"]
+        (0.5, 1.5, 0.6666666666666666)
+    """
+    m = summarize(records, easy_records, ci)
+    out: dict = {}
+    for name in HEADLINE:
+        out[name] = m[name]
+        lo, hi = m["intervals"].get(name, {}).get("ci", [None, None])
+        out[f"{name}_ci_low"], out[f"{name}_ci_high"] = lo, hi
+    out["regret_defined"] = m["regret_defined"]
+    return out
