@@ -11,8 +11,11 @@ The project is copied (git's tracked files) to a scratch folder, mutmut's config
 there (the files it mutates: ``CORE``; the tests it runs: ``TESTS``), ``mutmut run`` runs there,
 and ``benchmarks/mutation/RESULTS.md`` gets the counts and every surviving mutant with the
 reason written in ``SURVIVORS.md`` next to this script (equivalent, or the test that should
-exist), or "unexplained" for a new one. After adding tests for survivors, ``--survivors-of DIR``
-(a folder kept with ``--keep``) reruns only those survivors against the current tests.
+exist), or "unexplained" for a new one. ``--update DIR`` (a folder kept with ``--keep``) brings
+such a run up to date: mutmut keys each verdict on its function's hash, so the mutants of changed
+or new functions are tested, and the earlier survivors are retested against the current tests.
+Killed mutants of unchanged functions keep their verdict: valid while tests are only added; after
+removing or weakening tests, run from scratch.
 """
 
 from __future__ import annotations
@@ -103,33 +106,37 @@ def main() -> int:
     ap.add_argument("--max-children", type=int, default=2, help="mutants run in parallel (default 2)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder (prints its path)")
     ap.add_argument(
-        "--survivors-of",
+        "--update",
         metavar="DIR",
-        help="a scratch folder kept by an earlier run (--keep): copy the project's current tests over it and "
-        "rerun only the mutants that survived there (the core's code must be unchanged since)",
+        help="a scratch folder kept by an earlier run (--keep): copy the current project over it, test the "
+        "mutants of every function changed since (mutmut keys its verdicts on each function's hash), then "
+        "rerun the mutants that survived there against the current tests",
     )
     args = ap.parse_args()
-    work = Path(args.survivors_of) if args.survivors_of else Path(tempfile.mkdtemp(prefix="osmckp-mutation-"))
+    work = Path(args.update) if args.update else Path(tempfile.mkdtemp(prefix="osmckp-mutation-"))
     t0 = time.perf_counter()
     try:
-        names = _survivors(work) if args.survivors_of else []
-        if args.survivors_of and not names:
-            print(f"no surviving mutant recorded in {work}", file=sys.stderr)
+        if args.update and not (work / "mutants").is_dir():
+            print(f"{work} holds no mutmut run: give a folder that run.py --keep printed", file=sys.stderr)
             return 2
+        names = _survivors(work) if args.update else []
         _copy_project(work)
-        run = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *names],
-            cwd=work,
-            preexec_fn=_limit_memory,
-        )
-        if run.returncode not in (0, 1):
-            print(f"mutmut run failed with {run.returncode}", file=sys.stderr)
-            return run.returncode
+        # a plain run tests the mutants without a verdict: all of them at first, after --update those of
+        # changed or new functions; naming the earlier survivors retests them against the current tests
+        for batch in ([], names) if names else ([],):
+            run = subprocess.run(
+                [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *batch],
+                cwd=work,
+                preexec_fn=_limit_memory,
+            )
+            if run.returncode not in (0, 1):
+                print(f"mutmut run failed with {run.returncode}", file=sys.stderr)
+                return run.returncode
         subprocess.run([sys.executable, "-m", "mutmut", "export-cicd-stats"], cwd=work, check=True)
         stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
         survivors = _survivors(work)
     finally:
-        if args.keep or args.survivors_of:
+        if args.keep or args.update:
             print(f"scratch folder: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
@@ -143,9 +150,9 @@ def main() -> int:
         f"Measured with mutmut {_mutmut_version()} by `python benchmarks/mutation/run.py` "
         + (
             f"({minutes:.0f} min on this machine, {args.max_children} mutants at a time)."
-            if not args.survivors_of
-            else f"(a full run, then its {len(names)} survivors rerun against the current tests with "
-            f"`--survivors-of`, {minutes:.0f} min, {args.max_children} mutants at a time)."
+            if not args.update
+            else f"(a full run, then `--update`: the mutants of functions changed since, and its {len(names)} "
+            f"survivors, tested against the current tests in {minutes:.0f} min, {args.max_children} at a time)."
         ),
         "",
         f"{total} mutants, {killed} killed ({100 * killed / max(total, 1):.1f}%)",
