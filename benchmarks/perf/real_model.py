@@ -59,6 +59,7 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     backend = make_backend("transformers", model=SMOL, device="cpu", dtype="float32", batch_size=64)
     rows = []
+    load_start = os.getloadavg()[0]
     for b in [int(x) for x in args.batches.split(",")]:
         batch = prompts(b)
         plain_generate(backend, batch[:1], 4)  # warm-up
@@ -85,7 +86,8 @@ def main() -> None:
         print(rows[-1], flush=True)
     text = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-        f"{args.new_tokens} new tokens per prompt, greedy, float32.",
+        f"{args.new_tokens} new tokens per prompt, greedy, float32; load average {load_start:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end (a loaded machine slows both sides of a ratio alike only roughly).",
         "",
         "| what | tokens/s | kit vs plain |",
         "|---|---:|---:|",

@@ -82,3 +82,12 @@ def test_the_exact_count_limit_and_the_lower_bound_flag():
     longer = T.truncate(text + "word", 50, c)
     assert longer.n_tokens_exact is False and 50 < longer.n_tokens <= len(c.offsets(text + "word"))
     assert longer.truncated is True and longer.token_ends == tuple(e for _, e in c.offsets(text)[:50])
+
+
+def test_safe_offsets_index_the_text_itself_when_it_holds_invalid_code_points():
+    from osmckp_env.exam.tokenization import default_counter, safe_offsets
+
+    text = "ab\ud800cd"  # a lone surrogate, as a broken server may send
+    offs = safe_offsets(default_counter(), text)
+    assert offs[-1][1] == len(text)
+    assert offs == default_counter().offsets("ab\ufffdcd")

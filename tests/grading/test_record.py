@@ -337,3 +337,23 @@ def test_a_sequential_record_before_any_step_has_plain_flags(grader):
     rec = SequentialExam(make_exam(), counter=default_counter(), bins=LevelBins(), grader=grader).record()
     assert rec["cut_in_thinking"] is False and rec["text_repaired"] is False and rec["completion_tokens"] == 0
     assert [p["status"] for p in rec["problems"]] == ["unreached"] * 3
+
+
+def test_a_problem_without_a_pool_verifier_attribute_is_graded_by_math_verify(grader):
+    """Duck-typed problems (no ``verifier`` attribute) and graders that know only ``submit(pred, gold)``
+    still work: the record builder asks for a pool verifier only when the problem names one."""
+    from types import SimpleNamespace
+
+    from osmckp_env.exam.levels import LevelBins
+    from osmckp_env.grading.grader import GradeResult
+    from osmckp_env.grading.record import problem_record, submit
+
+    class TwoArgGrader:
+        def submit(self, pred, gold):
+            return grader.submit(pred, gold)
+
+    prob = SimpleNamespace(id="q1", source="test", tier="easy", level=None, answer="4", statement="2+2?")
+    assert submit(TwoArgGrader(), "4", prob).result().correct
+    rec = problem_record(0, prob, answer="4", status="answered", predicted_level=None, tokens=10,
+                         grade=GradeResult(True), bins=LevelBins())  # fmt: skip
+    assert rec["correct"] and "verifier" not in rec and "credit" not in rec

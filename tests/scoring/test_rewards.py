@@ -62,3 +62,33 @@ def test_env_trl_function_and_trainer_scorer_agree(kind, grader):
     from_trainer = scorer.function(kind)([""] * len(texts), texts, **batch)
     assert from_env == from_fn == from_trainer
     assert len(set(from_env)) > 1
+
+
+def test_exam_reward_grades_a_pool_problem_with_its_verifier_and_the_grader_given():
+    """The verifiers column reaches the grader: math-verify reads a word as a product of symbols (it
+    calls 'scrub' equal to 'burcs'), reasoning-gym's score_answer does not. The grader given is used."""
+    pytest.importorskip("reasoning_gym")
+    from osmckp_env.exam.suites import get_suite
+    from osmckp_env.grading import Grader
+    from osmckp_env.scoring.rewards import ExamReward
+
+    cols = get_suite("rg-spell_backward-medium-256", n_exams=1).to_dataset()[:1]
+    gold, reversed_ = ("".join(f"### Problem {k}\n\\boxed{{{a if not rev else a[::-1]}}}\n" for k, a in
+                       enumerate(cols["answers"][0], 1)) for rev in (False, True))  # fmt: skip
+
+    class CountingGrader(Grader):
+        calls = 0
+
+        def submit(self, *args):
+            CountingGrader.calls += 1
+            return super().submit(*args)
+
+    g = CountingGrader(n_workers=1, timeout_s=10, hard_timeout_s=60)
+    try:
+        reward = ExamReward("score", grader=g)
+        assert reward(None, [gold, reversed_], **{k: cols[k] * 2 for k in cols}) == [3.0, 0.0]
+        assert CountingGrader.calls == 6
+        without = {k: cols[k] * 2 for k in cols if k != "verifiers"}  # math-verify alone: fooled
+        assert ExamReward("score", grader=g)(None, [gold, reversed_], **without) == [3.0, 3.0]
+    finally:
+        g.close()
