@@ -111,3 +111,23 @@ def test_regret_interval_is_paired_on_correlated_data():
     assert paired_width < 0.5 * (hi - lo)
     point = (easy_scores.mean() - given_scores.mean()) / easy_scores.mean()
     assert iv["ci"][0] <= point <= iv["ci"][1]
+
+
+def test_headline_is_summarize_flattened_with_each_interval(grader):
+    """What Inspect and verifiers report: exactly summarize's numbers and interval ends, by name."""
+    from osmckp_env.grading.record import score_completions
+    from osmckp_env.scoring.metrics import HEADLINE, headline, summarize
+    from tests.conftest import completion, make_exam
+
+    exams = [make_exam(index=i, order="medium") for i in range(4)]
+    easy = [make_exam(index=i, order="easy") for i in range(4)]
+    right = completion(["4", "\\frac{1}{2}", "70"])
+    given = score_completions(exams, [completion(["4", "NA", "1"]), completion(["4"]), "x", right], grader=grader)
+    easy_recs = score_completions(easy, [right] * 3 + [completion(["4"])], grader=grader)
+    h, m = headline(given, easy_recs), summarize(given, easy_recs)
+    assert set(h) == {*HEADLINE, *(f"{n}_ci_{s}" for n in HEADLINE for s in ("low", "high")), "regret_defined"}
+    for name in HEADLINE:
+        assert h[name] == m[name]
+        assert [h[f"{name}_ci_low"], h[f"{name}_ci_high"]] == m["intervals"].get(name, {}).get("ci", [None, None])
+    assert h["score"] == 1.25 and h["score_easy"] == 2.5 and h["regret"] == pytest.approx(0.5)  # 5/4 vs 10/4
+    assert h["score_ci_low"] < h["score"] < h["score_ci_high"] and h["regret_defined"] is True
