@@ -29,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from osmckp_env.cli import main as osmckp
+from osmckp_env.exam.suites import resolve_suite
 from osmckp_env.training.config import MFTConfig, MFTDataConfig, RARLConfig
 
 HERE = Path(__file__).resolve().parent
@@ -172,8 +173,10 @@ class Recipe:
 
     def done(self, stage: str) -> bool:
         if stage == "suites":
-            return all(Path(self.suite_arg(o)).is_file() or int(self.p.get("eval_seed", 0)) == 0
-                       for o in self.p["eval_orders"])  # fmt: skip
+            if int(self.p.get("eval_seed", 0)) == 0:
+                return True
+            files = [Path(self.suite_arg(o)) for o in self.p["eval_orders"]]
+            return all(f.is_file() and len(resolve_suite(str(f))) >= int(self.p["n_exams"]) for f in files)
         if stage == "mft-data":
             stats = self.out / "mft-data" / "stats.json"
             cfg = MFTDataConfig.load(self.mft_data_config())
@@ -256,7 +259,9 @@ def learning_curve(rarl_dir: Path) -> list[dict]:
     if meta.is_file():
         history = json.loads(meta.read_text())["log_history"]
     else:  # an interrupted run: its newest checkpoint's state
-        states = sorted(rarl_dir.glob("checkpoint-*/trainer_state.json"), key=lambda p: int(p.parent.name.split("-")[1]))
+        states = sorted(
+            rarl_dir.glob("checkpoint-*/trainer_state.json"), key=lambda p: int(p.parent.name.split("-")[1])
+        )
         history = json.loads(states[-1].read_text())["log_history"] if states else []
     keep = ("step", "loss", "reward", "reward_std", "frac_reward_zero_std", "learning_rate")
     return [
@@ -277,7 +282,7 @@ def report(rec: Recipe) -> dict:
         for f in rec.results_of(label):
             res = json.loads(f.read_text())
             m = res["metrics"]
-            per_suite[res["suite"]] = {
+            per_suite[res["suite"]["name"]] = {
                 "n_exams": m["n_exams"],
                 **{k: _metric(m, k) for k in METRICS},
                 "regret_defined": m.get("regret_defined"),
@@ -285,8 +290,7 @@ def report(rec: Recipe) -> dict:
                 "results_file": str(f.relative_to(rec.out)),
             }
         if per_suite:
-            models[label] = {"model": json.loads(rec.spec(label).read_text()) and _model_of(rec, label),
-                             "suites": per_suite}  # fmt: skip
+            models[label] = {"model": res["spec"]["model"], "agent": res["spec"]["agent"], "suites": per_suite}
     curve = learning_curve(rec.out / "rarl")
     meta = rec.out / "rarl" / "osmckp_train.json"
     variance = json.loads(meta.read_text()).get("reward_variance") if meta.is_file() else None
@@ -296,9 +300,13 @@ def report(rec: Recipe) -> dict:
         "recipe": "benchmarks/recipes/laptop",
         "settings": rec.p,
         "models": models,
-        "mft_data": {k: v for k, v in json.loads(mft_stats.read_text()).items() if k in
-                     ("n_problems", "n_examples", "solve_rate", "level_histogram", "exam_examples_dropped")}
-        if mft_stats.is_file() else None,  # fmt: skip
+        "mft_data": {
+            k: v
+            for k, v in json.loads(mft_stats.read_text()).items()
+            if k in ("n_problems", "n_examples", "solve_rate", "level_histogram", "exam_examples_dropped")
+        }
+        if mft_stats.is_file()
+        else None,  # fmt: skip
         "rarl_reward_variance": variance,
         "rarl_steps": len(curve),
         "stage_seconds": timings,
@@ -309,12 +317,6 @@ def report(rec: Recipe) -> dict:
     if models:
         write_figure(doc, curve, out)
     return doc
-
-
-def _model_of(rec: Recipe, label: str) -> str:
-    return {"base": rec.p["model"], "mft": "MFT of " + rec.p["model"], "mft+rarl": "MFT+RARL of " + rec.p["model"]}[
-        label
-    ]
 
 
 FIGURE_METRICS = (("score", "Score (correct per exam)"), ("regret", "Regret"), ("skip_rate", "skip rate"),
@@ -371,8 +373,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("stages", nargs="*", choices=[[], *STAGES], help=f"stages to run (default: all): {STAGES}")
     ap.add_argument("--scale", choices=sorted(PROFILES), default="laptop", help="the profile (default: laptop)")
     ap.add_argument("--profile", help="a profile YAML of your own (overrides --scale)")
-    ap.add_argument("--model", help="the base model: hub id, folder, .gguf or pkg:PACKAGE/FILE (default: the profile's)")
-    ap.add_argument("--out", default=None, help="output folder (default: runs/laptop, runs/laptop-gpu with --scale gpu)")
+    ap.add_argument(
+        "--model", help="the base model: hub id, folder, .gguf or pkg:PACKAGE/FILE (default: the profile's)"
+    )
+    ap.add_argument(
+        "--out", default=None, help="output folder (default: runs/laptop, runs/laptop-gpu with --scale gpu)"
+    )
     ap.add_argument("--n-exams", type=int, help="held-out exams per suite (default: the profile's)")
     ap.add_argument("--quick", action="store_true", help="the profile's quick: block (2 exams, 2 steps; the test)")
     ap.add_argument("--force", action="store_true", help="run stages even when their output is complete")
