@@ -41,7 +41,7 @@ def test_every_stage_on_two_exams_with_two_steps_then_resume_skips_them(tmp_path
         assert (out / suite["results_file"]).is_file()
     res = json.loads((out / doc["models"]["mft"]["suites"].popitem()[1]["results_file"]).read_text())
     assert res["spec"]["agent"] == "mft" and res["spec"]["level_edges"] == [32, 64]
-    assert res["suite"]["config"]["seed"] == 1 and res["suite"]["config"]["split"] == "test"
+    assert res["suite"]["config"]["seed"] == 1 and res["suite"]["config"]["split"] == "eval"
     curve = json.loads((out / "report" / "learning_curve.json").read_text())
     assert [h["step"] for h in curve] == [1, 2] and all("rewards/rarl/mean" in h for h in curve)
     assert doc["rarl_reward_variance"]["logged_steps"] == 2
