@@ -162,8 +162,16 @@ class Recipe:
         return meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("config_hash") == cfg.config_hash
 
     def results_of(self, label: str) -> list[Path]:
+        """The results file of each suite ``label`` was evaluated on: of its runs on a suite (a
+        trial run of n exams has its own folder), the one with the most exams."""
         name = {"base": "base", "mft": "mft", "mft+rarl": "mft-rarl"}[label]
-        return sorted((self.out / "eval" / name).glob("*/results.json"))
+        best: dict[str, tuple[int, Path]] = {}
+        for f in sorted((self.out / "eval" / name).glob("*/results.json")):
+            res = json.loads(f.read_text())
+            n = res["metrics"]["n_exams"]
+            if res["suite"]["name"] not in best or n > best[res["suite"]["name"]][0]:
+                best[res["suite"]["name"]] = (n, f)
+        return [f for _, f in sorted(best.values(), key=lambda t: str(t[1]))]
 
     def evaluated(self, label: str) -> bool:
         found = self.results_of(label)
@@ -314,9 +322,36 @@ def report(rec: Recipe) -> dict:
     }
     (out / "results.json").write_text(json.dumps(doc, indent=1))
     (out / "learning_curve.json").write_text(json.dumps(curve, indent=1))
+    (out / "table.md").write_text(markdown_table(doc))
     if models:
         write_figure(doc, curve, out)
     return doc
+
+
+TABLE_METRICS = ("score", "regret", "skip_rate", "level_accuracy", "tokens_per_problem")
+
+
+def markdown_table(doc: dict) -> str:
+    """The README's table: one row per model and suite, each metric with its 95% interval."""
+
+    def cell(m: dict) -> str:
+        v, (lo, hi) = m["value"], m["ci95"]
+        if v is None:
+            return "n/a"
+        return f"{v:.3g} [{lo:.3g}, {hi:.3g}]" if lo is not None else f"{v:.3g}"
+
+    head = "| model | suite | n | " + " | ".join(TABLE_METRICS) + " |\n|---|---|---:|" + "---|" * len(TABLE_METRICS)
+    rows = [
+        f"| {label} | {suite} | {m['n_exams']} | "
+        + " | ".join(
+            "not defined (S_easy = 0)" if k == "regret" and not m["regret_defined"] else cell(m[k])
+            for k in TABLE_METRICS
+        )  # fmt: skip
+        + " |"
+        for label, model in doc["models"].items()
+        for suite, m in model["suites"].items()
+    ]
+    return "\n".join([head, *rows]) + "\n"
 
 
 FIGURE_METRICS = (("score", "Score (correct per exam)"), ("regret", "Regret"), ("skip_rate", "skip rate"),
@@ -336,7 +371,10 @@ def write_figure(doc: dict, curve: list[dict], out: Path) -> None:
     for ax, (key, title) in zip(axes, FIGURE_METRICS):
         for j, suite in enumerate(suites):
             for i, label in enumerate(labels):
-                m = doc["models"][label]["suites"].get(suite, {}).get(key) or {}
+                entry = doc["models"][label]["suites"].get(suite, {})
+                if key == "regret" and not entry.get("regret_defined"):
+                    continue  # S_easy = 0: Regret is not defined, not 0
+                m = entry.get(key) or {}
                 v, (lo, hi) = m.get("value"), m.get("ci95") or (None, None)
                 if v is None:
                     continue
@@ -356,7 +394,8 @@ def write_figure(doc: dict, curve: list[dict], out: Path) -> None:
             ax.plot(steps, ys, marker=MARKERS[i], ms=3, color=COLORS[3 + i], label=name)
     ax.set_xlabel("RARL step", fontsize=8)
     ax.set_title("RARL learning curve (per step)", fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
+    if curve:
+        ax.legend(fontsize=7, frameon=False)
     ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, frameon=False, title="held-out suite", title_fontsize=7)
     n = {s["n_exams"] for m in doc["models"].values() for s in m["suites"].values()}
