@@ -62,10 +62,11 @@ def load_profile(path: Path, *, quick: bool, model: str | None, n_exams: int | N
 class Recipe:
     """The stages of one profile in one output folder."""
 
-    def __init__(self, prof: dict, out: Path, *, dry_run: bool = False) -> None:
+    def __init__(self, prof: dict, out: Path, *, dry_run: bool = False, report_dir: str | Path | None = None) -> None:
         self.p, self.out, self.dry_run = prof, Path(out), dry_run
         self.configs = self.out / "configs"
         self.timings_path = self.out / "stages.json"
+        self.report_dir = Path(report_dir) if report_dir else self.out / "report"
 
     # -- names and configs -------------------------------------------------------------------
 
@@ -228,7 +229,7 @@ class Recipe:
             if stage == "report":
                 if not self.dry_run:
                     report(self)
-                    print(f"report: wrote {self.out / 'report'}")
+                    print(f"report: wrote {self.report_dir}")
                 continue
             if not force and not self.dry_run and self.done(stage):
                 print(f"{stage}: complete, skipped")
@@ -282,7 +283,7 @@ def learning_curve(rarl_dir: Path) -> list[dict]:
 def report(rec: Recipe) -> dict:
     """``OUT/report/``: ``results.json`` (each model's metrics with 95% intervals per suite, the
     settings, stage times, RARL's reward variance), ``learning_curve.json`` and ``figure.pdf/.png``."""
-    out = rec.out / "report"
+    out = rec.report_dir
     out.mkdir(parents=True, exist_ok=True)
     models = {}
     for label in MODELS:
@@ -420,12 +421,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--n-exams", type=int, help="held-out exams per suite (default: the profile's)")
     ap.add_argument("--quick", action="store_true", help="the profile's quick: block (2 exams, 2 steps; the test)")
+    ap.add_argument("--report-dir", help="where report writes (default: OUT/report); the committed results are in "
+                    "benchmarks/recipes/laptop/results")  # fmt: skip
     ap.add_argument("--force", action="store_true", help="run stages even when their output is complete")
     ap.add_argument("--dry-run", action="store_true", help="print the osmckp command of each stage, run nothing")
     args = ap.parse_args(argv)
     prof = load_profile(args.profile or PROFILES[args.scale], quick=args.quick, model=args.model, n_exams=args.n_exams)
     out = Path(args.out or ("runs/laptop" if args.scale == "laptop" else f"runs/laptop-{args.scale}"))
-    return Recipe(prof, out, dry_run=args.dry_run).run(list(args.stages) or list(STAGES), force=args.force)
+    return Recipe(prof, out, dry_run=args.dry_run, report_dir=args.report_dir).run(
+        list(args.stages) or list(STAGES), force=args.force
+    )
 
 
 if __name__ == "__main__":
