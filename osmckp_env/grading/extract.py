@@ -84,3 +84,25 @@ def is_skip(answer: str | None) -> bool:
     if answer is None:
         return False
     return re.sub(r"\s+", "", answer).lower() in SKIP_ANSWERS
+
+
+_LAST_NUMBER_RE = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def box_last_number(text: str) -> str | None:
+    """``text`` with its last number boxed on a line of its own, when it has no box at all
+    (``None`` when it has a box or no number): how rejection sampling reads a small model that
+    answers ``7 + 5 = 12`` and never boxes (MFT data's ``unboxed: last-number``). Thousands
+    separators are dropped from the boxed copy; the text itself is kept as written.
+
+    >>> box_last_number("7 + 5 = 12")
+    '7 + 5 = 12\\n\\\\boxed{12}'
+    >>> box_last_number("The answer is \\\\boxed{3}.") is None, box_last_number("no digits") is None
+    (True, True)
+    """
+    if find_boxed(text):
+        return None
+    numbers = _LAST_NUMBER_RE.findall(text)
+    if not numbers:
+        return None
+    return f"{text.rstrip()}\n\\boxed{{{numbers[-1].replace(',', '')}}}"

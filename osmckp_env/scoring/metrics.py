@@ -195,10 +195,15 @@ def _per_exam(groups: list[list[dict]], n_pos: int) -> dict:
         "pos_count": np.zeros((len(groups), n_pos)),
         "tier_correct": np.zeros((len(groups), len(tiers))),
         "tier_count": np.zeros((len(groups), len(tiers))),
+        "level_hit": np.zeros(len(groups)),
+        "level_count": np.zeros(len(groups)),
     }
     for i, recs in enumerate(groups):
         for r in recs:
             a["records"][i] += 1
+            for p in with_both_levels(r["problems"]):
+                a["level_hit"][i] += p["predicted_level"] == p["actual_level"]
+                a["level_count"][i] += 1
             for j, p in enumerate(r["problems"]):
                 a["score"][i] += p["correct"]
                 a["rarl"][i] += p["rarl"]
@@ -230,8 +235,9 @@ def intervals(
 ) -> dict:
     """Standard errors and intervals of the headline metrics by a seeded bootstrap over exams.
 
-    Score, RARL reward (per exam means) and skip rate, tokens per problem, position and tier
-    accuracy (ratios of sums) resample exams with all their samples; Regret resamples each
+    Score, RARL reward (per exam means) and skip rate, tokens per problem, level accuracy
+    (problems with a predicted and an actual level), position and tier accuracy (ratios of sums)
+    resample exams with all their samples; Regret resamples each
     exam's given- and easy-order records together (a paired interval).
     """
     cfg = cfg or IntervalConfig()
@@ -250,6 +256,7 @@ def intervals(
         "tokens_per_problem": interval(
             rep(a["tokens"], a["problems"], idx), mean_tokens_per_problem(records), cfg.level
         ),
+        "level_accuracy": interval(rep(a["level_hit"], a["level_count"], idx), level_accuracy(records), cfg.level),
         "position_accuracy": [
             interval(rep(a["pos_correct"][:, j], a["pos_count"][:, j], idx), pa, cfg.level)
             for j, pa in enumerate(position_accuracy(records))

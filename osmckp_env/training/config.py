@@ -255,6 +255,8 @@ def resume_checkpoint(cfg) -> str | None:
     return cfg.resume
 
 
+UNBOXED = ("reject", "last-number")  # MFTDataConfig.unboxed: what rejection sampling does with a sample with no box
+
 RESUME_HELP = (
     "continue an interrupted run: 'auto' picks the newest checkpoint-N in the output folder (none: a fresh "
     "start), or give a checkpoint folder"
@@ -279,6 +281,11 @@ class MFTDataConfig(_Base):
     )
     temperature: float = _opt(0.7, "sampling temperature (> 0 when k > 1, so the samples differ)")
     max_tokens: int = _opt(1024, "cap per sample (a capped sample is never a target)")
+    unboxed: str = _opt(
+        "reject",
+        "a sample with no \\boxed{} answer: 'reject' (never a target) or 'last-number' (its last number is boxed "
+        "after it and graded; if right, that text is the target: for small models that answer '7 + 5 = 12')",
+    )
     n_exam_examples: int = _opt(0, "multi-problem (exam-format) examples composed from the single ones")
     exam_budgets: tuple[int, ...] = _opt(
         (512, 1024), "budgets an exam-format example may be posed under (the smallest its target fits)"
@@ -298,6 +305,8 @@ class MFTDataConfig(_Base):
             raise ValueError("MFTDataConfig.spec is required: the agent spec of the sampling model")
         if self.k <= 0:
             raise ValueError(f"MFTDataConfig.k must be positive, got {self.k}")
+        if self.unboxed not in UNBOXED:
+            raise ValueError(f"MFTDataConfig.unboxed must be one of {UNBOXED}, got {self.unboxed!r}")
         if self.keep not in ("shortest", "all"):
             raise ValueError(f"MFTDataConfig.keep must be 'shortest' or 'all', got {self.keep!r}")
         if self.max_tokens <= 0 or self.batch_size <= 0:
@@ -307,7 +316,10 @@ class MFTDataConfig(_Base):
         _check_pool(self)
 
     def to_dict(self) -> dict:
-        return _without_default_pool(asdict(self))
+        d = _without_default_pool(asdict(self))
+        if d.get("unboxed") == "reject":  # the default: configs hash as before the field existed
+            d.pop("unboxed")
+        return d
 
 
 @_legacy_kwargs

@@ -18,6 +18,7 @@ from osmckp_env.exam.problems import Problem, load_pool
 from osmckp_env.exam.prompts import LEVEL_TAG, SYSTEM_PROMPT, exam_user_prompt, level_legend
 from osmckp_env.exam.suites import PROCEDURAL_N_EXAMS, Exam
 from osmckp_env.grading import Grader, default_grader
+from osmckp_env.grading.extract import box_last_number
 from osmckp_env.grading.record import score_completions, segment_levels
 from osmckp_env.results.io import RecordWriter
 from osmckp_env.runner.run import build_agent, pending_batches, sample_seed
@@ -135,8 +136,11 @@ def sample_problems(
                 bins=bins,
                 grader=grader,
             )
+            texts = [c.text for c in comps]
+            if cfg.unboxed == "last-number":
+                graded, texts = _grade_unboxed(chunk, comps, graded, backend.counter, bins, grader)
             lines = []
-            for p, c, rec, m in zip(chunk, comps, graded, prompts):
+            for p, c, rec, m, text in zip(chunk, comps, graded, prompts, texts):
                 prob = rec["problems"][0]
                 n = min(int(c.n_tokens), cfg.max_tokens)  # generated ids, never a re-tokenized count
                 lines.append(
@@ -146,7 +150,8 @@ def sample_problems(
                         "problem_id": p.id,
                         "tier": p.tier,
                         "sample": j,
-                        "text": c.text,
+                        "text": text,
+                        **({"boxed_last_number": True} if text != c.text else {}),
                         "n_tokens": n,
                         "level": bins.level_of(n),
                         "answer": prob["answer"],
@@ -164,6 +169,32 @@ def sample_problems(
     for r in sorted(done, key=lambda r: r["sample"]):
         by_problem[r["problem_id"]].append({k: v for k, v in r.items() if k not in ("key", "config_hash")})
     return [{"problem_id": p.id, "tier": p.tier, "samples": by_problem[p.id]} for p in problems if by_problem[p.id]]
+
+
+def _grade_unboxed(chunk, comps, graded, counter, bins, grader) -> tuple[list, list[str]]:
+    """``unboxed: last-number``: each sample that the cap did not cut and that has no box is graded
+    again with its last number boxed after it (``box_last_number``), through the same scorer; the
+    records and texts returned hold that version where it was right, the sample as written elsewhere."""
+    texts = [c.text for c in comps]
+    redo = [
+        (i, boxed)
+        for i, c in enumerate(comps)
+        if c.finish_reason != "length" and (boxed := box_last_number(c.text)) is not None
+    ]
+    if not redo:
+        return graded, texts
+    again = score_completions(
+        [Exam(0, (chunk[i],), LABEL_BUDGET, "medium") for i, _ in redo],
+        [b for _, b in redo],
+        counter=counter,
+        bins=bins,
+        grader=grader,
+    )
+    graded = list(graded)
+    for (i, boxed), rec in zip(redo, again):
+        if rec["problems"][0]["correct"]:
+            graded[i], texts[i] = rec, boxed
+    return graded, texts
 
 
 def _example(messages: list[dict], target: str, **meta) -> dict:

@@ -168,6 +168,10 @@ def test_intervals_are_the_bootstrap_over_exams_recomputed_by_hand():
     assert _same(iv["rarl_reward"], _ratio_ci(per(lambda p: p["rarl"]), ones, idx, 0))
     assert _same(iv["skip_rate"], _ratio_ci(per(lambda p: p["status"] == "skipped"), three, idx, 0))
     assert _same(iv["tokens_per_problem"], _ratio_ci(per(lambda p: p["tokens"]), three, idx, 0))
+    both = lambda p: p["predicted_level"] is not None and p["actual_level"] is not None  # noqa: E731
+    hits, counted = per(lambda p: both(p) and p["predicted_level"] == p["actual_level"]), per(both)
+    assert _same(iv["level_accuracy"], _ratio_ci(hits, counted, idx, 0))
+    assert iv["level_accuracy"]["ci"][0] <= M.level_accuracy(GIVEN) <= iv["level_accuracy"]["ci"][1]
     for k in range(3):
         at = np.array([float(r["problems"][k]["correct"]) for r in GIVEN])
         assert _same(iv["position_accuracy"][k], _ratio_ci(at, ones, idx, 0))

@@ -178,3 +178,31 @@ def test_an_interrupted_sampling_resumes_only_what_is_missing(tmp_path, grader):
     # the two finished batches (sample 0: 4 + 2 problems) are kept; only sample 1 is drawn again
     assert len(problems) == 6 and again.calls == [(4, sample_seed(0, 1)), (2, sample_seed(0, 1))]
     assert resumed == full
+
+
+def _arith_answerer(messages, cap):
+    """A small model's habit: the sum written as a line, never boxed (wrong on the hard tier)."""
+    import re
+
+    a, b = map(int, re.findall(r"What is (\d+) \+ (\d+)\?", messages[-1]["content"])[0])
+    return f"{a} + {b} = {a + b if a < 100 else a + b + 1}"
+
+
+def test_unboxed_last_number_boxes_a_right_final_number_and_reject_does_not(tmp_path, grader):
+    kw = dict(spec="unused.yaml", k=1, limit_per_tier=2, pool="arith", max_tokens=64, level_edges=(32, 64))
+    rejected = make_mft_data(
+        MFTDataConfig(out_dir=str(tmp_path / "r"), **kw), ScriptedBackend(_arith_answerer), grader=grader
+    )
+    assert rejected["solve_rate"] == {"easy": 0.0, "medium": 0.0, "hard": 0.0}
+    cfg = MFTDataConfig(out_dir=str(tmp_path / "b"), unboxed="last-number", **kw)
+    st = make_mft_data(cfg, ScriptedBackend(_arith_answerer), grader=grader, progress=False)
+    assert st["solve_rate"] == {"easy": 1.0, "medium": 1.0, "hard": 0.0}  # the hard tier's sums are wrong
+    ds = datasets.load_from_disk(str(tmp_path / "b" / "dataset"))
+    easy = [r for r in ds if r["tier"] == "easy"][0]["completion"][0]["content"]
+    a, b = map(int, easy.split("\n")[1].split(" = ")[0].split(" + "))
+    assert easy.endswith(f"{a} + {b} = {a + b}\n\\boxed{{{a + b}}}")  # the line kept, its number boxed
+    assert [r for r in ds if r["tier"] == "hard"][0]["completion"][0]["content"].endswith("\\boxed{NA}")
+    # the default hashes as before the field existed; another value is another config
+    assert "unboxed" not in MFTDataConfig(**kw).to_dict() and cfg.config_hash != MFTDataConfig(**kw).config_hash
+    with pytest.raises(ValueError, match="unboxed"):
+        MFTDataConfig(unboxed="guess", **kw)
