@@ -43,6 +43,7 @@ def test_level_edges_costs_and_the_budget_rule():
     assert LevelBins.for_budget(128) == LevelBins(edges=(32, 64), typical_costs=(16, 48, 96))
     assert LevelBins.for_budget(511).edges == (127, 255)
     assert LevelBins.for_budget(1).edges == (1, 2) and LevelBins.for_budget(3).edges == (1, 2)
+    assert LevelBins.for_budget(8).typical_costs == (1, 3, 6)  # half the first edge, at least 1 token
     big = LevelBins.for_budget(1025)
     assert big.edges == (256, 512) and big.typical_costs == (128, 384, 768)  # 1025 // 4 == 256
     assert LevelBins.for_budget(8192) == LevelBins(edges=(2048, 4096), typical_costs=(1024, 3072, 6144))
