@@ -10,7 +10,7 @@ from osmckp_env.exam.suites import SuiteConfig, build_suite, standard_name
 from osmckp_env.exam.tokenization import HFTokenCounter
 from osmckp_env.grading import Grader, default_grader
 from osmckp_env.scoring.rewards import LOG_TERMS, REWARD_KINDS, ExamReward, regret_reference
-from osmckp_env.training.config import RARLConfig
+from osmckp_env.training.config import RARLConfig, resume_checkpoint
 from osmckp_env.training.sft import _require, load_model_and_tokenizer, lora_config, train_and_save
 
 logger = logging.getLogger("osmckp.training")
@@ -175,6 +175,19 @@ class ZeroVarianceWatch:
             logger.warning(msg)
             self.warnings.append(msg)
 
+    def replay(self, checkpoint: str | None, groups: int) -> None:
+        """Count the logged steps of the run a resumed run continues (its ``checkpoint``'s
+        ``trainer_state.json``), so that ``reward_variance`` covers the whole run, not only the steps
+        after the resume. Nothing without a checkpoint."""
+        import json
+        from pathlib import Path
+
+        state = Path(checkpoint) / "trainer_state.json" if checkpoint else None
+        if state is None or not state.is_file():
+            return
+        for h in json.loads(state.read_text(encoding="utf-8")).get("log_history", []):
+            self.observe(h.get("step", 0), h.get("frac_reward_zero_std"), groups)
+
     def report(self) -> dict:
         """The counts for ``osmckp_train.json``: groups seen, groups with one reward for all."""
         return {
@@ -265,6 +278,7 @@ def train_rarl(
         weights.append(float(w))
     args = grpo_args(cfg, weights)
     watch = ZeroVarianceWatch(cfg.zero_std_warn_fraction, cfg.zero_std_warn_steps)
+    watch.replay(resume_checkpoint(cfg), groups_per_log(args))  # a resumed run's earlier steps count too
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=funcs,

@@ -189,6 +189,28 @@ def test_groups_per_logged_step_follow_the_generation_batch(tmp_path):
     assert watch.summary() is not None and "15 of 24 groups" in watch.summary()
 
 
+def test_a_resumed_runs_reward_variance_counts_the_steps_before_the_resume(tmp_path):
+    """The laptop demo's RARL resumed at step 2 reported 1 logged step: the watch counted only the
+    steps of the resumed process."""
+    import json
+
+    from osmckp_env.training.rarl import ZeroVarianceWatch
+
+    ckpt = tmp_path / "checkpoint-2"
+    ckpt.mkdir()
+    history = [{"step": 1, "frac_reward_zero_std": 1.0}, {"step": 1, "train_loss": 0.0}]
+    history.append({"step": 2, "frac_reward_zero_std": 0.5})
+    (ckpt / "trainer_state.json").write_text(json.dumps({"global_step": 2, "log_history": history}))
+    watch = ZeroVarianceWatch(fraction=0.9, steps=3)
+    watch.replay(str(ckpt), 2)
+    watch.observe(3, 1.0, 2)
+    assert watch.report() == {"logged_steps": 3, "groups": 6, "groups_zero_std": 5, "groups_varied": 1}
+    fresh = ZeroVarianceWatch()
+    fresh.replay(None, 2)
+    fresh.replay(str(tmp_path / "missing"), 2)
+    assert fresh.report()["logged_steps"] == 0
+
+
 def test_rewards_follow_their_completions_over_fresh_equal_length_lists():
     """The stale-reward bug: a cache keyed on id(completions) served the first batch's rewards to
     the next batch of the same length (CPython reuses a freed list's id at once)."""

@@ -364,7 +364,7 @@ def write_figure(doc: dict, curve: list[dict], out: Path) -> None:
     metric, one marker per suite), and RARL's learning curve; saved as PDF and PNG."""
     import matplotlib.pyplot as plt
 
-    from osmckp_env.leaderboard.plots import COLORS, MARKERS
+    from osmckp_env.leaderboard.plots import COLORS, DASHES, MARKERS
 
     labels = list(doc["models"])
     suites = sorted({s for m in doc["models"].values() for s in m["suites"]})
@@ -383,16 +383,26 @@ def write_figure(doc: dict, curve: list[dict], out: Path) -> None:
                 err = [[v - lo], [hi - v]] if lo is not None else None
                 ax.errorbar([x], [v], yerr=err, fmt=MARKERS[j % len(MARKERS)], color=COLORS[i], capsize=3,
                             label=suite if i == 0 else None)  # fmt: skip
+        if not ax.lines and not ax.collections:
+            ax.text(0.5, 0.5, "not defined\n(S_easy = 0)" if key == "regret" else "no values", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=8)  # fmt: skip
         ax.set_xticks(range(len(labels)), labels, fontsize=8)
         ax.set_xlim(-0.5, len(labels) - 0.5)
         ax.set_title(title, fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     ax = axes[-1]
     steps = [h["step"] for h in curve]
-    for i, (key, name) in enumerate((("rewards/rarl/mean", "RARL reward"), ("rewards/score/mean", "Score"))):
+    for i, (key, name) in enumerate(
+        (
+            ("rewards/rarl/mean", "RARL reward"),
+            ("rewards/score/mean", "Score"),
+            ("rewards/skip_rate/mean", "skip rate"),
+            ("frac_reward_zero_std", "groups with one reward"),
+        )
+    ):
         ys = [h.get(key) for h in curve]
         if any(y is not None for y in ys):
-            ax.plot(steps, ys, marker=MARKERS[i], ms=3, color=COLORS[3 + i], label=name)
+            ax.plot(steps, ys, marker=MARKERS[i], ms=3, color=COLORS[3 + i], ls=DASHES[i % len(DASHES)], label=name)
     ax.set_xlabel("RARL step", fontsize=8)
     ax.set_title("RARL learning curve (per step)", fontsize=9)
     if curve:
