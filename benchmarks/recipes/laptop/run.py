@@ -364,7 +364,7 @@ def write_figure(doc: dict, curve: list[dict], out: Path) -> None:
     metric, one marker per suite), and RARL's learning curve; saved as PDF and PNG."""
     import matplotlib.pyplot as plt
 
-    from osmckp_env.leaderboard.plots import COLORS, DASHES, MARKERS
+    from osmckp_env.leaderboard.style import COLORS, DASHES, MARKERS  # the paper style's entry styles
 
     labels = list(doc["models"])
     suites = sorted({s for m in doc["models"].values() for s in m["suites"]})
@@ -381,7 +381,7 @@ def write_figure(doc: dict, curve: list[dict], out: Path) -> None:
                     continue
                 x = i + 0.15 * (j - (len(suites) - 1) / 2)
                 err = [[v - lo], [hi - v]] if lo is not None else None
-                ax.errorbar([x], [v], yerr=err, fmt=MARKERS[j % len(MARKERS)], color=COLORS[i], capsize=3,
+                ax.errorbar([x], [v], yerr=err, fmt=MARKERS[j % len(MARKERS)], color=COLORS[i % len(COLORS)], capsize=3,
                             label=suite if i == 0 else None)  # fmt: skip
         if not ax.lines and not ax.collections:
             ax.text(0.5, 0.5, "not defined\n(S_easy = 0)" if key == "regret" else "no values", ha="center",
@@ -402,7 +402,8 @@ def write_figure(doc: dict, curve: list[dict], out: Path) -> None:
     ):
         ys = [h.get(key) for h in curve]
         if any(y is not None for y in ys):
-            ax.plot(steps, ys, marker=MARKERS[i], ms=3, color=COLORS[3 + i], ls=DASHES[i % len(DASHES)], label=name)
+            style = {"color": COLORS[(3 + i) % len(COLORS)], "ls": DASHES[i % len(DASHES)]}
+            ax.plot(steps, ys, marker=MARKERS[i], ms=3, label=name, **style)
     ax.set_xlabel("RARL step", fontsize=8)
     ax.set_title("RARL learning curve (per step)", fontsize=9)
     if curve:
