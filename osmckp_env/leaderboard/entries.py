@@ -41,3 +41,9 @@ def entry_labels(results: list[dict]) -> dict[int, str]:
         + (f" [{r['config_hash'][:6]}]" if count[(r["spec"]["name"], setting_of(r))] > 1 else "")
         for r in results
     }
+
+
+def interval_config(results: list[dict]) -> dict | None:
+    """How the intervals of a group of results files were made (the first ``metrics.interval_config``
+    recorded among them), or ``None``: what figure captions and table captions state."""
+    return next((r["metrics"]["interval_config"] for r in results if r["metrics"].get("interval_config")), None)

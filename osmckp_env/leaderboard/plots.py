@@ -27,7 +27,7 @@ from matplotlib.transforms import ScaledTranslation
 from osmckp_env.exam.problems import TIERS
 from osmckp_env.exam.suites import exam_set_hash, is_named_suite, named_suite_config, suite_stem
 from osmckp_env.leaderboard import style
-from osmckp_env.leaderboard.entries import entry_labels
+from osmckp_env.leaderboard.entries import entry_labels, interval_config
 from osmckp_env.leaderboard.naming import ORDER_RANK, setting_key, setting_of, setting_title, sort_settings
 from osmckp_env.leaderboard.style import (
     MAX_ENTRIES,
@@ -138,7 +138,7 @@ def _marker_handles(styles: dict, names) -> list:
 
 def interval_rule(results: list[dict]) -> str:
     """How a results file's intervals were made, in words, from its ``interval_config``."""
-    cfg = next((r["metrics"].get("interval_config") for r in results if r["metrics"].get("interval_config")), None)
+    cfg = interval_config(results)
     if not cfg:
         return "Intervals: none recorded in the results files."
     return (

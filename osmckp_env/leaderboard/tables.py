@@ -11,7 +11,7 @@ import pandas as pd
 
 from osmckp_env.exam._files import read_yaml_mapping
 from osmckp_env.exam.suites import MAIN_SETTINGS
-from osmckp_env.leaderboard.entries import entry_labels, is_incomplete, is_trial, n_backend_errors
+from osmckp_env.leaderboard.entries import entry_labels, interval_config, is_incomplete, is_trial, n_backend_errors
 from osmckp_env.leaderboard.naming import setting_title, sort_settings
 from osmckp_env.results.io import load_results
 from osmckp_env.runner.compare import compare_results
@@ -188,7 +188,7 @@ def latex_table(header: list[str], rows: list[list], *, caption: str, label: str
 
 
 def _rule(results: list[dict]) -> str:
-    cfg = next((r["metrics"].get("interval_config") for r in results if r["metrics"].get("interval_config")), None)
+    cfg = interval_config(results)
     if not cfg:
         return "no intervals recorded"
     return (
