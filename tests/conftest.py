@@ -169,3 +169,26 @@ def saved_figures(monkeypatch):
 
     monkeypatch.setattr(style, "save_figure", capture)
     return figures
+
+
+def replayed_run(tmp_path, grader, n_exams=12):
+    """An ``osmckp run`` of ``long_solver_wrong_on_aime`` on ``hard-512`` (an order-sensitive model: 0 <
+    Regret < 1), for the harness tests to replay: its results and each record under the user prompt
+    of its exam (given or easy order), the prompt a harness sends."""
+    import json
+
+    from osmckp_env.agents import make_agent
+    from osmckp_env.backends.scripted import ScriptedBackend
+    from osmckp_env.exam.prompts import exam_user_prompt
+    from osmckp_env.exam.suites import get_suite
+    from osmckp_env.runner.run import run_suite
+    from osmckp_env.runner.spec import AgentSpec
+
+    suite = get_suite("hard-512", n_exams=n_exams)
+    spec = AgentSpec(name="long", agent="direct", backend="scripted", counter="qwen2.5")
+    agent = make_agent("direct", ScriptedBackend(long_solver_wrong_on_aime))
+    res = run_suite(spec, suite, tmp_path / "run", agent=agent, grader=grader, progress=False)
+    assert 0 < res["metrics"]["regret"] < 1  # the order changes this model's score
+    easy = suite.with_order("easy")
+    lines = [json.loads(x) for x in (tmp_path / "run" / "records.jsonl").read_text().splitlines()[1:]]
+    return res, {exam_user_prompt((easy if r["order"] == "easy" else suite)[r["exam_index"]]): r for r in lines}

@@ -15,18 +15,15 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:The 'initial' parameter is deprecated:DeprecationWarning"
 )  # Inspect's own
 
-from conftest import long_solver_wrong_on_aime  # noqa: E402
+from conftest import replayed_run  # noqa: E402
 from inspect_ai.log import read_eval_log  # noqa: E402
 from inspect_ai.model import ContentReasoning, ContentText, ModelOutput, ModelUsage, get_model  # noqa: E402
 
-from osmckp_env.agents import make_agent  # noqa: E402
-from osmckp_env.backends.scripted import ScriptedBackend, gold_reply, skip_reply  # noqa: E402
-from osmckp_env.exam.prompts import exam_messages, exam_user_prompt  # noqa: E402
+from osmckp_env.backends.scripted import gold_reply, skip_reply  # noqa: E402
+from osmckp_env.exam.prompts import exam_messages  # noqa: E402
 from osmckp_env.exam.suites import get_suite  # noqa: E402
 from osmckp_env.grading.record import score_completion  # noqa: E402
 from osmckp_env.integrations.inspect_task import osmckp  # noqa: E402
-from osmckp_env.runner.run import run_suite  # noqa: E402
-from osmckp_env.runner.spec import AgentSpec  # noqa: E402
 from osmckp_env.testing.fake_openai_server import FakeOpenAIServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,16 +78,8 @@ def test_each_sample_asks_for_the_direct_agents_prompt_in_both_orders_capped_at_
 
 
 def test_completions_of_an_osmckp_run_give_exactly_its_score_regret_and_intervals(tmp_path, grader):
-    suite = get_suite("hard-512", n_exams=12)
-    spec = AgentSpec(name="long", agent="direct", backend="scripted", counter="qwen2.5")
-    agent = make_agent("direct", ScriptedBackend(long_solver_wrong_on_aime))
-    res = run_suite(spec, suite, tmp_path / "run", agent=agent, grader=grader, progress=False)
-    assert 0 < res["metrics"]["regret"] < 1  # the order changes this model's score
-    easy = suite.with_order("easy")
-    lines = [json.loads(x) for x in (tmp_path / "run" / "records.jsonl").read_text().splitlines()[1:]]
-    by_prompt = {
-        exam_user_prompt((easy if r["order"] == "easy" else suite)[r["exam_index"]]): r["completion"] for r in lines
-    }
+    res, records = replayed_run(tmp_path, grader)
+    by_prompt = {p: r["completion"] for p, r in records.items()}
 
     out, _ = evaluate(
         osmckp(suite="hard-512", n_exams=12), Scripted(lambda m, cap: by_prompt[m[-1]["content"]]).model(), tmp_path

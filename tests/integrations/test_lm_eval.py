@@ -8,18 +8,15 @@ import pytest
 
 lm_eval = pytest.importorskip("lm_eval")
 
-from conftest import long_solver_wrong_on_aime  # noqa: E402
+from conftest import replayed_run  # noqa: E402
 from lm_eval.api.model import LM  # noqa: E402
 from lm_eval.tasks import TaskManager  # noqa: E402
 
-from osmckp_env.agents import make_agent  # noqa: E402
-from osmckp_env.backends.scripted import ScriptedBackend, gold_reply, skip_reply  # noqa: E402
+from osmckp_env.backends.scripted import gold_reply, skip_reply  # noqa: E402
 from osmckp_env.cli import main  # noqa: E402
 from osmckp_env.exam.prompts import SYSTEM_PROMPT, exam_messages, exam_user_prompt  # noqa: E402
 from osmckp_env.exam.suites import MAIN_SETTINGS, get_suite  # noqa: E402
 from osmckp_env.integrations.lm_eval_export import task_name  # noqa: E402
-from osmckp_env.runner.run import run_suite  # noqa: E402
-from osmckp_env.runner.spec import AgentSpec  # noqa: E402
 
 
 class Scripted(LM):
@@ -107,16 +104,8 @@ def test_each_doc_asks_for_the_direct_agents_prompts_in_both_orders_capped_at_th
 
 
 def test_completions_of_an_osmckp_run_give_exactly_its_score_and_regret(tmp_path, tasks_dir, grader):
-    suite = get_suite("hard-512", n_exams=12)
-    spec = AgentSpec(name="long", agent="direct", backend="scripted", counter="qwen2.5")
-    agent = make_agent("direct", ScriptedBackend(long_solver_wrong_on_aime))
-    res = run_suite(spec, suite, tmp_path / "run", agent=agent, grader=grader, progress=False)
-    assert 0 < res["metrics"]["regret"] < 1  # the order changes this model's score
-    easy = suite.with_order("easy")
-    lines = [json.loads(x) for x in (tmp_path / "run" / "records.jsonl").read_text().splitlines()[1:]]
-    by_prompt = {
-        exam_user_prompt((easy if r["order"] == "easy" else suite)[r["exam_index"]]): r["completion"] for r in lines
-    }
+    res, records = replayed_run(tmp_path, grader)
+    by_prompt = {p: r["completion"] for p, r in records.items()}
 
     def replay(messages, cap):
         user = messages[-1]["content"]

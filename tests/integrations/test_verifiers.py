@@ -12,17 +12,14 @@ import pytest
 
 vf = pytest.importorskip("verifiers")
 
-from conftest import long_solver_wrong_on_aime  # noqa: E402
+from conftest import replayed_run  # noqa: E402
 from verifiers.types import ClientConfig  # noqa: E402
 from verifiers.utils.env_utils import load_environment as vf_load_environment  # noqa: E402
 
-from osmckp_env.agents import make_agent  # noqa: E402
-from osmckp_env.backends.scripted import ScriptedBackend, gold_reply, skip_reply  # noqa: E402
-from osmckp_env.exam.prompts import exam_messages, exam_user_prompt  # noqa: E402
+from osmckp_env.backends.scripted import gold_reply, skip_reply  # noqa: E402
+from osmckp_env.exam.prompts import exam_messages  # noqa: E402
 from osmckp_env.exam.suites import get_suite  # noqa: E402
 from osmckp_env.integrations.verifiers_env import load_environment, suite_metrics  # noqa: E402
-from osmckp_env.runner.run import run_suite  # noqa: E402
-from osmckp_env.runner.spec import AgentSpec  # noqa: E402
 from osmckp_env.scoring.rewards import ExamReward  # noqa: E402
 from osmckp_env.testing.fake_openai_server import FakeOpenAIServer  # noqa: E402
 
@@ -90,14 +87,8 @@ def test_skipping_everything_scores_0_and_no_sampling_argument_lifts_the_budget(
 
 
 def test_completions_of_an_osmckp_run_give_exactly_its_score_regret_and_intervals(tmp_path, grader):
-    suite = get_suite("hard-512", n_exams=12)
-    spec = AgentSpec(name="long", agent="direct", backend="scripted", counter="qwen2.5")
-    agent = make_agent("direct", ScriptedBackend(long_solver_wrong_on_aime))
-    res = run_suite(spec, suite, tmp_path / "run", agent=agent, grader=grader, progress=False)
-    assert 0 < res["metrics"]["regret"] < 1  # the order changes this model's score
-    easy = suite.with_order("easy")
-    lines = [json.loads(x) for x in (tmp_path / "run" / "records.jsonl").read_text().splitlines()[1:]]
-    by_prompt = {exam_user_prompt((easy if r["order"] == "easy" else suite)[r["exam_index"]]): r for r in lines}
+    res, by_prompt = replayed_run(tmp_path, grader)
+    lines = list(by_prompt.values())
 
     def replay(messages, cap):
         return next(r["completion"] for p, r in by_prompt.items() if messages[-1]["content"].endswith(p))
