@@ -286,6 +286,12 @@ class MFTDataConfig(_Base):
         "a sample with no \\boxed{} answer: 'reject' (never a target) or 'last-number' (its last number is boxed "
         "after it and graded; if right, that text is the target: for small models that answer '7 + 5 = 12')",
     )
+    sampling_prompt: str = _opt(
+        "level-tag",
+        "the prompt samples are drawn with: 'level-tag' (the MFT prompt the targets are trained under) or a "
+        "user message with '{problem}' in it, e.g. '{problem} Reply with just the number.' (no system prompt): "
+        "for a small model that follows a plain question better; the targets keep the MFT prompt either way",
+    )
     n_exam_examples: int = _opt(0, "multi-problem (exam-format) examples composed from the single ones")
     exam_budgets: tuple[int, ...] = _opt(
         (512, 1024), "budgets an exam-format example may be posed under (the smallest its target fits)"
@@ -309,6 +315,11 @@ class MFTDataConfig(_Base):
             raise ValueError(f"MFTDataConfig.unboxed must be one of {UNBOXED}, got {self.unboxed!r}")
         if self.keep not in ("shortest", "all"):
             raise ValueError(f"MFTDataConfig.keep must be 'shortest' or 'all', got {self.keep!r}")
+        if self.sampling_prompt != "level-tag" and "{problem}" not in self.sampling_prompt:
+            raise ValueError(
+                "MFTDataConfig.sampling_prompt must be 'level-tag' or a message with '{problem}' where the problem "
+                f"goes, got {self.sampling_prompt!r}"
+            )
         if self.max_tokens <= 0 or self.batch_size <= 0:
             raise ValueError("MFTDataConfig.max_tokens and batch_size must be positive")
         if self.temperature <= 0 and self.k > 1:
@@ -319,6 +330,8 @@ class MFTDataConfig(_Base):
         d = _without_default_pool(asdict(self))
         if d.get("unboxed") == "reject":  # the default: configs hash as before the field existed
             d.pop("unboxed")
+        if d.get("sampling_prompt") == "level-tag":  # likewise
+            d.pop("sampling_prompt")
         return d
 
 

@@ -37,6 +37,15 @@ def single_problem_messages(problem: Problem, bins: LevelBins) -> list[dict]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+def sampling_messages(problem: Problem, bins: LevelBins, sampling_prompt: str = "level-tag") -> list[dict]:
+    """The prompt a sample is drawn with: the MFT prompt itself, or a plain user message (the
+    problem put into ``sampling_prompt`` where ``{problem}`` stands). Rejection sampling only needs
+    correct solutions; the examples are always posed with ``single_problem_messages``."""
+    if sampling_prompt == "level-tag":
+        return single_problem_messages(problem, bins)
+    return [{"role": "user", "content": sampling_prompt.replace("{problem}", problem.problem)}]
+
+
 LABEL_BUDGET = 10**9  # labels are measured on the whole target: nothing is cut
 
 
@@ -122,7 +131,7 @@ def sample_problems(
         total = len(problems) * cfg.k
         bar = tqdm(total=total, initial=total - sum(len(c) for _, c in batches), disable=not progress, desc="mft-data")
         for j, chunk in batches:
-            prompts = [single_problem_messages(p, bins) for p in chunk]
+            prompts = [sampling_messages(p, bins, cfg.sampling_prompt) for p in chunk]
             comps = backend.generate(
                 prompts, max_tokens=cfg.max_tokens, sampling=Sampling(cfg.temperature, 1.0, sample_seed(cfg.seed, j))
             )

@@ -206,3 +206,34 @@ def test_unboxed_last_number_boxes_a_right_final_number_and_reject_does_not(tmp_
     assert "unboxed" not in MFTDataConfig(**kw).to_dict() and cfg.config_hash != MFTDataConfig(**kw).config_hash
     with pytest.raises(ValueError, match="unboxed"):
         MFTDataConfig(unboxed="guess", **kw)
+
+
+def test_a_plain_sampling_prompt_draws_the_samples_and_the_examples_keep_the_mft_prompt(tmp_path, grader):
+    seen = []
+
+    def answerer(messages, cap):
+        seen.append(messages)
+        # follows only the plain prompt: under the MFT prompt it rambles past the cap
+        if len(messages) == 1 and messages[0]["content"].endswith(" Reply with just the number."):
+            return _arith_answerer(messages, cap)
+        return "Let me think about this problem step by step " * 20
+
+    kw = dict(spec="unused.yaml", k=1, limit_per_tier=2, pool="arith", max_tokens=64, level_edges=(32, 64),
+              unboxed="last-number")  # fmt: skip
+    tagged = make_mft_data(MFTDataConfig(out_dir=str(tmp_path / "t"), **kw), ScriptedBackend(answerer), grader=grader)
+    assert tagged["solve_rate"] == {"easy": 0.0, "medium": 0.0, "hard": 0.0}
+    assert all(m[0]["role"] == "system" for m in seen)  # the MFT prompt, as before
+    seen.clear()
+    cfg = MFTDataConfig(out_dir=str(tmp_path / "p"), sampling_prompt="{problem} Reply with just the number.", **kw)
+    st = make_mft_data(cfg, ScriptedBackend(answerer), grader=grader, progress=False)
+    assert st["solve_rate"] == {"easy": 1.0, "medium": 1.0, "hard": 0.0}
+    assert [m[0]["content"] for m in seen][0].startswith("What is ") and all(len(m) == 1 for m in seen)
+    ds = datasets.load_from_disk(str(tmp_path / "p" / "dataset"))
+    for row in ds:  # the examples are posed with the MFT prompt (system + level legend), never the plain one
+        assert row["prompt"][0]["role"] == "system" and "<predicted_level>" in row["prompt"][-1]["content"]
+        assert "Reply with just the number" not in row["prompt"][-1]["content"]
+    easy = [r for r in ds if r["tier"] == "easy"][0]["completion"][0]["content"]
+    assert easy.startswith("<predicted_level>Level-0</predicted_level>\n") and "\\boxed{" in easy
+    assert "sampling_prompt" not in MFTDataConfig(**kw).to_dict() and cfg.config_hash != MFTDataConfig(**kw).config_hash
+    with pytest.raises(ValueError, match=r"\{problem\}"):
+        MFTDataConfig(sampling_prompt="Reply with just the number.", **kw)
