@@ -1,6 +1,6 @@
 import pytest
 
-from osmckp_env.grading.extract import find_boxed, is_skip, last_boxed
+from osmckp_env.grading.extract import box_last_number, find_boxed, is_skip, last_boxed
 
 
 class TestFindBoxed:
@@ -81,3 +81,27 @@ def test_escaped_braces_inside_a_box_do_not_close_it():
     assert find_boxed("\\boxed{a\\") == []  # a trailing backslash: unclosed
     assert find_boxed("\\boxed{a\\b}") == [(0, 11, "a\\b")]
     assert find_boxed("\\boxed {7} \\fbox{8}") == [(0, 10, "7"), (11, 19, "8")]
+
+
+@pytest.mark.parametrize(
+    "text, boxed",
+    [
+        ("7 + 5 = 12", "12"),  # the last number, not the first
+        ("It is -3.", "-3"),  # its sign
+        ("a total of 1,234,567 apples", "1234567"),  # thousands separators dropped from the box
+        ("pi is about 3.14", "3.14"),  # decimals kept whole
+        ("12 then 1,00", "00"),  # a comma not followed by three digits is no separator
+        ("x = 5\n\n  ", "5"),
+    ],
+)
+def test_box_last_number_boxes_the_last_number_on_a_line_of_its_own(text, boxed):
+    out = box_last_number(text)
+    assert out == text.rstrip() + "\n\\boxed{" + boxed + "}"
+    assert last_boxed(out) == boxed
+
+
+def test_box_last_number_leaves_boxed_and_numberless_text_alone():
+    assert box_last_number("so \\boxed{4} and then 5") is None  # a box anywhere: the model answered
+    assert box_last_number("\\boxed{NA} 7") is None
+    assert box_last_number("no digits here") is None
+    assert box_last_number("") is None
