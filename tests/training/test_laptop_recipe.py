@@ -45,7 +45,12 @@ def test_every_stage_on_two_exams_with_two_steps_then_resume_skips_them(tmp_path
     curve = json.loads((out / "report" / "learning_curve.json").read_text())
     assert [h["step"] for h in curve] == [1, 2] and all("rewards/rarl/mean" in h for h in curve)
     assert doc["rarl_reward_variance"]["logged_steps"] == 2
-    assert (out / "report" / "figure.png").stat().st_size > 0 and (out / "report" / "figure.pdf").is_file()
+    for name in ("figure.png", "figure.pdf", "figure-1col.png", "figure-1col.pdf"):  # the paper's two widths
+        assert (out / "report" / name).stat().st_size > 0
+    from PIL import Image
+
+    assert Image.open(out / "report" / "figure.png").size[0] > Image.open(out / "report" / "figure-1col.png").size[0]
+    assert "95%" in (out / "report" / "figure.caption.md").read_text()
     assert set(json.loads((out / "stages.json").read_text())) >= {"eval-base", "mft-data", "mft", "rarl", "eval-rarl"}
     capsys.readouterr()
     # resumable: a second run finds every stage complete and only rewrites the report

@@ -359,64 +359,75 @@ FIGURE_METRICS = (("score", "Score (correct per exam)"), ("regret", "Regret"), (
                   ("level_accuracy", "level accuracy"))  # fmt: skip
 
 
-def write_figure(doc: dict, curve: list[dict], out: Path) -> None:
-    """One figure: each metric's value and 95% interval for base, MFT and MFT+RARL (one panel per
-    metric, one marker per suite), and RARL's learning curve; saved as PDF and PNG."""
-    import matplotlib.pyplot as plt
+CURVE = (
+    ("rewards/rarl/mean", "RARL reward"),
+    ("rewards/score/mean", "Score"),
+    ("rewards/skip_rate/mean", "skip rate"),
+    ("frac_reward_zero_std", "groups with one reward"),
+)
 
-    from osmckp_env.leaderboard.style import COLORS, DASHES, MARKERS  # the paper style's entry styles
+
+def write_figure(doc: dict, curve: list[dict], out: Path) -> list[str]:
+    """The paper-style figure (``osmckp_env.leaderboard.style``: PDF and PNG at a two-column and a
+    one-column width, ``figure.pdf`` / ``figure-1col.pdf``, and ``figure.caption.md``): each metric's
+    value and 95% interval for base, MFT and MFT+RARL (one panel per metric, one marker per suite),
+    and RARL's learning curve."""
+    from osmckp_env.leaderboard import style
 
     labels = list(doc["models"])
     suites = sorted({s for m in doc["models"].values() for s in m["suites"]})
-    fig, axes = plt.subplots(1, len(FIGURE_METRICS) + 1, figsize=(3.2 * (len(FIGURE_METRICS) + 1), 3.0))
-    for ax, (key, title) in zip(axes, FIGURE_METRICS):
-        for j, suite in enumerate(suites):
-            for i, label in enumerate(labels):
-                entry = doc["models"][label]["suites"].get(suite, {})
-                if key == "regret" and not entry.get("regret_defined"):
-                    continue  # S_easy = 0: Regret is not defined, not 0
-                m = entry.get(key) or {}
-                v, (lo, hi) = m.get("value"), m.get("ci95") or (None, None)
-                if v is None:
-                    continue
-                x = i + 0.15 * (j - (len(suites) - 1) / 2)
-                err = [[v - lo], [hi - v]] if lo is not None else None
-                ax.errorbar([x], [v], yerr=err, fmt=MARKERS[j % len(MARKERS)], color=COLORS[i % len(COLORS)], capsize=3,
-                            label=suite if i == 0 else None)  # fmt: skip
-        if not ax.lines and not ax.collections:
-            ax.text(0.5, 0.5, "not defined\n(S_easy = 0)" if key == "regret" else "no values", ha="center",
-                    va="center", transform=ax.transAxes, fontsize=8)  # fmt: skip
-        ax.set_xticks(range(len(labels)), labels, fontsize=8)
-        ax.set_xlim(-0.5, len(labels) - 0.5)
-        ax.set_title(title, fontsize=9)
-        ax.grid(axis="y", alpha=0.3)
-    ax = axes[-1]
-    steps = [h["step"] for h in curve]
-    for i, (key, name) in enumerate(
-        (
-            ("rewards/rarl/mean", "RARL reward"),
-            ("rewards/score/mean", "Score"),
-            ("rewards/skip_rate/mean", "skip rate"),
-            ("frac_reward_zero_std", "groups with one reward"),
-        )
-    ):
-        ys = [h.get(key) for h in curve]
-        if any(y is not None for y in ys):
-            style = {"color": COLORS[(3 + i) % len(COLORS)], "ls": DASHES[i % len(DASHES)]}
-            ax.plot(steps, ys, marker=MARKERS[i], ms=3, label=name, **style)
-    ax.set_xlabel("RARL step", fontsize=8)
-    ax.set_title("RARL learning curve (per step)", fontsize=9)
-    if curve:
-        ax.legend(fontsize=7, frameon=False)
-    ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, frameon=False, title="held-out suite", title_fontsize=7)
-    n = {s["n_exams"] for m in doc["models"].values() for s in m["suites"].values()}
-    fig.suptitle(f"{doc['settings']['model']}: base vs MFT vs MFT+RARL, n = {sorted(n)} held-out exams, 95% CI",
-                 fontsize=9)  # fmt: skip
-    fig.tight_layout()
-    for ext in ("pdf", "png"):
-        fig.savefig(out / f"figure.{ext}", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    styles = style.entry_styles(labels)
+    curve_styles = style.entry_styles([name for _, name in CURVE])
+    n = sorted({s["n_exams"] for m in doc["models"].values() for s in m["suites"].values()})
+
+    def build(size: str):
+        rows, cols = (2, 3) if size == "2col" else (3, 2)  # five panels and a cell for the curve's legend
+        fig, axes = style.new_figure(size, rows, cols, row_height=1.8, extra_height=0.1)
+        cells = list(axes.flat)
+        for ax, (key, title) in zip(cells, FIGURE_METRICS):
+            for j, suite in enumerate(suites):
+                for i, label in enumerate(labels):
+                    entry = doc["models"][label]["suites"].get(suite, {})
+                    if key == "regret" and not entry.get("regret_defined"):
+                        continue  # S_easy = 0: Regret is not defined, not 0
+                    m = entry.get(key) or {}
+                    v, (lo, hi) = m.get("value"), m.get("ci95") or (None, None)
+                    if v is None:
+                        continue
+                    x = i + style.dodge(j, len(suites), 0.3)
+                    err = [[v - lo], [hi - v]] if lo is not None else None
+                    ax.errorbar([x], [v], yerr=err, fmt=style.MARKERS[j % len(style.MARKERS)], capsize=2, ms=4,
+                                color=styles[label]["color"])  # fmt: skip
+            if not ax.lines and not ax.collections:
+                ax.text(0.5, 0.5, "not defined\n(S_easy = 0)" if key == "regret" else "no values", ha="center",
+                        va="center", transform=ax.transAxes, fontsize=style.FONT_PT["note"])  # fmt: skip
+            ax.set_xticks(range(len(labels)), labels)
+            ax.set_xlim(-0.5, len(labels) - 0.5)
+            ax.set_title(title)
+        ax = cells[len(FIGURE_METRICS)]
+        steps = [h["step"] for h in curve]
+        for key, name in CURVE:
+            ys = [h.get(key) for h in curve]
+            if any(y is not None for y in ys):
+                ax.plot(steps, ys, ms=3, label=name, **style.line_style(curve_styles[name]))
+        ax.set_xlabel("RARL step")
+        ax.set_title("RARL, per step")
+        key = axes.flat[-1]  # the sixth cell: the curve's legend, never over its data
+        key.axis("off")
+        if curve:
+            key.legend(*ax.get_legend_handles_labels(), loc="center", frameon=False, title="RARL, per step")
+        return fig
+
+    caption = (
+        f"{doc['settings']['model']} through the paper's pipeline on a CPU (the laptop demo): base model (direct "
+        f"prompt), MFT and MFT+RARL (level-tag prompt), greedy, on {', '.join(suites)} ({n} held-out exams from a "
+        "fresh seed, each also in easy order for Regret). Markers: each metric's value; whiskers: 95% percentile "
+        "bootstrap interval over exams. Regret is not drawn where the easy-order Score is 0 (not defined). Last "
+        "panel: RARL's per-step training reward (the rarl reward, Score and skip rate of the sampled completions) "
+        "and the share of groups whose completions all got one reward (no learning signal). Measured by this "
+        "project (benchmarks/recipes/laptop/results/results.json)."
+    )
+    return style.write_figure(out, "figure", style.paper_style(build), caption)
 
 
 def main(argv: list[str] | None = None) -> int:
