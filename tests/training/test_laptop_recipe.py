@@ -85,3 +85,19 @@ def test_the_gpu_profile_is_the_same_driver_on_the_papers_suites(tmp_path, capsy
     grpo = grpo_args(cfg, [1.0] + [0.0] * (len(ExamRewards.METRICS) - 1))
     assert grpo.loss_type == "dr_grpo" and grpo.max_completion_length == 1024 and cfg.pool is None
     assert MFTDataConfig.load(rec.mft_data_config()).exam_budgets == (1024,)
+
+
+def test_the_committed_results_are_what_the_readme_and_table_say():
+    """The committed run (benchmarks/recipes/laptop/results/): its table is the report's own table of
+    its results.json, and the README quotes that table row for row; every model has >= 200 exams."""
+    run = _driver()
+    doc = json.loads((LAPTOP / "results" / "results.json").read_text())
+    table = (LAPTOP / "results" / "table.md").read_text()
+    assert run.markdown_table(doc) == table
+    assert list(doc["models"]) == ["base", "mft", "mft+rarl"]
+    for model in doc["models"].values():
+        assert all(s["n_exams"] >= 200 for s in model["suites"].values())
+    readme = (LAPTOP.parents[2] / "README.md").read_text()
+    (suite,) = {s for m in doc["models"].values() for s in m["suites"]}
+    for row in table.splitlines()[2:]:
+        assert row.replace(suite, "arith-medium-128, seed 1") in readme

@@ -410,6 +410,9 @@ def write_figure(doc: dict, curve: list[dict], out: Path) -> list[str]:
             ys = [h.get(key) for h in curve]
             if any(y is not None for y in ys):
                 ax.plot(steps, ys, ms=3, label=name, **style.line_style(curve_styles[name]))
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole
         ax.set_xlabel("RARL step")
         ax.set_title("RARL, per step")
         key = axes.flat[-1]  # the sixth cell: the curve's legend, never over its data
