@@ -101,3 +101,25 @@ def test_the_committed_results_are_what_the_readme_and_table_say():
     (suite,) = {s for m in doc["models"].values() for s in m["suites"]}
     for row in table.splitlines()[2:]:
         assert row.replace(suite, "arith-medium-128, seed 1") in readme
+
+
+def test_the_committed_evaluations_validate_and_show_what_the_readme_says(capsys):
+    """Each committed evaluation re-derives consistent (records, metrics, grades) and its records
+    hold the behaviour the README describes: MFT skips problem 1 of every exam in both orders and
+    MFT+RARL attempts nearly every problem of the given order."""
+    from osmckp_env.cli import main
+
+    runs = {p.parent.parent.name: p for p in sorted((LAPTOP / "results" / "eval").glob("*/*/results.json"))}
+    assert set(runs) == {"base", "mft", "mft-rarl"}
+    for path in runs.values():
+        assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out.count("consistent") == 3
+
+    def records(name):
+        lines = (runs[name].parent / "records.jsonl").read_text().splitlines()
+        return [r for r in map(json.loads, lines) if "problems" in r]
+
+    mft = records("mft")
+    assert len(mft) == 400 and all(r["problems"][0]["status"] == "skipped" for r in mft)
+    rarl = [p for r in records("mft-rarl") if r["order"] == "medium" for p in r["problems"]]  # the given order
+    assert len(rarl) == 600 and sum(p["status"] == "skipped" for p in rarl) / len(rarl) < 0.01
