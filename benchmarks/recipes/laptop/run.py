@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 PROFILES = {"laptop": HERE / "laptop.yaml", "gpu": HERE / "gpu.yaml"}
 STAGES = ("suites", "eval-base", "mft-data", "mft", "rarl", "eval-mft", "eval-rarl", "report")
 MODELS = {"base": "eval-base", "mft": "eval-mft", "mft+rarl": "eval-rarl"}  # label -> its evaluation stage
+RUN_NAMES = {"base": "base", "mft": "mft", "mft+rarl": "mft-rarl"}  # label -> its spec's name and eval folder
 METRICS = ("score", "regret", "skip_rate", "level_accuracy", "tokens_per_problem", "score_easy", "rarl_reward")
 
 
@@ -90,7 +91,7 @@ class Recipe:
         """The agent spec evaluating ``label``: the base model with the direct prompt, a checkpoint
         with the level-tag (``mft``) prompt; greedy, the profile's level bins."""
         model = {"base": self.p["model"], "mft": str(self.out / "mft"), "mft+rarl": str(self.out / "rarl")}[label]
-        name = {"base": "base", "mft": "mft", "mft+rarl": "mft-rarl"}[label]
+        name = RUN_NAMES[label]
         return self.write(
             f"eval-{name}.yaml",
             {
@@ -165,7 +166,7 @@ class Recipe:
     def results_of(self, label: str) -> list[Path]:
         """The results file of each suite ``label`` was evaluated on: of its runs on a suite (a
         trial run of n exams has its own folder), the one with the most exams."""
-        name = {"base": "base", "mft": "mft", "mft+rarl": "mft-rarl"}[label]
+        name = RUN_NAMES[label]
         best: dict[str, tuple[int, Path]] = {}
         for f in sorted((self.out / "eval" / name).glob("*/results.json")):
             res = json.loads(f.read_text())
